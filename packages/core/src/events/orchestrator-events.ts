@@ -1,0 +1,74 @@
+import EventEmitter from 'eventemitter3';
+import type { WorkflowError } from '../errors/error-classes.js';
+import type { AgentEvent, AgentRunResult } from '../specifications/agent-backend.js';
+import type { BudgetDecision } from '../specifications/budget.js';
+import type { ChangeRequest } from '../specifications/change-request.js';
+
+/** Fields every event about one issue carries. */
+export interface IssueEventBase {
+  issueId: string;
+  issueIdentifier: string;
+}
+
+/** Which reaction resumed the agent. */
+export type ReactionKind = 'ci-failure' | 'review' | 'conflict';
+
+/**
+ * Every event the orchestrator emits, by name (`noun-verb`). Listeners receive one payload
+ * object; payloads never contain secrets.
+ */
+export interface OrchestratorEventMap {
+  'workflow-loaded': { filePath: string; contentHash: string };
+  'workflow-reloaded': { filePath: string; contentHash: string };
+  'workflow-invalid': { filePath: string; error: WorkflowError };
+  'tick-started': { at: Date };
+  'tick-finished': { at: Date; dispatched: number; candidates: number };
+  'tick-failed': { at: Date; stage: string; message: string };
+  'issue-dispatched': IssueEventBase & {
+    attempt: number | null;
+    focus: string | null;
+    profile: string | null;
+    agentKind: string;
+    model: string | null;
+  };
+  'workspace-prepared': IssueEventBase & { path: string; branch: string; created: boolean };
+  'workspace-removed': IssueEventBase & { path: string };
+  'hook-failed': IssueEventBase & { hook: string; message: string; fatal: boolean };
+  'agent-run-started': IssueEventBase & { attempt: number | null; turn: number; sessionId: string | null };
+  'agent-event': IssueEventBase & { event: AgentEvent };
+  'agent-run-finished': IssueEventBase & { result: AgentRunResult; turn: number };
+  'change-request-opened': IssueEventBase & { changeRequest: ChangeRequest };
+  'change-request-updated': IssueEventBase & { changeRequest: ChangeRequest; headSha: string | null };
+  'change-request-merged': IssueEventBase & { changeRequest: ChangeRequest };
+  'reaction-started': IssueEventBase & { reaction: ReactionKind; attempt: number; headSha: string | null };
+  'retry-scheduled': IssueEventBase & { attempt: number; dueAt: Date; delayMs: number; reason: string };
+  'issue-blocked': IssueEventBase & { reason: string };
+  'issue-done': IssueEventBase & { reason: string };
+  'issue-released': IssueEventBase & { reason: string; workspaceKept: boolean };
+  'budget-exceeded': {
+    decision: Extract<BudgetDecision, { allowed: false }>;
+    issueIdentifier: string | null;
+  };
+  'budget-warning': { message: string; model: string | null };
+}
+
+export type OrchestratorEventName = keyof OrchestratorEventMap;
+
+/** An event name with its payload, as one value (for streams and logs). */
+export type OrchestratorEvent = {
+  [Name in OrchestratorEventName]: { type: Name; at: Date; payload: OrchestratorEventMap[Name] };
+}[OrchestratorEventName];
+
+type Listeners = { [Name in OrchestratorEventName]: (payload: OrchestratorEventMap[Name]) => void } & {
+  /** Every event, wrapped with its name and time: one listener for logs, streams and UIs. */
+  event: (event: OrchestratorEvent) => void;
+};
+
+/** A typed emitter of orchestrator events. */
+export class OrchestratorEvents extends EventEmitter<Listeners> {
+  /** Emits `name` with `payload`, and the same as an `event` for catch-all listeners. */
+  publish<Name extends OrchestratorEventName>(name: Name, payload: OrchestratorEventMap[Name]): void {
+    (this.emit as (name: string, payload: unknown) => boolean)(name, payload);
+    this.emit('event', { type: name, at: new Date(), payload } as OrchestratorEvent);
+  }
+}

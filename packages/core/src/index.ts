@@ -1,0 +1,116 @@
+/**
+ * @loompa/core: the slot specifications every plugin implements, the errors and events
+ * everything shares, and WORKFLOW.md loading. This file is the package's public face.
+ */
+
+export {
+  AgentBackendError,
+  formatWorkflowProblem,
+  HookError,
+  InvalidArgumentError,
+  NotImplementedError,
+  PluginSpecificationError,
+  PromptRenderError,
+  ScmError,
+  TrackerError,
+  UnknownPluginKindError,
+  WorkflowError,
+  type WorkflowProblem,
+  WorkspaceError,
+} from './errors/error-classes.js';
+export { describeError, LoompaError, type LoompaErrorOptions } from './errors/loompa-error.js';
+export {
+  type IssueEventBase,
+  type OrchestratorEvent,
+  type OrchestratorEventMap,
+  type OrchestratorEventName,
+  OrchestratorEvents,
+  type ReactionKind,
+} from './events/orchestrator-events.js';
+export {
+  createJsonLogger,
+  createSilentLogger,
+  type JsonLoggerOptions,
+  type Logger,
+  type LogLevel,
+} from './logging/logger.js';
+export { redactedPlaceholder, redactSecrets, redactValue, registerSecret } from './secrets/redact-secrets.js';
+export type {
+  AgentBackendV1,
+  AgentErrorKind,
+  AgentEvent,
+  AgentRunError,
+  AgentRunLimits,
+  AgentRunOptions,
+  AgentRunResult,
+  AgentRunStatus,
+} from './specifications/agent-backend.js';
+export type {
+  BudgetDecision,
+  BudgetSubject,
+  BudgetV1,
+  CostEntry,
+  CostSource,
+} from './specifications/budget.js';
+export type {
+  ChangeRequest,
+  ChangeRequestState,
+  ChangeRequestStatus,
+  CheckResult,
+  ContinuousIntegrationState,
+  Mergeability,
+  ReviewComment,
+  ReviewState,
+  ReviewThread,
+} from './specifications/change-request.js';
+export {
+  addTokenUsage,
+  type CallOptions,
+  emptyTokenUsage,
+  type MaybePromise,
+  type TokenUsage,
+  totalTokens,
+} from './specifications/common.js';
+export type { AgentProfile, Focus, FocusMatch } from './specifications/focus.js';
+export type { FocusMatcherV1 } from './specifications/focus-matcher.js';
+export { type Issue, type IssueReference, normalizeName } from './specifications/issue.js';
+export {
+  isPluginDefinition,
+  type PluginContext,
+  type PluginDefinition,
+  type PluginEntry,
+} from './specifications/plugin.js';
+export type { MergeMethod, PushTarget, ScmProviderV1 } from './specifications/scm-provider.js';
+export type { NewIssue, TrackerChange, TrackerV1 } from './specifications/tracker.js';
+export { expandPathSetting } from './workflow/environment-values.js';
+export {
+  type LoadWorkflowOptions,
+  loadWorkflow,
+  parseWorkflow,
+  renderWorkflowPrompt,
+  type Workflow,
+  type WorkflowPlugins,
+} from './workflow/load-workflow.js';
+export {
+  defaultPromptTemplate,
+  type PromptFeedback,
+  type PromptVariables,
+  renderPrompt,
+} from './workflow/prompt-template.js';
+export {
+  booleanSetting,
+  integerSetting,
+  nameList,
+  nonNegativeInteger,
+  nonNegativeNumber,
+  optionalString,
+  positiveInteger,
+  stringList,
+} from './workflow/schema-helpers.js';
+export { type WatchWorkflowOptions, watchWorkflow } from './workflow/watch-workflow.js';
+export {
+  type AgentProfileSettings,
+  type FocusSettings,
+  type WorkflowConfig,
+  workflowConfigSchema,
+} from './workflow/workflow-schema.js';

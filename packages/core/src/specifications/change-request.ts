@@ -1,0 +1,64 @@
+/** A pull request (GitHub), merge request (GitLab) or local review branch (scm-local). */
+export interface ChangeRequest {
+  /** The provider's stable id, used in every later call. */
+  id: string;
+  /** The number people see (`#12`, `!12`), when the provider has one. */
+  number: number | null;
+  url: string | null;
+  /** The branch that carries the change. */
+  branch: string;
+  /** The branch it would merge into. */
+  baseBranch: string;
+  title: string;
+  state: ChangeRequestState;
+}
+
+export type ChangeRequestState = 'open' | 'merged' | 'closed';
+
+/** One CI check (GitHub check run or status, GitLab job, scm-local check command). */
+export interface CheckResult {
+  id: string;
+  name: string;
+  state: 'pending' | 'success' | 'failure' | 'skipped';
+  url: string | null;
+}
+
+/** One comment inside a review thread. */
+export interface ReviewComment {
+  id: string;
+  author: string;
+  body: string;
+  createdAt: Date;
+}
+
+/**
+ * Review feedback: an inline thread on a file and line, or a general review comment (no
+ * path). `comments` is ordered oldest first and is never empty.
+ */
+export interface ReviewThread {
+  id: string;
+  path: string | null;
+  line: number | null;
+  resolved: boolean;
+  comments: ReviewComment[];
+}
+
+export type ContinuousIntegrationState = 'none' | 'pending' | 'success' | 'failure';
+export type ReviewState = 'approved' | 'changes_requested' | 'none';
+export type Mergeability = 'computing' | 'clean' | 'conflict' | 'behind' | 'blocked' | 'unknown';
+
+/** Everything the reaction loop needs to know about a change request, normalized. */
+export interface ChangeRequestStatus {
+  state: ChangeRequestState;
+  /** The commit at the tip of the change request's branch, as the provider sees it. */
+  headSha: string | null;
+  continuousIntegration: {
+    state: ContinuousIntegrationState;
+    checks: CheckResult[];
+  };
+  review: {
+    state: ReviewState;
+    threads: ReviewThread[];
+  };
+  mergeability: Mergeability;
+}

@@ -1,0 +1,38 @@
+import type { ZodType } from 'zod';
+import type { Logger } from '../logging/logger.js';
+
+/** What a plugin factory learns about the workflow it serves. */
+export interface PluginContext {
+  /** Folder of the WORKFLOW.md; relative paths in plugin settings resolve against it. */
+  workflowDirectory: string;
+  /** The source checkout the orchestrator works from, when one is configured. */
+  repositoryPath: string | null;
+  /** A directory for the plugin's own durable state. */
+  stateDirectory: string;
+  logger: Logger;
+}
+
+/**
+ * A plugin that takes its settings from WORKFLOW.md. `settingsSchema` validates the
+ * plugin's section (for trackers and SCM providers the `tracker:`/`scm:` section, for agents
+ * the top-level section named after their kind, for budgets `budget:`); its problems are
+ * reported with YAML paths like any other workflow error. `create` is called with the parsed
+ * settings each time they change.
+ */
+export interface PluginDefinition<Slot, Settings = any> {
+  settingsSchema?: ZodType<Settings>;
+  create(settings: Settings, context: PluginContext): Slot;
+}
+
+/** A registry value: a ready slot instance, or a definition configured from the workflow. */
+export type PluginEntry<Slot> = Slot | PluginDefinition<Slot>;
+
+/** Tells a plugin definition apart from a slot instance (instances carry `specificationVersion`). */
+export function isPluginDefinition<Slot>(entry: PluginEntry<Slot>): entry is PluginDefinition<Slot> {
+  return (
+    typeof entry === 'object' &&
+    entry !== null &&
+    !('specificationVersion' in entry) &&
+    typeof (entry as PluginDefinition<Slot>).create === 'function'
+  );
+}

@@ -1,0 +1,87 @@
+import type { ChangeRequest, ChangeRequestStatus } from './change-request.js';
+import type { CallOptions } from './common.js';
+
+/**
+ * Where and how `git push` sends a branch. Credentials travel only in `environment` (for
+ * example `GIT_CONFIG_*` variables carrying an `http.extraHeader`, or `GIT_ASKPASS`), never
+ * in the URL, argv or logs.
+ */
+export interface PushTarget {
+  /** A remote URL without credentials. */
+  remoteUrl: string;
+  environment: Record<string, string>;
+}
+
+/** How a change request is merged when the workflow allows merging. */
+export type MergeMethod = 'merge' | 'squash' | 'rebase';
+
+/**
+ * Version 1 of the SCM provider slot: the forge side of a change. Core owns the loop
+ * (publish → await → react); a provider only reads and writes the forge.
+ */
+export interface ScmProviderV1 {
+  readonly specificationVersion: 'scm-provider-v1';
+  readonly name: string;
+
+  /** The open (or most recent) change request whose head is `branch`, or null. */
+  findChangeRequest(options: CallOptions & { branch: string }): Promise<ChangeRequest | null>;
+
+  /** Opens a change request. Callers look it up with `findChangeRequest` first. */
+  openChangeRequest(
+    options: CallOptions & { branch: string; baseBranch: string; title: string; body: string },
+  ): Promise<ChangeRequest>;
+
+  /** Reads CI, review and mergeability in one normalized snapshot. */
+  getStatus(options: CallOptions & { changeRequest: ChangeRequest }): Promise<ChangeRequestStatus>;
+
+  /** Where to push branches; null when the branch needs no push (the provider reads the local repository). */
+  getPushTarget?(options: CallOptions): Promise<PushTarget | null>;
+
+  /** Edits the title or body. */
+  updateChangeRequest?(
+    options: CallOptions & { changeRequest: ChangeRequest; title?: string; body?: string },
+  ): Promise<ChangeRequest>;
+
+  /** The last `maxBytes` of a check's log. */
+  getCheckLog?(
+    options: CallOptions & { changeRequest: ChangeRequest; checkId: string; maxBytes: number },
+  ): Promise<string>;
+
+  /**
+   * Creates or edits the comment identified by `key` (a hidden marker), so a bot keeps one
+   * comment up to date instead of piling them up.
+   */
+  upsertComment?(
+    options: CallOptions & { changeRequest: ChangeRequest; key: string; body: string },
+  ): Promise<void>;
+
+  /** Replies inside a review thread. */
+  replyToThread?(
+    options: CallOptions & { changeRequest: ChangeRequest; threadId: string; body: string },
+  ): Promise<void>;
+
+  /** Marks a review thread resolved. */
+  resolveThread?(options: CallOptions & { changeRequest: ChangeRequest; threadId: string }): Promise<void>;
+
+  /** Brings the branch up to date with its base on the server, when the forge can. */
+  updateBranch?(options: CallOptions & { changeRequest: ChangeRequest }): Promise<void>;
+
+  /**
+   * Merges, but only if the head is still `expectedHeadSha`; core calls it only when the
+   * workflow opts in and every check passed.
+   */
+  merge?(
+    options: CallOptions & { changeRequest: ChangeRequest; method: MergeMethod; expectedHeadSha: string },
+  ): Promise<void>;
+
+  /** Closes without merging. */
+  closeChangeRequest?(options: CallOptions & { changeRequest: ChangeRequest }): Promise<void>;
+
+  /** Reports changes as they happen until `abortSignal` aborts. */
+  watch?(
+    options: Required<CallOptions> & {
+      onChange: (change: { branch?: string }) => void;
+      onError?: (error: unknown) => void;
+    },
+  ): void;
+}

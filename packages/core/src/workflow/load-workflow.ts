@@ -1,0 +1,354 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import matter from 'gray-matter';
+import type { z } from 'zod';
+import { WorkflowError, type WorkflowProblem } from '../errors/error-classes.js';
+import type { AgentBackendV1 } from '../specifications/agent-backend.js';
+import type { BudgetV1 } from '../specifications/budget.js';
+import { isPluginDefinition, type PluginEntry } from '../specifications/plugin.js';
+import type { ScmProviderV1 } from '../specifications/scm-provider.js';
+import type { TrackerV1 } from '../specifications/tracker.js';
+import { describeValidationIssue } from './describe-validation-issue.js';
+import {
+  expandPathSetting,
+  type MissingVariable,
+  resolveEnvironmentReferences,
+} from './environment-values.js';
+import {
+  checkPromptTemplate,
+  defaultPromptTemplate,
+  type PromptVariables,
+  renderPrompt,
+} from './prompt-template.js';
+import { corePathKeys, type WorkflowConfig, workflowConfigSchema } from './workflow-schema.js';
+import { formatYamlPath, type LocatedYaml, locateYamlPath, parseLocatedYaml } from './yaml-locations.js';
+
+/** The plugins a workflow may name, by kind. Only the registries given are checked. */
+export interface WorkflowPlugins {
+  trackers?: Record<string, PluginEntry<TrackerV1>>;
+  scms?: Record<string, PluginEntry<ScmProviderV1>>;
+  agents?: Record<string, PluginEntry<AgentBackendV1>>;
+  budgets?: Record<string, PluginEntry<BudgetV1>>;
+}
+
+/** A loaded, validated WORKFLOW.md. */
+export interface Workflow {
+  /** Absolute path of the file. */
+  filePath: string;
+  /** Its folder: relative paths resolved against it. */
+  directory: string;
+  config: WorkflowConfig;
+  /** The Liquid body; the default prompt when the file has none. */
+  promptTemplate: string;
+  /** Line in the file where the body starts, for locating template errors. */
+  promptLineOffset: number;
+  /** Settings parsed by each plugin's own schema. */
+  pluginSettings: {
+    tracker: unknown;
+    scm: unknown;
+    budget: unknown;
+    /** Per agent kind, from the top-level section named after the kind. */
+    agents: Record<string, unknown>;
+  };
+  /** The source checkout, when `repository.path` (or the default) applies; null with `repository.url`. */
+  repositoryPath: string | null;
+  /** SHA-256 of the file's text: equal hashes mean nothing changed. */
+  contentHash: string;
+}
+
+export interface LoadWorkflowOptions {
+  plugins?: WorkflowPlugins;
+  /** Environment for `$NAME` values; `process.env` by default. */
+  environment?: NodeJS.ProcessEnv;
+}
+
+function problem(
+  located: LocatedYaml | null,
+  yamlPath: ReadonlyArray<PropertyKey>,
+  fields: Omit<WorkflowProblem, 'yamlPath' | 'line' | 'column'>,
+): WorkflowProblem {
+  const position = located ? locateYamlPath(located, yamlPath) : null;
+  return {
+    yamlPath: formatYamlPath(yamlPath),
+    line: position?.line ?? null,
+    column: position?.column ?? null,
+    ...fields,
+  };
+}
+
+function countLines(text: string): number {
+  let lines = 0;
+  for (const character of text) if (character === '\n') lines++;
+  return lines;
+}
+
+/** Reads and validates a WORKFLOW.md. Throws `WorkflowError` listing every problem found. */
+export async function loadWorkflow(filePath: string, options: LoadWorkflowOptions = {}): Promise<Workflow> {
+  const absolutePath = path.resolve(filePath);
+  let text: string;
+  try {
+    text = await readFile(absolutePath, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : 'cannot read file';
+    throw new WorkflowError(
+      absolutePath,
+      [
+        {
+          yamlPath: '',
+          line: null,
+          column: null,
+          expected: 'a readable WORKFLOW.md',
+          found: reason,
+          message: reason,
+        },
+      ],
+      { cause: error },
+    );
+  }
+  return parseWorkflow(text, absolutePath, options);
+}
+
+/** Validates WORKFLOW.md text that was already read; `filePath` locates errors and relative paths. */
+export function parseWorkflow(text: string, filePath: string, options: LoadWorkflowOptions = {}): Workflow {
+  const absolutePath = path.resolve(filePath);
+  const directory = path.dirname(absolutePath);
+  const environment = options.environment ?? process.env;
+  const fail = (problems: WorkflowProblem[]): never => {
+    throw new WorkflowError(absolutePath, problems);
+  };
+
+  // gray-matter splits the file; `yaml` parses the front matter so every node keeps its
+  // position. The front matter string starts on the opening `---` line, so its line numbers
+  // are the file's.
+  const split = matter(text, { engines: { yaml: () => ({}) } });
+  const frontMatterText = split.matter ?? '';
+  const body = split.content;
+  const promptLineOffset = countLines(text.slice(0, text.length - body.length));
+
+  let located: LocatedYaml | null = null;
+  let rawData: unknown = {};
+  if (frontMatterText.trim() !== '') {
+    located = parseLocatedYaml(frontMatterText);
+    if (located.document.errors.length > 0) {
+      fail(
+        located.document.errors.map((yamlError) => {
+          const position = yamlError.linePos?.[0];
+          return {
+            yamlPath: '',
+            line: position?.line ?? null,
+            column: position?.col ?? null,
+            expected: 'valid YAML front matter',
+            found: yamlError.code,
+            message: `invalid YAML: ${yamlError.message.split('\n')[0]}`,
+          };
+        }),
+      );
+    }
+    rawData = located.document.toJS();
+  }
+  if (rawData === null || rawData === undefined) rawData = {};
+  if (typeof rawData !== 'object' || Array.isArray(rawData)) {
+    const found = Array.isArray(rawData) ? 'a list' : `a ${typeof rawData}`;
+    fail([
+      problem(located, [], {
+        expected: 'a mapping of settings',
+        found,
+        message: `front matter must be a mapping of settings, found ${found}`,
+      }),
+    ]);
+  }
+
+  const missingVariables: MissingVariable[] = [];
+  const data = resolveEnvironmentReferences(rawData, environment, missingVariables) as Record<
+    string,
+    unknown
+  >;
+
+  const parsed = workflowConfigSchema.safeParse(data);
+  if (!parsed.success) {
+    fail(parsed.error.issues.map((issue) => describeValidationIssue(issue, data, located, missingVariables)));
+  }
+  const config = parsed.data!;
+
+  for (const keyPath of corePathKeys) {
+    const section = config[keyPath[0] as keyof WorkflowConfig] as Record<string, unknown>;
+    const value = section[keyPath[1]!];
+    if (typeof value === 'string') section[keyPath[1]!] = expandPathSetting(value, directory, environment);
+  }
+  const repositoryPath = config.repository.path ?? (config.repository.url === null ? directory : null);
+  config.repository.path = repositoryPath;
+
+  const problems: WorkflowProblem[] = [];
+  problems.push(...checkProfiles(config, located));
+  const pluginSettings = validatePluginSections(
+    config,
+    data,
+    located,
+    missingVariables,
+    options.plugins ?? {},
+    problems,
+  );
+
+  const templateProblem = checkPromptTemplate(body);
+  if (templateProblem) {
+    problems.push({
+      yamlPath: '',
+      line: templateProblem.line === null ? null : templateProblem.line + promptLineOffset,
+      column: templateProblem.column,
+      expected: 'a valid Liquid template',
+      found: templateProblem.message,
+      message: `prompt template: ${templateProblem.message}`,
+    });
+  }
+  if (problems.length > 0) fail(problems);
+
+  return {
+    filePath: absolutePath,
+    directory,
+    config,
+    promptTemplate: body.trim() === '' ? defaultPromptTemplate : body,
+    promptLineOffset: body.trim() === '' ? 0 : promptLineOffset,
+    pluginSettings,
+    repositoryPath,
+    contentHash: createHash('sha256').update(text).digest('hex'),
+  };
+}
+
+function checkProfiles(config: WorkflowConfig, located: LocatedYaml | null): WorkflowProblem[] {
+  const problems: WorkflowProblem[] = [];
+  const names = config.agent.profiles.map((profile) => profile.name);
+  config.agent.profiles.forEach((profile, index) => {
+    if (names.indexOf(profile.name) !== index) {
+      problems.push(
+        problem(located, ['agent', 'profiles', index, 'name'], {
+          expected: 'a unique profile name',
+          found: JSON.stringify(profile.name),
+          message: `duplicate profile name ${JSON.stringify(profile.name)}`,
+        }),
+      );
+    }
+    if (
+      profile.priority_min !== null &&
+      profile.priority_max !== null &&
+      profile.priority_min > profile.priority_max
+    ) {
+      problems.push(
+        problem(located, ['agent', 'profiles', index, 'priority_max'], {
+          expected: `a number >= priority_min (${profile.priority_min})`,
+          found: String(profile.priority_max),
+          message: `expected a number >= priority_min (${profile.priority_min}), found ${profile.priority_max}`,
+        }),
+      );
+    }
+  });
+  config.agent.escalation.forEach((name, index) => {
+    if (!names.includes(name)) {
+      const known = names.length > 0 ? names.join(', ') : 'no profiles defined';
+      problems.push(
+        problem(located, ['agent', 'escalation', index], {
+          expected: `a profile name (${known})`,
+          found: JSON.stringify(name),
+          message: `unknown profile ${JSON.stringify(name)} in escalation; profiles: ${known}`,
+        }),
+      );
+    }
+  });
+  return problems;
+}
+
+function knownKindProblem(
+  located: LocatedYaml | null,
+  yamlPath: ReadonlyArray<PropertyKey>,
+  slot: string,
+  kind: string,
+  registry: Record<string, unknown>,
+): WorkflowProblem {
+  const known = Object.keys(registry);
+  const knownText = known.length > 0 ? known.join(', ') : 'none registered';
+  return problem(located, yamlPath, {
+    expected: `a registered ${slot} kind (${knownText})`,
+    found: JSON.stringify(kind),
+    message: `unknown ${slot} kind ${JSON.stringify(kind)}; registered kinds: ${knownText}`,
+  });
+}
+
+function settingsSchemaOf(entry: PluginEntry<unknown> | undefined): z.ZodType | undefined {
+  return entry && isPluginDefinition(entry) ? entry.settingsSchema : undefined;
+}
+
+/** Checks every named kind against its registry and parses plugin sections with plugin schemas. */
+function validatePluginSections(
+  config: WorkflowConfig,
+  data: Record<string, unknown>,
+  located: LocatedYaml | null,
+  missingVariables: readonly MissingVariable[],
+  plugins: WorkflowPlugins,
+  problems: WorkflowProblem[],
+): Workflow['pluginSettings'] {
+  const parseSection = (entry: PluginEntry<unknown> | undefined, sectionPath: string[]): unknown => {
+    const section =
+      sectionPath.reduce<unknown>(
+        (value, key) => (value as Record<string, unknown> | undefined)?.[key],
+        data,
+      ) ?? {};
+    const schema = settingsSchemaOf(entry);
+    if (!schema) return section;
+    const result = schema.safeParse(section);
+    if (result.success) return result.data;
+    for (const issue of result.error.issues) {
+      problems.push(describeValidationIssue(issue, data, located, missingVariables, sectionPath));
+    }
+    return section;
+  };
+
+  const checkKind = <Slot>(
+    registry: Record<string, PluginEntry<Slot>> | undefined,
+    slot: string,
+    kind: string,
+    yamlPath: Array<string | number>,
+  ): PluginEntry<Slot> | undefined => {
+    if (!registry) return undefined;
+    if (!Object.hasOwn(registry, kind)) {
+      problems.push(knownKindProblem(located, yamlPath, slot, kind, registry));
+      return undefined;
+    }
+    return registry[kind];
+  };
+
+  const trackerEntry = checkKind(plugins.trackers, 'tracker', config.tracker.kind, ['tracker', 'kind']);
+  const scmEntry = checkKind(plugins.scms, 'scm', config.scm.kind, ['scm', 'kind']);
+  const budgetEntry =
+    config.budget.kind === null
+      ? undefined
+      : checkKind(plugins.budgets, 'budget', config.budget.kind, ['budget', 'kind']);
+
+  const agentKinds = new Map<string, Array<string | number>>([[config.agent.kind, ['agent', 'kind']]]);
+  config.agent.profiles.forEach((profile, index) => {
+    if (profile.kind && !agentKinds.has(profile.kind))
+      agentKinds.set(profile.kind, ['agent', 'profiles', index, 'kind']);
+  });
+  for (const [name, focus] of Object.entries(config.foci)) {
+    if (focus.agent && !agentKinds.has(focus.agent)) agentKinds.set(focus.agent, ['foci', name, 'agent']);
+  }
+  const agents: Record<string, unknown> = {};
+  for (const [kind, yamlPath] of agentKinds) {
+    const entry = checkKind(plugins.agents, 'agent', kind, yamlPath);
+    agents[kind] = parseSection(entry, [kind]);
+  }
+
+  return {
+    tracker: parseSection(trackerEntry, ['tracker']),
+    scm: parseSection(scmEntry, ['scm']),
+    budget: config.budget.kind === null ? {} : parseSection(budgetEntry, ['budget']),
+    agents,
+  };
+}
+
+/** Renders the workflow's prompt strictly; errors name the file and line. */
+export function renderWorkflowPrompt(workflow: Workflow, variables: PromptVariables): string {
+  return renderPrompt(workflow.promptTemplate, variables, {
+    source: workflow.filePath,
+    lineOffset: workflow.promptLineOffset,
+  });
+}

@@ -1,0 +1,194 @@
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { normalizeName } from '../specifications/issue.js';
+import {
+  booleanSetting,
+  integerSetting,
+  nameList,
+  nonNegativeInteger,
+  optionalString,
+  positiveInteger,
+  stringList,
+} from './schema-helpers.js';
+
+/**
+ * The core sections of WORKFLOW.md's front matter. Defaults follow OpenAI's Symphony
+ * specification where it has one (poll 30 s, 10 agents, 20 turns, retry backoff capped at
+ * 5 min, stall 5 min, hooks 60 s). Keys stay snake_case, exactly as written in the file, so a
+ * YAML path in an error is also the property path in code. Sections that plugins extend
+ * (`tracker`, `scm`, `budget`) keep unknown keys for the plugin's own schema.
+ */
+
+const trackerSectionSchema = z.looseObject({
+  kind: z.string().min(1).default('markdown').describe('Tracker plugin kind.'),
+  active_states: nameList.default(['todo', 'in progress']).describe('States whose issues are worked on.'),
+  terminal_states: nameList
+    .default(['done', 'cancelled'])
+    .describe('States in which an issue is finished; its workspace is removed.'),
+  required_labels: nameList.default([]).describe('Labels an issue must all carry to be dispatched.'),
+  assignee: optionalString.describe('Only issues assigned to this user are dispatched.'),
+  review_state: optionalString.describe('State an issue moves to when its change request opens.'),
+  done_state: optionalString.describe('State an issue moves to when its change request merges.'),
+  needs_human_label: z
+    .string()
+    .default('loompa:needs-human')
+    .describe('Label added when an issue is blocked and waits for a person.'),
+});
+
+const scmSectionSchema = z.looseObject({
+  kind: z.string().min(1).default('local').describe('SCM provider plugin kind.'),
+  base_branch: optionalString.describe(
+    "Branch change requests target; the source checkout's current branch by default.",
+  ),
+  auto_merge: booleanSetting
+    .default(false)
+    .describe('Merge when every check passed and the review approved. Nothing is merged otherwise.'),
+  merge_method: z.enum(['merge', 'squash', 'rebase']).default('rebase').describe('How merges are made.'),
+});
+
+const repositorySectionSchema = z.object({
+  path: optionalString.describe(
+    'Source checkout; the folder of WORKFLOW.md when neither path nor url is set.',
+  ),
+  url: optionalString.describe('Repository to clone once into the state directory when no path is given.'),
+});
+
+const workspaceSectionSchema = z.object({
+  root: z
+    .string()
+    .default(path.join(os.tmpdir(), 'loompa_workspaces'))
+    .describe('Folder holding one git worktree per issue.'),
+  branch_prefix: z.string().default('loompa/').describe('Prefix of the branch created for each issue.'),
+  state_directory: z
+    .string()
+    .default('.loompa/state')
+    .describe('Durable state: attempts, cursors, ledger, clones. Relative to WORKFLOW.md.'),
+});
+
+const hooksSectionSchema = z.object({
+  after_create: optionalString.describe('Shell script run once in a new workspace; failure removes it.'),
+  before_run: optionalString.describe('Shell script run before every agent run; failure aborts the attempt.'),
+  after_run: optionalString.describe('Shell script run after every agent run; failure is logged.'),
+  before_remove: optionalString.describe(
+    'Shell script run before a workspace is deleted; failure is logged.',
+  ),
+  timeout_ms: positiveInteger
+    .default(60_000)
+    .describe('Hooks are killed with their children after this long.'),
+});
+
+const pollingSectionSchema = z.object({
+  interval_ms: positiveInteger
+    .default(30_000)
+    .describe('Time between ticks when the tracker cannot push changes.'),
+});
+
+const profileSchema = z.object({
+  name: z.string().min(1),
+  kind: optionalString.describe('Agent kind for this profile; agent.kind when unset.'),
+  model: optionalString,
+  types: nameList.default([]),
+  keywords: nameList.default([]),
+  priority_min: integerSetting(0).nullable().default(null),
+  priority_max: integerSetting(0).nullable().default(null),
+});
+
+const agentSectionSchema = z.object({
+  kind: z.string().min(1).default('claude').describe('Agent backend plugin kind.'),
+  model: optionalString.describe('Model passed to the agent unless a profile or focus picks another.'),
+  max_concurrent_agents: positiveInteger.default(10).describe('Agents running at once, in total.'),
+  max_concurrent_agents_by_state: z
+    .record(z.string().transform(normalizeName), positiveInteger)
+    .default({})
+    .describe('Agents running at once per issue state (state names compared lowercased).'),
+  max_turns: positiveInteger.default(20).describe('Turns one run may take on the same session.'),
+  max_attempts: positiveInteger
+    .default(5)
+    .describe('Failed attempts before the issue is blocked for a human.'),
+  max_retry_backoff_ms: positiveInteger
+    .default(300_000)
+    .describe('Cap of the retry delay 10 s × 2^(attempt−1).'),
+  continuation_delay_ms: nonNegativeInteger
+    .default(1_000)
+    .describe('Pause before continuing a still-active issue.'),
+  stall_timeout_ms: nonNegativeInteger
+    .default(300_000)
+    .describe('No agent output for this long kills the run; 0 disables.'),
+  turn_timeout_ms: positiveInteger.default(3_600_000).describe('One agent run may take at most this long.'),
+  env: z
+    .record(z.string(), z.string())
+    .default({})
+    .describe('Variables added to the agent environment (a forge token only when listed here).'),
+  profiles: z.array(profileSchema).default([]).describe('Model tiers chosen by type, keywords and priority.'),
+  escalation: stringList
+    .default([])
+    .describe('Profile names in the order a failing issue escalates through.'),
+});
+
+const focusSchema = z.object({
+  role: z.string().optional(),
+  keywords: nameList.optional(),
+  types: nameList.optional(),
+  labels: nameList.optional(),
+  instructions: z.string().optional(),
+  model: z.string().nullable().optional(),
+  agent: z.string().nullable().optional().describe('Agent kind for this focus.'),
+});
+
+const reactionSchema = (maximumAttempts: number) => ({
+  enabled: booleanSetting.default(true),
+  max_attempts: positiveInteger.default(maximumAttempts),
+});
+
+const reactionsSectionSchema = z.object({
+  ci: z
+    .object({
+      ...reactionSchema(3),
+      log_tail_bytes: positiveInteger
+        .default(20_000)
+        .describe('Bytes of each failing check log given to the agent.'),
+    })
+    .prefault({}),
+  review: z
+    .object({
+      ...reactionSchema(3),
+      reviewers: stringList
+        .default([])
+        .describe('Whose feedback is acted on; everyone (but Loompa) when empty.'),
+    })
+    .prefault({}),
+  conflict: z.object(reactionSchema(2)).prefault({}),
+});
+
+const budgetSectionSchema = z.looseObject({
+  kind: optionalString.describe('Budget plugin kind; no budget when unset.'),
+});
+
+export const workflowConfigSchema = z.object({
+  tracker: trackerSectionSchema.prefault({}),
+  scm: scmSectionSchema.prefault({}),
+  repository: repositorySectionSchema.prefault({}),
+  workspace: workspaceSectionSchema.prefault({}),
+  hooks: hooksSectionSchema.prefault({}),
+  polling: pollingSectionSchema.prefault({}),
+  agent: agentSectionSchema.prefault({}),
+  foci: z
+    .record(z.string(), focusSchema)
+    .default({})
+    .describe('Foci added to or overriding the built-in ones.'),
+  reactions: reactionsSectionSchema.prefault({}),
+  budget: budgetSectionSchema.prefault({}),
+});
+
+/** The validated, defaulted front matter (core sections). */
+export type WorkflowConfig = z.output<typeof workflowConfigSchema>;
+export type AgentProfileSettings = z.output<typeof profileSchema>;
+export type FocusSettings = z.output<typeof focusSchema>;
+
+/** Front-matter keys holding filesystem paths: `~` and `$NAME` expand, relative paths resolve. */
+export const corePathKeys: ReadonlyArray<readonly string[]> = [
+  ['repository', 'path'],
+  ['workspace', 'root'],
+  ['workspace', 'state_directory'],
+];

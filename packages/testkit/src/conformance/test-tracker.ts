@@ -1,0 +1,119 @@
+import { type Issue, normalizeName, type TrackerV1 } from '@loompa/core';
+import { afterEach, describe, expect, it } from 'vitest';
+
+/** Fields the suite seeds issues with; trackers map them onto their own storage. */
+export interface SeedIssue {
+  title: string;
+  state: string;
+  labels?: string[];
+  priority?: number;
+  description?: string;
+}
+
+export interface TrackerConformanceFixture {
+  tracker: TrackerV1;
+  /** Creates an issue directly in the tracker's storage (not through the tracker under test). */
+  seedIssue(issue: SeedIssue): Promise<Issue>;
+  /**
+   * Number of storage reads so far (files parsed, requests sent), so the suite can check that
+   * an empty refresh reads nothing. Omit when the tracker cannot count.
+   */
+  countReads?(): number;
+  cleanup?(): Promise<void>;
+}
+
+export interface TrackerConformanceOptions {
+  /** Names the suite in test output, e.g. `markdown`. */
+  name: string;
+  /** A fresh, empty tracker for each test. */
+  setup(): Promise<TrackerConformanceFixture>;
+}
+
+/** The behaviour every `TrackerV1` must show. Call it inside a vitest file. */
+export function testTracker(options: TrackerConformanceOptions): void {
+  describe(`TrackerV1 conformance: ${options.name}`, () => {
+    let fixture: TrackerConformanceFixture | null = null;
+    const start = async () => {
+      fixture = await options.setup();
+      return fixture;
+    };
+    afterEach(async () => {
+      await fixture?.cleanup?.();
+      fixture = null;
+    });
+
+    it('declares tracker-v1', async () => {
+      const { tracker } = await start();
+      expect(tracker.specificationVersion).toBe('tracker-v1');
+      expect(typeof tracker.name).toBe('string');
+    });
+
+    it('lists only issues in the given states, comparing states trimmed and case-insensitively', async () => {
+      const { tracker, seedIssue } = await start();
+      const todo = await seedIssue({ title: 'First', state: 'Todo' });
+      const doing = await seedIssue({ title: 'Second', state: 'In Progress' });
+      await seedIssue({ title: 'Third', state: 'Done' });
+      const listed = await tracker.listIssues({ states: [' todo', 'IN PROGRESS '] });
+      expect(listed.map((issue) => issue.id).sort()).toEqual([todo.id, doing.id].sort());
+      expect(await tracker.listIssues({ states: ['nothing-here'] })).toEqual([]);
+    });
+
+    it('normalizes issues: required fields present, labels trimmed and lowercased', async () => {
+      const { tracker, seedIssue } = await start();
+      const seeded = await seedIssue({
+        title: 'Labelled',
+        state: 'todo',
+        labels: [' Bug ', 'UI'],
+        priority: 2,
+      });
+      const [issue] = await tracker.getIssues({ ids: [seeded.id] });
+      expect(issue).toBeDefined();
+      expect(issue!.id).toBe(seeded.id);
+      expect(issue!.identifier.length).toBeGreaterThan(0);
+      expect(issue!.title).toBe('Labelled');
+      expect(normalizeName(issue!.state)).toBe('todo');
+      expect(issue!.labels.sort()).toEqual(['bug', 'ui']);
+      expect(issue!.priority).toBe(2);
+      expect(Array.isArray(issue!.blockedBy)).toBe(true);
+      expect(typeof issue!.dispatchable).toBe('boolean');
+    });
+
+    it('refreshes by id and omits ids it does not know', async () => {
+      const { tracker, seedIssue } = await start();
+      const first = await seedIssue({ title: 'One', state: 'todo' });
+      const second = await seedIssue({ title: 'Two', state: 'done' });
+      const refreshed = await tracker.getIssues({ ids: [first.id, 'no-such-issue', second.id] });
+      expect(refreshed.map((issue) => issue.id).sort()).toEqual([first.id, second.id].sort());
+    });
+
+    it('answers an empty id list with an empty list and no read', async () => {
+      const fixture = await start();
+      await fixture.seedIssue({ title: 'One', state: 'todo' });
+      const readsBefore = fixture.countReads?.();
+      expect(await fixture.tracker.getIssues({ ids: [] })).toEqual([]);
+      if (readsBefore !== undefined) expect(fixture.countReads!()).toBe(readsBefore);
+    });
+
+    it('shows a transition on the next read (when it can transition)', async () => {
+      const { tracker, seedIssue } = await start();
+      if (!tracker.transitionIssue) return;
+      const issue = await seedIssue({ title: 'Move me', state: 'todo' });
+      await tracker.transitionIssue({ issueId: issue.id, state: 'In Progress' });
+      const [moved] = await tracker.getIssues({ ids: [issue.id] });
+      expect(normalizeName(moved!.state)).toBe('in progress');
+      const listed = await tracker.listIssues({ states: ['in progress'] });
+      expect(listed.map((item) => item.id)).toContain(issue.id);
+    });
+
+    it('accepts a comment and keeps the issue readable (when it can comment)', async () => {
+      const { tracker, seedIssue } = await start();
+      if (!tracker.commentOnIssue) return;
+      const issue = await seedIssue({ title: 'Comment on me', state: 'todo' });
+      await tracker.commentOnIssue({ issueId: issue.id, body: 'Working on it' });
+      await tracker.commentOnIssue({ issueId: issue.id, body: 'Status: 1', key: 'status' });
+      await tracker.commentOnIssue({ issueId: issue.id, body: 'Status: 2', key: 'status' });
+      const [after] = await tracker.getIssues({ ids: [issue.id] });
+      expect(after!.title).toBe('Comment on me');
+    });
+  });
+}

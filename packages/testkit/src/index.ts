@@ -1,0 +1,32 @@
+/**
+ * @loompa/testkit: `Mock*` implementations of every slot, conformance suites every plugin
+ * runs, and (as they arrive) scripted model servers and fake forges.
+ */
+
+export {
+  type AgentBackendConformanceFixture,
+  type AgentBackendConformanceOptions,
+  testAgentBackend,
+} from './conformance/test-agent-backend.js';
+export {
+  type ScmProviderConformanceFixture,
+  type ScmProviderConformanceOptions,
+  testScmProvider,
+} from './conformance/test-scm-provider.js';
+export {
+  type SeedIssue,
+  type TrackerConformanceFixture,
+  type TrackerConformanceOptions,
+  testTracker,
+} from './conformance/test-tracker.js';
+export {
+  createTestRunResult,
+  MockAgentBackend,
+  type MockAgentBackendSettings,
+} from './mocks/mock-agent-backend.js';
+export { MockBudget, type MockBudgetSettings } from './mocks/mock-budget.js';
+export { MockFocusMatcher } from './mocks/mock-focus-matcher.js';
+export { type MockCall, MockCallRecorder, type MockResponse } from './mocks/mock-method.js';
+export { MockScmProvider, type MockScmProviderSettings } from './mocks/mock-scm-provider.js';
+export { MockTracker, type MockTrackerComment, type MockTrackerSettings } from './mocks/mock-tracker.js';
+export { createTestIssue } from './mocks/test-issue.js';
