@@ -11,8 +11,8 @@ export type CostSource =
   /** Neither reported nor priced: recorded as zero and flagged. */
   | 'unknown';
 
-/** One agent run's (or reaction's) spend, attributed to everything a limit can be set on. */
-export interface CostEntry {
+/** What the orchestrator knows about one agent run's spend when it records it. */
+export interface CostRecord {
   at: Date;
   issueId: string;
   issueIdentifier: string;
@@ -23,6 +23,12 @@ export interface CostEntry {
   agentKind: string;
   model: string | null;
   usage: TokenUsage;
+  /** The cost the agent reported for this run; null when it reported none. */
+  costUsd: number | null;
+}
+
+/** A ledger entry: the record with its cost settled (reported, priced, or zero and flagged). */
+export interface CostEntry extends Omit<CostRecord, 'costUsd'> {
   costUsd: number;
   costSource: CostSource;
 }
@@ -58,9 +64,16 @@ export interface BudgetV1 {
   readonly specificationVersion: 'budget-v1';
   readonly name: string;
 
-  /** Durably records spend. */
-  record(options: CallOptions & { entry: CostEntry }): Promise<void>;
+  /**
+   * Durably records spend and returns the settled entry. An entry whose `costSource` is
+   * `unknown` had no reported cost and no price: core warns about it.
+   */
+  record(options: CallOptions & { record: CostRecord }): Promise<CostEntry>;
 
-  /** Asks whether the subject may spend now. Denials do not fail work; it waits. */
-  check(options: CallOptions & { subject: BudgetSubject; at?: Date }): Promise<BudgetDecision>;
+  /**
+   * Asks whether the subject may spend now. Denials do not fail work; it waits.
+   * `inFlightCostUsd` is spend of a run still streaming, not yet recorded, so a per-issue
+   * limit can stop a run as it crosses the limit.
+   */
+  check(options: CallOptions & { subject: BudgetSubject; at?: Date; inFlightCostUsd?: number }): Promise<BudgetDecision>;
 }

@@ -29,7 +29,8 @@ export interface WorkflowPlugins {
   trackers?: Record<string, PluginEntry<TrackerV1>>;
   scms?: Record<string, PluginEntry<ScmProviderV1>>;
   agents?: Record<string, PluginEntry<AgentBackendV1>>;
-  budgets?: Record<string, PluginEntry<BudgetV1>>;
+  /** The one budget in use (not chosen by kind): it validates the `budget:` section. */
+  budget?: PluginEntry<BudgetV1>;
 }
 
 /** A loaded, validated WORKFLOW.md. */
@@ -340,7 +341,7 @@ function validatePluginSections(
   return {
     tracker: parseSection(trackerEntry, ['tracker']),
     scm: parseSection(scmEntry, ['scm']),
-    budget: config.budget.kind === null ? {} : parseSection(budgetEntry, ['budget']),
+    budget: parseSection(plugins.budget, ['budget']),
     agents,
   };
 }

@@ -161,9 +161,8 @@ const reactionsSectionSchema = z.object({
   conflict: z.object(reactionSchema(2)).prefault({}),
 });
 
-const budgetSectionSchema = z.looseObject({
-  kind: optionalString.describe('Budget plugin kind; no budget when unset.'),
-});
+/** The budget plugin given to the orchestrator owns every key of this section. */
+const budgetSectionSchema = z.looseObject({});
 
 export const workflowConfigSchema = z.object({
   tracker: trackerSectionSchema.prefault({}),

@@ -5,8 +5,8 @@ type CheckOptions = Parameters<BudgetV1['check']>[0];
 type RecordOptions = Parameters<BudgetV1['record']>[0];
 
 export interface MockBudgetSettings {
-  /** Without a `record` response the mock keeps entries in `entries`. */
-  record?: MockResponse<RecordOptions, void>;
+  /** Without a `record` response the mock keeps entries in `entries` (reported cost, or zero as `unknown`). */
+  record?: MockResponse<RecordOptions, CostEntry>;
   check?: MockResponse<CheckOptions, BudgetDecision>;
 }
 
@@ -19,13 +19,16 @@ export class MockBudget implements BudgetV1 {
 
   constructor(private readonly settings: MockBudgetSettings = {}) {}
 
-  record(options: RecordOptions): Promise<void> {
+  record(options: RecordOptions): Promise<CostEntry> {
     return this.recorder.respond(
       'record',
       options,
       this.settings.record ??
         ((recordOptions: RecordOptions) => {
-          this.entries.push(recordOptions.entry);
+          const { costUsd, ...rest } = recordOptions.record;
+          const entry: CostEntry = { ...rest, costUsd: costUsd ?? 0, costSource: costUsd === null ? 'unknown' : 'agent' };
+          this.entries.push(entry);
+          return entry;
         }),
     );
   }
