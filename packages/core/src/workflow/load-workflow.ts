@@ -319,10 +319,6 @@ function validatePluginSections(
 
   const trackerEntry = checkKind(plugins.trackers, 'tracker', config.tracker.kind, ['tracker', 'kind']);
   const scmEntry = checkKind(plugins.scms, 'scm', config.scm.kind, ['scm', 'kind']);
-  const budgetEntry =
-    config.budget.kind === null
-      ? undefined
-      : checkKind(plugins.budgets, 'budget', config.budget.kind, ['budget', 'kind']);
 
   const agentKinds = new Map<string, Array<string | number>>([[config.agent.kind, ['agent', 'kind']]]);
   config.agent.profiles.forEach((profile, index) => {
