@@ -1,5 +1,6 @@
 import type { ZodType } from 'zod';
 import type { Logger } from '../logging/logger.js';
+import type { AgentBackendV1 } from './agent-backend.js';
 
 /** What a plugin factory learns about the workflow it serves. */
 export interface PluginContext {
@@ -10,6 +11,11 @@ export interface PluginContext {
   /** A directory for the plugin's own durable state. */
   stateDirectory: string;
   logger: Logger;
+  /**
+   * Looks up an agent backend registered with the orchestrator by kind (for plugins that run
+   * an agent themselves, such as a reviewer). Throws `UnknownPluginKindError` for an unknown kind.
+   */
+  resolveAgent(kind: string): AgentBackendV1;
 }
 
 /**
