@@ -13,6 +13,12 @@ export type CostSource =
 
 /** What the orchestrator knows about one agent run's spend when it records it. */
 export interface CostRecord {
+  /**
+   * A stable id for this spend (e.g. issue, session and turn); recording the same id again
+   * stores nothing new and returns the entry already stored, so a retried record is never
+   * counted twice. Budgets assign a fresh id when it is absent.
+   */
+  id?: string;
   at: Date;
   issueId: string;
   issueIdentifier: string;
@@ -57,7 +63,50 @@ export type BudgetDecision =
       limit: string;
       /** When the limit's window rolls over; null when it never will by itself. */
       retryAt: Date | null;
+      /**
+       * Names the limit, its scope and its window (and the amount configured): equal keys are
+       * the same exhaustion, so `budget-exceeded` can be emitted once per key.
+       */
+      windowKey?: string;
     };
+
+/** The window a limit counts spend over, in the budget's time zone. */
+export type BudgetPeriod = 'total' | 'day' | 'week' | 'month';
+
+/** One limit as it stands now: what it allows, what is spent, what remains. */
+export interface BudgetLimitStatus {
+  /** The setting, e.g. `limit_usd`, `per_issue_usd`, `per_profile_usd`, `per_focus_usd`. */
+  limit: string;
+  /** The issue id, profile or focus the limit is about; null for the overall limit. */
+  scope: string | null;
+  period: BudgetPeriod;
+  /** The same key a denial by this limit carries. */
+  windowKey: string;
+  /** Start of the current window; null for `total`. */
+  windowStart: Date | null;
+  /** When the current window rolls over; null for `total`. */
+  windowEnd: Date | null;
+  limitUsd: number;
+  spentUsd: number;
+  /** Never negative. */
+  remainingUsd: number;
+  /** Spend has reached the limit: work it covers waits. */
+  exhausted: boolean;
+}
+
+/** The budget at a glance, for the orchestrator's snapshot. */
+export interface BudgetStatus {
+  at: Date;
+  /** The overall limit is exhausted: no dispatch at all until it rolls over or is raised. */
+  paused: boolean;
+  /** Why dispatch is paused; null when it is not. */
+  reason: string | null;
+  /** Overall spend in the overall limit's window (all time without a limit). */
+  spentUsd: number;
+  /** The tightest remaining amount of the overall limit; null without one. */
+  remainingUsd: number | null;
+  limits: BudgetLimitStatus[];
+}
 
 /** Version 1 of the budget slot: a ledger plus limits that are checked before spending. */
 export interface BudgetV1 {
@@ -76,4 +125,11 @@ export interface BudgetV1 {
    * limit can stop a run as it crosses the limit.
    */
   check(options: CallOptions & { subject: BudgetSubject; at?: Date; inFlightCostUsd?: number }): Promise<BudgetDecision>;
+
+  /**
+   * Optional: every limit with its window, spend and remainder. With a subject, the limits
+   * that apply to it; without, the overall limit, every profile and focus limit, and the
+   * per-issue limits that are exhausted.
+   */
+  status?(options: CallOptions & { at?: Date; subject?: BudgetSubject }): Promise<BudgetStatus>;
 }
