@@ -61,13 +61,16 @@ export type BudgetDecision =
       reason: string;
       /** Which limit denied, e.g. `limit_usd`, `per_issue_usd`. */
       limit: string;
+      /**
+       * What the limit covers: `global` denies every subject (so the orchestrator stops asking
+       * for the rest of the tick); the others deny only subjects sharing that issue, profile
+       * or focus. Absent means not global.
+       */
+      scope?: 'global' | 'issue' | 'profile' | 'focus';
+      /** Identifies the limit's current window, so "exceeded" is announced once per window. */
+      windowKey?: string;
       /** When the limit's window rolls over; null when it never will by itself. */
       retryAt: Date | null;
-      /**
-       * Names the limit, its scope and its window (and the amount configured): equal keys are
-       * the same exhaustion, so `budget-exceeded` can be emitted once per key.
-       */
-      windowKey?: string;
     };
 
 /** The window a limit counts spend over, in the budget's time zone. */
@@ -77,8 +80,10 @@ export type BudgetPeriod = 'total' | 'day' | 'week' | 'month';
 export interface BudgetLimitStatus {
   /** The setting, e.g. `limit_usd`, `per_issue_usd`, `per_profile_usd`, `per_focus_usd`. */
   limit: string;
-  /** The issue id, profile or focus the limit is about; null for the overall limit. */
-  scope: string | null;
+  /** What the limit covers, as on a denial. */
+  scope: 'global' | 'issue' | 'profile' | 'focus';
+  /** The issue id, profile or focus the limit is about; null for the global limit. */
+  scopeName: string | null;
   period: BudgetPeriod;
   /** The same key a denial by this limit carries. */
   windowKey: string;
