@@ -1,4 +1,9 @@
-import { redactSecrets, redactValue } from '../secrets/redact-secrets.js';
+import {
+  isSecretKeyName,
+  redactedPlaceholder,
+  redactSecrets,
+  redactValue,
+} from '../secrets/redact-secrets.js';
 
 /**
  * A marker shared through the global symbol registry, so `LoompaError.isInstance` works
@@ -9,7 +14,42 @@ const loompaErrorMarker = Symbol.for('@loompa/core.error');
 export interface LoompaErrorOptions {
   /** Structured facts about the failure; secrets are redacted before they are stored. */
   details?: Record<string, unknown>;
+  /** The error behind this one; kept (redacted in place, so its identity survives). */
   cause?: unknown;
+}
+
+/** How deep a chain of causes is followed when redacting. */
+const maximumCauseDepth = 8;
+
+/**
+ * Removes secrets from a cause without replacing it: callers compare causes by identity
+ * (`error.cause === original`), so an `Error` is redacted in place (message, stack and its
+ * own string fields, such as a command's stderr); other values are stored as redacted copies.
+ */
+function redactCause(cause: unknown, depth = 0): unknown {
+  if (!(cause instanceof Error)) return redactValue(cause);
+  if (depth >= maximumCauseDepth || LoompaError.isInstance(cause)) return cause;
+  const fields = cause as unknown as Record<string, unknown>;
+  for (const key of [...Object.keys(cause), 'message', 'stack']) {
+    const value = fields[key];
+    if (typeof value !== 'string') continue;
+    const redacted = isSecretKeyName(key) && value !== '' ? redactedPlaceholder : redactSecrets(value);
+    if (redacted === value) continue;
+    try {
+      fields[key] = redacted;
+    } catch {
+      // A read-only field cannot hold a secret we were given; nothing more can be done.
+    }
+  }
+  if (cause.cause !== undefined) {
+    const redactedCause = redactCause(cause.cause, depth + 1);
+    if (redactedCause !== cause.cause) {
+      try {
+        fields.cause = redactedCause;
+      } catch {}
+    }
+  }
+  return cause;
 }
 
 /** The base of every error Loompa throws. `code` is stable; messages may improve. */
@@ -19,7 +59,10 @@ export class LoompaError extends Error {
   readonly details: Record<string, unknown>;
 
   constructor(code: string, message: string, options: LoompaErrorOptions = {}) {
-    super(redactSecrets(message), options.cause === undefined ? undefined : { cause: options.cause });
+    super(
+      redactSecrets(message),
+      options.cause === undefined ? undefined : { cause: redactCause(options.cause) },
+    );
     this.name = new.target.name;
     this.code = code;
     this.details = redactValue(options.details ?? {});

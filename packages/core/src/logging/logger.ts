@@ -26,13 +26,12 @@ export function createJsonLogger(options: JsonLoggerOptions = {}): Logger {
   const threshold = levelRank[options.level ?? 'info'];
   const log = (level: LogLevel, message: string, fields?: Record<string, unknown>) => {
     if (levelRank[level] < threshold) return;
-    const record = {
-      time: new Date().toISOString(),
-      level,
-      message: redactSecrets(message),
-      ...options.base,
-    };
-    write(`${JSON.stringify({ ...record, ...redactValue(fields ?? {}) })}\n`);
+    // time, level and message come first and cannot be overwritten by a field of the same name.
+    // Redacted per line: a secret registered after the logger was made must still be caught.
+    const reserved = { time: new Date().toISOString(), level, message: redactSecrets(message) };
+    const record = { ...reserved, ...redactValue(options.base ?? {}), ...redactValue(fields ?? {}) };
+    Object.assign(record, reserved);
+    write(`${JSON.stringify(record)}\n`);
   };
   return {
     debug: (message, fields) => log('debug', message, fields),

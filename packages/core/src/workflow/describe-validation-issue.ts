@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { WorkflowProblem } from '../errors/error-classes.js';
+import { isSecretKeyName, redactedPlaceholder } from '../secrets/redact-secrets.js';
 import type { MissingVariable } from './environment-values.js';
 import { formatYamlPath, type LocatedYaml, locateYamlPath } from './yaml-locations.js';
 
@@ -32,29 +33,33 @@ const typeNames: Record<string, string> = {
   int: 'a whole number',
 };
 
+/** zod's own English messages; anything else was written by a schema author for users. */
+const zodDefaultMessagePattern = /^(Invalid|Too (small|big)|Unrecognized)\b/;
+
 function describeExpected(issue: z.core.$ZodIssue): string {
+  if (!zodDefaultMessagePattern.test(issue.message)) return issue.message;
   switch (issue.code) {
     case 'invalid_type':
       return typeNames[issue.expected] ?? issue.expected;
     case 'too_small': {
       const minimum = Number(issue.minimum);
-      if (issue.origin === 'number') {
-        if (minimum === 1 && issue.inclusive) return 'a positive whole number';
-        if (minimum === 0 && issue.inclusive) return 'a whole number of 0 or more';
-        return `a number ${issue.inclusive ? '>=' : '>'} ${minimum}`;
-      }
+      if (issue.origin === 'number') return `a number ${issue.inclusive ? '>=' : '>'} ${minimum}`;
       if (issue.origin === 'string')
         return minimum === 1 ? 'a non-empty string' : `at least ${minimum} characters`;
       return `at least ${minimum} items`;
     }
     case 'too_big':
       return issue.origin === 'number'
-        ? `a number <= ${String(issue.maximum)}`
-        : `at most ${String(issue.maximum)} items`;
+        ? `a number ${issue.inclusive ? '<=' : '<'} ${String(issue.maximum)}`
+        : issue.origin === 'string'
+          ? `at most ${String(issue.maximum)} characters`
+          : `at most ${String(issue.maximum)} items`;
     case 'invalid_value':
       return `one of ${issue.values.map((value) => JSON.stringify(value)).join(', ')}`;
     case 'invalid_format':
-      return `a ${issue.format}`;
+      return issue.format === 'regex'
+        ? `a string matching ${(issue as { pattern?: string }).pattern ?? 'the expected pattern'}`
+        : `a valid ${issue.format}`;
     default:
       return issue.message;
   }
@@ -73,12 +78,11 @@ export function describeValidationIssue(
   const found = valueAt(data, yamlPath);
   const pathText = formatYamlPath(yamlPath);
   const missingVariable = missingVariables.find((entry) => formatYamlPath(entry.yamlPath) === pathText);
-  let expected = describeExpected(issue);
-  let foundText = describeFoundValue(found);
-  if (issue.code === 'invalid_type' && issue.expected === 'int') expected = 'a whole number';
-  if (issue.code === 'custom') {
-    expected = issue.message;
-  }
+  const expected = describeExpected(issue);
+  const key = yamlPath[yamlPath.length - 1];
+  // A mistyped token is still a token: say what kind of value it was, never the value.
+  const secretFound = typeof key === 'string' && isSecretKeyName(key) && typeof found === 'string';
+  let foundText = secretFound ? `a string (${redactedPlaceholder})` : describeFoundValue(found);
   let message =
     issue.code === 'custom'
       ? `${issue.message}, found ${foundText}`

@@ -1,9 +1,23 @@
 import os from 'node:os';
 import path from 'node:path';
-import { registerSecret } from '../secrets/redact-secrets.js';
+import { InvalidArgumentError } from '../errors/error-classes.js';
+import { isSecretKeyName, registerSecret } from '../secrets/redact-secrets.js';
 
 const wholeVariablePattern = /^\$([A-Za-z_][A-Za-z0-9_]*)$/;
-const secretKeyPattern = /(token|secret|password|api[_-]?key|private[_-]?key)/i;
+const embeddedVariablePattern = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;
+
+/**
+ * Registers the value of a secret-named setting (`token`, `api_key`, …) for redaction,
+ * whether it came from the environment or was written into the file. Plain numbers and
+ * booleans are skipped: `max_tokens: 4000` is no secret, and redacting every "4000" in the
+ * logs would hide more than it protects.
+ */
+function registerIfSecret(yamlPath: ReadonlyArray<string | number>, value: string): void {
+  const key = yamlPath[yamlPath.length - 1];
+  if (typeof key !== 'string' || !isSecretKeyName(key)) return;
+  if (/^\s*(-?\d+(\.\d+)?|true|false)\s*$/i.test(value)) return;
+  registerSecret(value);
+}
 
 /** A `$NAME` value whose variable was empty or unset, remembered to explain a later "required" error. */
 export interface MissingVariable {
@@ -25,15 +39,17 @@ export function resolveEnvironmentReferences(
 ): unknown {
   if (typeof value === 'string') {
     const match = wholeVariablePattern.exec(value);
-    if (!match) return value;
+    if (!match) {
+      registerIfSecret(yamlPath, value);
+      return value;
+    }
     const variable = match[1]!;
     const resolved = environment[variable];
     if (resolved === undefined || resolved === '') {
       missing.push({ yamlPath, variable });
       return undefined;
     }
-    const key = yamlPath[yamlPath.length - 1];
-    if (typeof key === 'string' && secretKeyPattern.test(key)) registerSecret(resolved);
+    registerIfSecret(yamlPath, resolved);
     return resolved;
   }
   if (Array.isArray(value)) {
@@ -55,6 +71,8 @@ export function resolveEnvironmentReferences(
 /**
  * Expands a path setting: a leading `~` becomes the home directory, `$NAME` and `${NAME}`
  * become environment variables, and a relative result resolves against `baseDirectory`.
+ * A variable that is empty or unset is an `InvalidArgumentError` naming it (its `details`
+ * carry `variable`): silently dropping it would turn `$DATA/trees` into `/trees`.
  * Exported so plugins treat their own path settings the same way.
  */
 export function expandPathSetting(
@@ -64,8 +82,18 @@ export function expandPathSetting(
 ): string {
   let expanded = value.replace(/^~(?=$|[/\\])/, os.homedir());
   expanded = expanded.replace(
-    /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
-    (_whole, braced: string | undefined, bare: string | undefined) => environment[(braced ?? bare)!] ?? '',
+    embeddedVariablePattern,
+    (_whole, braced: string | undefined, bare: string | undefined) => {
+      const variable = (braced ?? bare)!;
+      const resolved = environment[variable];
+      if (resolved === undefined || resolved === '') {
+        throw new InvalidArgumentError(
+          `path ${JSON.stringify(value)} uses environment variable ${variable}, which is empty or not set`,
+          { details: { path: value, variable } },
+        );
+      }
+      return resolved;
+    },
   );
   return path.resolve(baseDirectory, expanded);
 }

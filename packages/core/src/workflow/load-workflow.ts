@@ -4,6 +4,7 @@ import path from 'node:path';
 import matter from 'gray-matter';
 import type { z } from 'zod';
 import { WorkflowError, type WorkflowProblem } from '../errors/error-classes.js';
+import { LoompaError } from '../errors/loompa-error.js';
 import type { AgentBackendV1 } from '../specifications/agent-backend.js';
 import type { BudgetV1 } from '../specifications/budget.js';
 import { isPluginDefinition, type PluginEntry } from '../specifications/plugin.js';
@@ -22,7 +23,13 @@ import {
   renderPrompt,
 } from './prompt-template.js';
 import { corePathKeys, type WorkflowConfig, workflowConfigSchema } from './workflow-schema.js';
-import { formatYamlPath, type LocatedYaml, locateYamlPath, parseLocatedYaml } from './yaml-locations.js';
+import {
+  describeYamlSyntaxError,
+  formatYamlPath,
+  type LocatedYaml,
+  locateYamlPath,
+  parseLocatedYaml,
+} from './yaml-locations.js';
 
 /** The plugins a workflow may name, by kind. Only the registries given are checked. */
 export interface WorkflowPlugins {
@@ -78,6 +85,13 @@ function problem(
   };
 }
 
+/** True when the file opens front matter with `---` but no later line closes it. */
+function isUnclosedFrontMatter(source: string, frontMatter: string | undefined): boolean {
+  if (frontMatter === undefined || !/^(\uFEFF)?---[ \t]*(\n|$)/.test(source)) return false;
+  const afterOpening = source.slice(source.indexOf('---') + 3);
+  return !/\n---[ \t]*(\n|$)/.test(afterOpening);
+}
+
 function countLines(text: string): number {
   let lines = 0;
   for (const character of text) if (character === '\n') lines++;
@@ -91,7 +105,8 @@ export async function loadWorkflow(filePath: string, options: LoadWorkflowOption
   try {
     text = await readFile(absolutePath, 'utf8');
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : 'cannot read file';
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'file not found' : `cannot read file (${code ?? 'unknown error'})`;
     throw new WorkflowError(
       absolutePath,
       [
@@ -119,28 +134,44 @@ export function parseWorkflow(text: string, filePath: string, options: LoadWorkf
     throw new WorkflowError(absolutePath, problems);
   };
 
+  // Windows line endings would leave a `\r` on the last front-matter value ("-5\r" is not a
+  // number); dropping them changes no line or column a message points at.
+  const source = text.replace(/\r\n/g, '\n');
   // gray-matter splits the file; `yaml` parses the front matter so every node keeps its
   // position. The front matter string starts on the opening `---` line, so its line numbers
   // are the file's.
-  const split = matter(text, { engines: { yaml: () => ({}) } });
+  const split = matter(source, { engines: { yaml: () => ({}) } });
   const frontMatterText = split.matter ?? '';
   const body = split.content;
-  const promptLineOffset = countLines(text.slice(0, text.length - body.length));
+  const promptLineOffset = countLines(source.slice(0, source.length - body.length));
+  if (isUnclosedFrontMatter(source, split.matter)) {
+    fail([
+      {
+        yamlPath: '',
+        line: 1,
+        column: 1,
+        expected: 'a line "---" closing the front matter',
+        found: 'the end of the file',
+        message: 'the front matter opened on line 1 is never closed by a line "---"',
+      },
+    ]);
+  }
 
   let located: LocatedYaml | null = null;
   let rawData: unknown = {};
   if (frontMatterText.trim() !== '') {
     located = parseLocatedYaml(frontMatterText);
     if (located.document.errors.length > 0) {
+      const syntaxLocated = located;
       fail(
         located.document.errors.map((yamlError) => {
-          const position = yamlError.linePos?.[0];
+          const { line, column, found } = describeYamlSyntaxError(syntaxLocated, frontMatterText, yamlError);
           return {
             yamlPath: '',
-            line: position?.line ?? null,
-            column: position?.col ?? null,
+            line,
+            column,
             expected: 'valid YAML front matter',
-            found: yamlError.code,
+            found,
             message: `invalid YAML: ${yamlError.message.split('\n')[0]}`,
           };
         }),
@@ -159,6 +190,11 @@ export function parseWorkflow(text: string, filePath: string, options: LoadWorkf
       }),
     ]);
   }
+  // A section written with nothing under it (`polling:` with its keys commented out) is
+  // YAML null; it means "all defaults", not "a section that is not a mapping".
+  for (const [key, value] of Object.entries(rawData as Record<string, unknown>)) {
+    if (value === null) delete (rawData as Record<string, unknown>)[key];
+  }
 
   const missingVariables: MissingVariable[] = [];
   const data = resolveEnvironmentReferences(rawData, environment, missingVariables) as Record<
@@ -172,15 +208,28 @@ export function parseWorkflow(text: string, filePath: string, options: LoadWorkf
   }
   const config = parsed.data!;
 
+  const problems: WorkflowProblem[] = [];
   for (const keyPath of corePathKeys) {
     const section = config[keyPath[0] as keyof WorkflowConfig] as Record<string, unknown>;
     const value = section[keyPath[1]!];
-    if (typeof value === 'string') section[keyPath[1]!] = expandPathSetting(value, directory, environment);
+    if (typeof value !== 'string') continue;
+    try {
+      section[keyPath[1]!] = expandPathSetting(value, directory, environment);
+    } catch (error) {
+      if (!LoompaError.hasCode(error, 'invalid_argument')) throw error;
+      const variable = String((error as LoompaError).details.variable);
+      problems.push(
+        problem(located, keyPath, {
+          expected: `a path whose environment variables are set`,
+          found: `${JSON.stringify(value)} with $${variable} empty or not set`,
+          message: `path ${JSON.stringify(value)} uses environment variable ${variable}, which is empty or not set`,
+        }),
+      );
+    }
   }
   const repositoryPath = config.repository.path ?? (config.repository.url === null ? directory : null);
   config.repository.path = repositoryPath;
 
-  const problems: WorkflowProblem[] = [];
   problems.push(...checkProfiles(config, located));
   const pluginSettings = validatePluginSections(
     config,

@@ -12,9 +12,24 @@ function numberFromString(value: unknown): unknown {
   return value;
 }
 
-/** A whole number ≥ `minimum`; numeric strings (from environment variables) are accepted. */
+/** How a whole number ≥ `minimum` is described to a user, whichever check failed. */
+function describeIntegerSetting(minimum: number): string {
+  if (minimum === 1) return 'a positive whole number';
+  if (minimum === 0) return 'a whole number of 0 or more';
+  return `a whole number >= ${minimum}`;
+}
+
+/**
+ * A whole number ≥ `minimum`; numeric strings (from environment variables) are accepted.
+ * Every failure (wrong type, fraction, too small) says the same thing, so an error reads
+ * "expected a positive whole number, found -5" rather than zod's generic wording.
+ */
 export function integerSetting(minimum: number) {
-  return z.preprocess(numberFromString, z.number().int().min(minimum));
+  const expected = describeIntegerSetting(minimum);
+  return z.preprocess(
+    numberFromString,
+    z.number({ error: expected }).int({ error: expected }).min(minimum, { error: expected }),
+  );
 }
 
 /** A whole number ≥ 1. */

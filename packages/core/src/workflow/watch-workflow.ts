@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { type FSWatcher, readFileSync, watch } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { type BigIntStats, type FSWatcher, readFileSync, statSync, watch } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { WorkflowError } from '../errors/error-classes.js';
+import { describeError } from '../errors/loompa-error.js';
 import { type LoadWorkflowOptions, parseWorkflow, type Workflow } from './load-workflow.js';
 
 export interface WatchWorkflowOptions extends LoadWorkflowOptions {
@@ -25,17 +26,67 @@ function hashText(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-function fileMissingError(filePath: string): WorkflowError {
-  return new WorkflowError(filePath, [
-    {
-      yamlPath: '',
-      line: null,
-      column: null,
-      expected: 'a readable WORKFLOW.md',
-      found: 'file not found',
-      message: 'file not found (keeping the last valid workflow)',
-    },
-  ]);
+function unreadableFileError(filePath: string, error: unknown): WorkflowError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const found = code === 'ENOENT' ? 'file not found' : `cannot read file (${code ?? describeError(error)})`;
+  return new WorkflowError(
+    filePath,
+    [
+      {
+        yamlPath: '',
+        line: null,
+        column: null,
+        expected: 'a readable WORKFLOW.md',
+        found,
+        message: `${found} (keeping the last valid workflow)`,
+      },
+    ],
+    { cause: error },
+  );
+}
+
+/** Anything a plugin schema throws is still a problem with this file, reported like the others. */
+function asWorkflowError(filePath: string, error: unknown): WorkflowError {
+  if (error instanceof WorkflowError) return error;
+  return new WorkflowError(
+    filePath,
+    [
+      {
+        yamlPath: '',
+        line: null,
+        column: null,
+        expected: 'a workflow the plugins accept',
+        found: describeError(error),
+        message: describeError(error),
+      },
+    ],
+    { cause: error },
+  );
+}
+
+/** Identity of the file on disk as the safety-net poll sees it. */
+function signatureOf(stats: BigIntStats): string {
+  return `${stats.ino}:${stats.size}:${stats.mtimeNs}:${stats.ctimeNs}`;
+}
+
+function missingSignature(error: unknown): string {
+  return `missing:${(error as NodeJS.ErrnoException).code ?? ''}`;
+}
+
+async function fileSignature(filePath: string): Promise<string> {
+  try {
+    return signatureOf(await stat(filePath, { bigint: true }));
+  } catch (error) {
+    return missingSignature(error);
+  }
+}
+
+function fileSignatureNow(filePath: string): string {
+  try {
+    return signatureOf(statSync(filePath, { bigint: true }));
+  } catch (error) {
+    return missingSignature(error);
+  }
 }
 
 /**
@@ -70,30 +121,31 @@ export function watchWorkflow(filePath: string, options: WatchWorkflowOptions): 
     try {
       text = await readFile(absolutePath, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       // A delete-and-recreate passes through this state; debouncing usually hides it, and
-      // a lasting absence is reported once.
-      if (lastSeenHash !== 'missing') {
-        lastSeenHash = 'missing';
+      // a lasting absence (or unreadable file) is reported once.
+      const state = `unreadable:${(error as NodeJS.ErrnoException).code ?? ''}`;
+      if (lastSeenHash !== state) {
+        lastSeenHash = state;
         errorReported = true;
-        if (!stopped) options.onError(fileMissingError(absolutePath));
+        if (!stopped) options.onError(unreadableFileError(absolutePath, error));
       }
       return;
     }
     const hash = hashText(text);
     if (hash === lastSeenHash) return;
     lastSeenHash = hash;
+    let workflow: Workflow;
     try {
-      const workflow = parseWorkflow(text, absolutePath, options);
-      if ((hash === lastGoodHash && !errorReported) || stopped) return;
-      lastGoodHash = hash;
-      errorReported = false;
-      options.onChange(workflow);
+      workflow = parseWorkflow(text, absolutePath, options);
     } catch (error) {
-      if (!(error instanceof WorkflowError)) throw error;
       errorReported = true;
-      if (!stopped) options.onError(error);
+      if (!stopped) options.onError(asWorkflowError(absolutePath, error));
+      return;
     }
+    if ((hash === lastGoodHash && !errorReported) || stopped) return;
+    lastGoodHash = hash;
+    errorReported = false;
+    options.onChange(workflow);
   };
 
   /** Runs checks one at a time; a request during a check runs one more afterwards. */
@@ -139,9 +191,17 @@ export function watchWorkflow(filePath: string, options: WatchWorkflowOptions): 
   };
   startWatcher();
 
+  // The poll only notices that the file changed and goes through the same debounce as a
+  // folder event, so a burst seen by the poll is still one reload, and a half-written file
+  // is not read between two writes.
+  let lastSignature = fileSignatureNow(absolutePath);
   const poll = setInterval(() => {
     if (!watcher) startWatcher();
-    requestCheck();
+    void fileSignature(absolutePath).then((signature) => {
+      if (signature === lastSignature) return;
+      lastSignature = signature;
+      schedule();
+    });
   }, options.pollIntervalMs ?? 1_000);
   poll.unref();
 

@@ -1,4 +1,4 @@
-import { type Document, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import { type Document, isMap, isScalar, isSeq, LineCounter, parseDocument, type YAMLError } from 'yaml';
 
 /** A YAML document that can say where any path is written. */
 export interface LocatedYaml {
@@ -43,6 +43,27 @@ export function locateYamlPath(
   if (!range) return null;
   const position = located.lineCounter.linePos(range[0]);
   return { line: position.line, column: position.col };
+}
+
+/**
+ * Where a YAML syntax error is and what the parser met there. `linePos` is only filled
+ * with pretty errors (which also rewrite the message), so the position is computed from the
+ * error's offset; the line's own text is the "found" a user recognises.
+ */
+export function describeYamlSyntaxError(
+  located: LocatedYaml,
+  source: string,
+  error: YAMLError,
+): { line: number | null; column: number | null; found: string } {
+  const offset = error.pos?.[0];
+  if (offset === undefined) return { line: null, column: null, found: error.code };
+  const position = located.lineCounter.linePos(offset);
+  const lineText = source.split('\n')[position.line - 1]?.trim() ?? '';
+  return {
+    line: position.line,
+    column: position.col,
+    found: lineText === '' ? 'the end of the front matter' : JSON.stringify(lineText),
+  };
 }
 
 /** `agent.profiles[0].name` from `['agent', 'profiles', 0, 'name']`. */
