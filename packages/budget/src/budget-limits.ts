@@ -72,7 +72,8 @@ function namedRules(
       scopeLabel: `${scope} "${name}"`,
       period: settings.period,
       limitUsd,
-      covers: (entry: LedgerEntry) => sameName(limit === 'per_profile_usd' ? entry.profile : entry.focus, name),
+      covers: (entry: LedgerEntry) =>
+        sameName(limit === 'per_profile_usd' ? entry.profile : entry.focus, name),
     }));
 }
 
@@ -183,7 +184,9 @@ export function decide(
     status: measure(rule, entries, settings.timezone, at, inFlightUsd),
   }));
   const denial = lastToLift(
-    measured.filter(({ status }) => status.exhausted).map(({ rule, status }) => denialFor(rule, status, inFlightUsd)),
+    measured
+      .filter(({ status }) => status.exhausted)
+      .map(({ rule, status }) => denialFor(rule, status, inFlightUsd)),
   );
   if (denial) return denial;
   const remaining = measured.map(({ status }) => status.remainingUsd);

@@ -33,7 +33,12 @@ describe('budget settings', () => {
       subscription: { agents: 'claude, opencode' },
     });
     expect(settings.limit_usd).toBe(25.5);
-    expect(settings.prices['claude-sonnet-4-5']).toEqual({ input: 3, output: 15, cache_read: 0.3, cache_write: 3 });
+    expect(settings.prices['claude-sonnet-4-5']).toEqual({
+      input: 3,
+      output: 15,
+      cache_read: 0.3,
+      cache_write: 3,
+    });
     expect(settings.subscription.agents).toEqual(['claude', 'opencode']);
   });
 
@@ -41,7 +46,9 @@ describe('budget settings', () => {
     expect(() => parseBudgetSettings({ timezone: 'Mars/Olympus' })).toThrow(
       /budget\.timezone: expected an IANA time zone/,
     );
-    expect(() => parseBudgetSettings({ per_focus_usd: { security: -1 } })).toThrow(/budget\.per_focus_usd\.security/);
+    expect(() => parseBudgetSettings({ per_focus_usd: { security: -1 } })).toThrow(
+      /budget\.per_focus_usd\.security/,
+    );
     const error = (() => {
       try {
         parseBudgetSettings({ limit_usd_per_day: 5 });
@@ -69,7 +76,9 @@ describe('budget settings', () => {
 
   it('hands the parsed section to the plugin through the workflow loader', () => {
     const workflow = parseWorkflow(
-      workflowText('  limit_usd: 10\n  period: week\n  prices:\n    gpt-5:\n      input: 1.25\n      output: 10'),
+      workflowText(
+        '  limit_usd: 10\n  period: week\n  prices:\n    gpt-5:\n      input: 1.25\n      output: 10',
+      ),
       '/tmp/WORKFLOW.md',
       { plugins: { budget: budgetPlugin } },
     );

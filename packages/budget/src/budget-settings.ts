@@ -23,7 +23,9 @@ const modelPriceSchema = z
   .object({
     input: nonNegativeNumber.describe('USD per million input tokens.'),
     output: nonNegativeNumber.describe('USD per million output tokens.'),
-    cache_read: nonNegativeNumber.optional().describe('USD per million cache-read tokens; input price when unset.'),
+    cache_read: nonNegativeNumber
+      .optional()
+      .describe('USD per million cache-read tokens; input price when unset.'),
     cache_write: nonNegativeNumber
       .optional()
       .describe('USD per million cache-write tokens; input price when unset.'),

@@ -20,7 +20,12 @@ export function windowAt(period: BudgetPeriod, timeZone: string, at: Date): Budg
   const local = new TZDate(at.getTime(), timeZone);
   if (period === 'day') {
     const start = startOfDay(local);
-    return { period, id: format(start, 'yyyy-MM-dd'), start: new Date(start), end: new Date(addDays(start, 1)) };
+    return {
+      period,
+      id: format(start, 'yyyy-MM-dd'),
+      start: new Date(start),
+      end: new Date(addDays(start, 1)),
+    };
   }
   if (period === 'week') {
     const start = startOfWeek(local, { weekStartsOn: 1 });

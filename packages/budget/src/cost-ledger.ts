@@ -110,7 +110,8 @@ export class CostLedger {
       const handle = await open(this.filePath, 'a');
       try {
         const { bytesWritten } = await handle.write(record, 0, record.length);
-        if (bytesWritten !== record.length) throw new Error(`short write (${bytesWritten} of ${record.length} bytes)`);
+        if (bytesWritten !== record.length)
+          throw new Error(`short write (${bytesWritten} of ${record.length} bytes)`);
         await handle.datasync();
       } finally {
         await handle.close();
@@ -157,7 +158,12 @@ export class CostLedger {
       const fresh = Buffer.alloc(size - this.consumedBytes);
       let filled = 0;
       while (filled < fresh.length) {
-        const { bytesRead } = await handle.read(fresh, filled, fresh.length - filled, this.consumedBytes + filled);
+        const { bytesRead } = await handle.read(
+          fresh,
+          filled,
+          fresh.length - filled,
+          this.consumedBytes + filled,
+        );
         if (bytesRead === 0) break;
         filled += bytesRead;
       }

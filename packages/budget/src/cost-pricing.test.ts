@@ -11,11 +11,18 @@ const settings = budgetSettingsSchema.parse({
   subscription: { agents: ['claude-max'], providers: ['github-copilot'], models: ['free-model'] },
 });
 
-const usage = { inputTokens: 1_000_000, outputTokens: 200_000, cacheReadTokens: 2_000_000, cacheWriteTokens: 400_000 };
+const usage = {
+  inputTokens: 1_000_000,
+  outputTokens: 200_000,
+  cacheReadTokens: 2_000_000,
+  cacheWriteTokens: 400_000,
+};
 
 describe('settleCost', () => {
   it('keeps the cost the agent reported even when the model has a price', () => {
-    expect(settleCost(settings, { agentKind: 'claude', model: 'claude-sonnet-4-5', usage, costUsd: 0.42 })).toEqual({
+    expect(
+      settleCost(settings, { agentKind: 'claude', model: 'claude-sonnet-4-5', usage, costUsd: 0.42 }),
+    ).toEqual({
       costUsd: 0.42,
       costSource: 'agent',
     });
@@ -23,7 +30,12 @@ describe('settleCost', () => {
 
   it('prices tokens per million with the table when the agent reported no cost', () => {
     // 1M × $3 + 0.2M × $15 + 2M × $0.30 + 0.4M × $3.75 = 3 + 3 + 0.6 + 1.5
-    const settled = settleCost(settings, { agentKind: 'claude', model: 'claude-sonnet-4-5', usage, costUsd: null });
+    const settled = settleCost(settings, {
+      agentKind: 'claude',
+      model: 'claude-sonnet-4-5',
+      usage,
+      costUsd: null,
+    });
     expect(settled.costSource).toBe('price-table');
     expect(settled.costUsd).toBeCloseTo(8.1, 10);
   });
@@ -37,13 +49,15 @@ describe('settleCost', () => {
   });
 
   it('flags an unknown model without a reported cost as unknown, at zero', () => {
-    expect(settleCost(settings, { agentKind: 'opencode', model: 'mystery-1', usage, costUsd: null })).toEqual({
-      costUsd: 0,
-      costSource: 'unknown',
-    });
-    expect(settleCost(settings, { agentKind: 'opencode', model: null, usage, costUsd: null }).costSource).toBe(
-      'unknown',
+    expect(settleCost(settings, { agentKind: 'opencode', model: 'mystery-1', usage, costUsd: null })).toEqual(
+      {
+        costUsd: 0,
+        costSource: 'unknown',
+      },
     );
+    expect(
+      settleCost(settings, { agentKind: 'opencode', model: null, usage, costUsd: null }).costSource,
+    ).toBe('unknown');
   });
 
   it('counts subscription agents, providers and models at zero even when a cost was reported', () => {

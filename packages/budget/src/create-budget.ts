@@ -53,7 +53,9 @@ export function parseBudgetSettings(settings: unknown): BudgetSettings {
   const parsed = budgetSettingsSchema.safeParse(settings ?? {});
   if (!parsed.success) {
     throw new InvalidArgumentError(`Invalid budget settings: ${firstProblem(parsed.error, 'budget')}`, {
-      details: { problems: parsed.error.issues.map((issue) => ({ path: issue.path, message: issue.message })) },
+      details: {
+        problems: parsed.error.issues.map((issue) => ({ path: issue.path, message: issue.message })),
+      },
     });
   }
   return parsed.data;
@@ -141,7 +143,8 @@ export class LedgerBudget implements BudgetV1 {
     const entries = await this.ledger.readEntries();
     return entries.filter(
       (entry) =>
-        (options.from === undefined || entry.at >= options.from) && (options.to === undefined || entry.at < options.to),
+        (options.from === undefined || entry.at >= options.from) &&
+        (options.to === undefined || entry.at < options.to),
     );
   }
 

@@ -2,7 +2,11 @@ import type { SpendReport, SpendRow } from './spend-report.js';
 
 export type SpendDimension = 'day' | 'issue' | 'focus' | 'profile' | 'model';
 
-const sections: Array<{ dimension: SpendDimension; title: string; rows: (report: SpendReport) => SpendRow[] }> = [
+const sections: Array<{
+  dimension: SpendDimension;
+  title: string;
+  rows: (report: SpendReport) => SpendRow[];
+}> = [
   { dimension: 'day', title: 'Day', rows: (report) => report.byDay },
   { dimension: 'issue', title: 'Issue', rows: (report) => report.byIssue },
   { dimension: 'focus', title: 'Focus', rows: (report) => report.byFocus },
@@ -18,7 +22,9 @@ function usd(amount: number): string {
 
 /** Lays out rows under a header; the first column is left-aligned, the others right-aligned. */
 function renderTable(header: string[], rows: string[][]): string {
-  const widths = header.map((cell, column) => Math.max(cell.length, ...rows.map((row) => row[column]!.length)));
+  const widths = header.map((cell, column) =>
+    Math.max(cell.length, ...rows.map((row) => row[column]!.length)),
+  );
   const line = (cells: string[]) =>
     cells
       .map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)))
@@ -44,7 +50,10 @@ function rowCells(row: SpendRow): string[] {
  * Renders a spend report as plain-text tables for a terminal, one per dimension (all five
  * unless `dimensions` picks some). Costs marked `*` include runs whose cost is unknown.
  */
-export function renderSpendReport(report: SpendReport, options: { dimensions?: SpendDimension[] } = {}): string {
+export function renderSpendReport(
+  report: SpendReport,
+  options: { dimensions?: SpendDimension[] } = {},
+): string {
   const wanted = options.dimensions ?? sections.map((section) => section.dimension);
   const blocks = sections
     .filter((section) => wanted.includes(section.dimension))

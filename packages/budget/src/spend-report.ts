@@ -80,7 +80,8 @@ export function summarizeSpend(entries: readonly LedgerEntry[], options: SpendRe
   const to = options.to ?? null;
   const included = entries.filter(
     (entry) =>
-      (from === null || entry.at.getTime() >= from.getTime()) && (to === null || entry.at.getTime() < to.getTime()),
+      (from === null || entry.at.getTime() >= from.getTime()) &&
+      (to === null || entry.at.getTime() < to.getTime()),
   );
   const [overall] = groupBy(included, () => 'all');
   return {
