@@ -9,7 +9,9 @@ import type { CostRecord } from '../src/index.js';
 export function useTemporaryDirectories(): () => Promise<string> {
   const directories: string[] = [];
   afterEach(async () => {
-    await Promise.all(directories.splice(0).map((directory) => rm(directory, { recursive: true, force: true })));
+    await Promise.all(
+      directories.splice(0).map((directory) => rm(directory, { recursive: true, force: true })),
+    );
   });
   return async () => {
     const directory = await mkdtemp(path.join(os.tmpdir(), 'loompa-budget-'));

@@ -68,8 +68,13 @@ describe('recording costs', () => {
   });
 
   it('records an unpriced model at zero flagged unknown, and a subscription at zero with its tokens', async () => {
-    const budget = createBudget({ directory: await temporaryDirectory(), subscription: { agents: ['claude'] } });
-    const unknown = await budget.record({ record: costRecord({ agentKind: 'opencode', model: 'mystery', costUsd: null }) });
+    const budget = createBudget({
+      directory: await temporaryDirectory(),
+      subscription: { agents: ['claude'] },
+    });
+    const unknown = await budget.record({
+      record: costRecord({ agentKind: 'opencode', model: 'mystery', costUsd: null }),
+    });
     const subscription = await budget.record({ record: costRecord({ agentKind: 'claude', costUsd: 3.2 }) });
     expect(unknown).toMatchObject({ costUsd: 0, costSource: 'unknown', model: 'mystery' });
     expect(subscription).toMatchObject({ costUsd: 0, costSource: 'subscription' });
@@ -97,8 +102,8 @@ describe('recording costs', () => {
     await expect(
       budget.record({ record: costRecord({ usage: { ...costRecord().usage, outputTokens: Number.NaN } }) }),
     ).rejects.toThrow(/record\.usage\.outputTokens/);
-    await expect(budget.record({ record: costRecord({ at: new Date('nonsense') }) })).rejects.toSatisfy((error) =>
-      LoompaError.hasCode(error, 'invalid_argument'),
+    await expect(budget.record({ record: costRecord({ at: new Date('nonsense') }) })).rejects.toSatisfy(
+      (error) => LoompaError.hasCode(error, 'invalid_argument'),
     );
     expect(await budget.entries()).toEqual([]);
   });
@@ -114,8 +119,13 @@ describe('limits', () => {
     expect(below.allowed).toBe(true);
     expect(below.allowed && below.remainingUsd).toBeCloseTo(0.01, 10);
 
-    await budget.record({ record: costRecord({ costUsd: 0.01, issueId: 'issue-2', issueIdentifier: 'ENG-2' }) });
-    const reached = await budget.check({ subject: subject({ issueId: 'issue-3', issueIdentifier: 'ENG-3' }), at });
+    await budget.record({
+      record: costRecord({ costUsd: 0.01, issueId: 'issue-2', issueIdentifier: 'ENG-2' }),
+    });
+    const reached = await budget.check({
+      subject: subject({ issueId: 'issue-3', issueIdentifier: 'ENG-3' }),
+      at,
+    });
     expect(reached).toEqual({
       allowed: false,
       reason: 'total limit of $10.00 reached ($10.00 spent)',
@@ -129,7 +139,9 @@ describe('limits', () => {
   it('a per-issue limit denies only that issue, at the boundary', async () => {
     const budget = createBudget({ directory: await temporaryDirectory(), per_issue_usd: 5 });
     await budget.record({ record: costRecord({ costUsd: 4.5 }) });
-    await budget.record({ record: costRecord({ costUsd: 100, issueId: 'issue-2', issueIdentifier: 'ENG-2' }) });
+    await budget.record({
+      record: costRecord({ costUsd: 100, issueId: 'issue-2', issueIdentifier: 'ENG-2' }),
+    });
     expect(await budget.check({ subject: subject(), at })).toEqual({ allowed: true, remainingUsd: 0.5 });
     await budget.record({ record: costRecord({ costUsd: 0.5 }) });
     const denied = await budget.check({ subject: subject(), at });
@@ -140,9 +152,10 @@ describe('limits', () => {
       reason: 'per-issue limit of $5.00 reached for ENG-1 ($5.00 spent)',
       retryAt: null,
     });
-    expect((await budget.check({ subject: subject({ issueId: 'issue-9', issueIdentifier: 'ENG-9' }), at })).allowed).toBe(
-      true,
-    );
+    expect(
+      (await budget.check({ subject: subject({ issueId: 'issue-9', issueIdentifier: 'ENG-9' }), at }))
+        .allowed,
+    ).toBe(true);
   });
 
   it('per-profile and per-focus limits deny their own work, matching names case-insensitively', async () => {
@@ -196,7 +209,10 @@ describe('limits', () => {
     });
     // 23:30 on 9 March in Los Angeles (daylight time began that morning: UTC−7).
     await budget.record({ record: costRecord({ at: new Date('2025-03-10T06:30:00Z'), costUsd: 20.13 }) });
-    const lateThatNight = await budget.check({ subject: subject(), at: new Date('2025-03-10T06:59:59.999Z') });
+    const lateThatNight = await budget.check({
+      subject: subject(),
+      at: new Date('2025-03-10T06:59:59.999Z'),
+    });
     expect(lateThatNight).toEqual({
       allowed: false,
       reason: 'daily limit of $20.00 reached ($20.13 spent)',
@@ -206,7 +222,9 @@ describe('limits', () => {
       windowKey: 'limit_usd:*:2025-03-09:20',
     });
     // Already the 10th in UTC, still the 9th in Los Angeles: UTC days would have reset here.
-    expect((await budget.check({ subject: subject(), at: new Date('2025-03-10T01:00:00Z') })).allowed).toBe(false);
+    expect((await budget.check({ subject: subject(), at: new Date('2025-03-10T01:00:00Z') })).allowed).toBe(
+      false,
+    );
     const nextMorning = await budget.check({ subject: subject(), at: new Date('2025-03-10T07:00:00Z') });
     expect(nextMorning).toEqual({ allowed: true, remainingUsd: 20 });
   });
@@ -214,8 +232,12 @@ describe('limits', () => {
   it('a weekly window rolls over on Monday', async () => {
     const budget = createBudget({ directory: await temporaryDirectory(), limit_usd: 1, period: 'week' });
     await budget.record({ record: costRecord({ at: new Date('2025-03-16T10:00:00Z'), costUsd: 1 }) }); // Sunday
-    expect((await budget.check({ subject: subject(), at: new Date('2025-03-16T23:59:59Z') })).allowed).toBe(false);
-    expect((await budget.check({ subject: subject(), at: new Date('2025-03-17T00:00:00Z') })).allowed).toBe(true);
+    expect((await budget.check({ subject: subject(), at: new Date('2025-03-16T23:59:59Z') })).allowed).toBe(
+      false,
+    );
+    expect((await budget.check({ subject: subject(), at: new Date('2025-03-17T00:00:00Z') })).allowed).toBe(
+      true,
+    );
   });
 
   it('the denial that lifts last decides when several limits are reached', async () => {
@@ -226,8 +248,13 @@ describe('limits', () => {
       per_issue_usd: 1,
     });
     await budget.record({ record: costRecord({ costUsd: 1 }) });
-    expect(await budget.check({ subject: subject(), at })).toMatchObject({ limit: 'per_issue_usd', retryAt: null });
-    expect(await budget.check({ subject: subject({ issueId: 'other', issueIdentifier: 'ENG-7' }), at })).toMatchObject({
+    expect(await budget.check({ subject: subject(), at })).toMatchObject({
+      limit: 'per_issue_usd',
+      retryAt: null,
+    });
+    expect(
+      await budget.check({ subject: subject({ issueId: 'other', issueIdentifier: 'ENG-7' }), at }),
+    ).toMatchObject({
       limit: 'limit_usd',
     });
   });
@@ -237,7 +264,10 @@ describe('limits', () => {
     const budget = createBudget({ directory, limit_usd: 5, period: 'day' });
     await budget.record({ record: costRecord({ costUsd: 6 }) });
     const morning = await budget.check({ subject: subject(), at: new Date('2025-03-10T09:00:00Z') });
-    const evening = await budget.check({ subject: subject({ issueId: 'x' }), at: new Date('2025-03-10T21:00:00Z') });
+    const evening = await budget.check({
+      subject: subject({ issueId: 'x' }),
+      at: new Date('2025-03-10T21:00:00Z'),
+    });
     expect(morning.allowed === false && morning.windowKey).toBe('limit_usd:*:2025-03-10:5');
     expect(evening.allowed === false && evening.windowKey).toBe('limit_usd:*:2025-03-10:5');
     await budget.record({ record: costRecord({ at: new Date('2025-03-11T10:00:00Z'), costUsd: 6 }) });
@@ -269,7 +299,9 @@ describe('streaming runs', () => {
     expect(
       (await budget.check({ subject: subject({ issueId: 'issue-2' }), at, inFlightCostUsd: 4.9 })).allowed,
     ).toBe(true);
-    await expect(budget.check({ subject: subject(), at, inFlightCostUsd: -1 })).rejects.toThrow(/inFlightCostUsd/);
+    await expect(budget.check({ subject: subject(), at, inFlightCostUsd: -1 })).rejects.toThrow(
+      /inFlightCostUsd/,
+    );
   });
 });
 
@@ -325,10 +357,23 @@ describe('status', () => {
         remainingUsd: 6.5,
         exhausted: false,
       },
-      expect.objectContaining({ limit: 'per_profile_usd', scopeName: 'opus', spentUsd: 2.5, remainingUsd: 1.5 }),
-      expect.objectContaining({ limit: 'per_issue_usd', scopeName: 'issue-1', exhausted: true, remainingUsd: 0 }),
+      expect.objectContaining({
+        limit: 'per_profile_usd',
+        scopeName: 'opus',
+        spentUsd: 2.5,
+        remainingUsd: 1.5,
+      }),
+      expect.objectContaining({
+        limit: 'per_issue_usd',
+        scopeName: 'issue-1',
+        exhausted: true,
+        remainingUsd: 0,
+      }),
     ]);
-    const forIssue = await budget.status({ at, subject: subject({ issueId: 'issue-2', issueIdentifier: 'ENG-2' }) });
+    const forIssue = await budget.status({
+      at,
+      subject: subject({ issueId: 'issue-2', issueIdentifier: 'ENG-2' }),
+    });
     expect(forIssue.limits.map((limit) => [limit.limit, limit.spentUsd])).toEqual([
       ['limit_usd', 3.5],
       ['per_issue_usd', 1],
