@@ -11,6 +11,26 @@ testTracker({
       async seedIssue(issue) {
         return tracker.addIssue({ ...issue, labels: issue.labels ?? [] });
       },
+      async readComments(issueId) {
+        return tracker.comments
+          .filter((comment) => comment.issueId === issueId)
+          .map((comment) => comment.body);
+      },
+    };
+  },
+});
+
+testTracker({
+  name: 'MockTracker that can watch',
+  async setup() {
+    const tracker = new MockTracker({ issues: [], watchable: true });
+    return {
+      tracker,
+      async seedIssue(issue) {
+        const added = tracker.addIssue({ ...issue, labels: issue.labels ?? [] });
+        tracker.emitChange({ issueIds: [added.id] });
+        return added;
+      },
     };
   },
 });

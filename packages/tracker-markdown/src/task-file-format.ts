@@ -53,7 +53,7 @@ function splitTaskFile(text: string): TaskFileParts {
 }
 
 function readFrontMatter(parts: TaskFileParts): YamlDocument {
-  const document = parseDocument(parts.frontMatter, { prettyErrors: false });
+  const document = parseDocument(parts.frontMatter);
   const [firstError] = document.errors;
   if (firstError) {
     const line = firstError instanceof YAMLParseError && firstError.linePos ? firstError.linePos[0].line : 1;

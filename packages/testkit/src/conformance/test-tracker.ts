@@ -19,6 +19,12 @@ export interface TrackerConformanceFixture {
    * an empty refresh reads nothing. Omit when the tracker cannot count.
    */
   countReads?(): number;
+  /**
+   * The comment bodies stored for an issue, oldest first, read directly from storage (not through
+   * the tracker under test), so the suite can check that comments land. Omit when the tracker
+   * cannot read its comments back.
+   */
+  readComments?(issueId: string): Promise<string[]>;
   cleanup?(): Promise<void>;
 }
 
@@ -106,7 +112,7 @@ export function testTracker(options: TrackerConformanceOptions): void {
     });
 
     it('accepts a comment and keeps the issue readable (when it can comment)', async () => {
-      const { tracker, seedIssue } = await start();
+      const { tracker, seedIssue, readComments } = await start();
       if (!tracker.commentOnIssue) return;
       const issue = await seedIssue({ title: 'Comment on me', state: 'todo' });
       await tracker.commentOnIssue({ issueId: issue.id, body: 'Working on it' });
@@ -114,6 +120,75 @@ export function testTracker(options: TrackerConformanceOptions): void {
       await tracker.commentOnIssue({ issueId: issue.id, body: 'Status: 2', key: 'status' });
       const [after] = await tracker.getIssues({ ids: [issue.id] });
       expect(after!.title).toBe('Comment on me');
+      expect(normalizeName(after!.state)).toBe('todo');
+      if (!readComments) return;
+      const comments = await readComments(issue.id);
+      expect(comments).toContain('Working on it');
+      expect(comments[comments.length - 1]).toBe('Status: 2');
+      // Repeating the latest keyed comment adds nothing, whether the tracker edits or appends.
+      await tracker.commentOnIssue({ issueId: issue.id, body: 'Status: 2', key: 'status' });
+      expect(await readComments(issue.id)).toEqual(comments);
+    });
+
+    it('moves a transitioned issue out of its old state listing', async () => {
+      const { tracker, seedIssue } = await start();
+      if (!tracker.transitionIssue) return;
+      const issue = await seedIssue({ title: 'Finish me', state: 'In Progress' });
+      const other = await seedIssue({ title: 'Stay', state: 'in progress' });
+      await tracker.transitionIssue({ issueId: issue.id, state: 'Done' });
+      const stillActive = await tracker.listIssues({ states: ['in progress'] });
+      expect(stillActive.map((item) => item.id)).toEqual([other.id]);
+      const finished = await tracker.listIssues({ states: ['DONE'] });
+      expect(finished.map((item) => item.id)).toEqual([issue.id]);
+    });
+
+    it('adds and removes labels compared trimmed and case-insensitively (when it can)', async () => {
+      const { tracker, seedIssue } = await start();
+      if (!tracker.updateLabels) return;
+      const issue = await seedIssue({ title: 'Relabel me', state: 'todo', labels: ['Bug', 'UI'] });
+      await tracker.updateLabels({ issueId: issue.id, add: [' Needs-Review ', 'ui'], remove: ['BUG '] });
+      const [after] = await tracker.getIssues({ ids: [issue.id] });
+      expect(after!.labels.sort()).toEqual(['needs-review', 'ui']);
+    });
+
+    it('creates an issue that the next reads return normalized (when it can create)', async () => {
+      const { tracker } = await start();
+      if (!tracker.createIssue) return;
+      const created = await tracker.createIssue({
+        issue: { title: 'Created here', state: 'todo', labels: [' Feature '], priority: 3 },
+      });
+      expect(created.title).toBe('Created here');
+      expect(created.labels).toEqual(['feature']);
+      const [read] = await tracker.getIssues({ ids: [created.id] });
+      expect(read).toMatchObject({ id: created.id, title: 'Created here', priority: 3, labels: ['feature'] });
+      const listed = await tracker.listIssues({ states: ['Todo'] });
+      expect(listed.map((item) => item.id)).toContain(created.id);
+    });
+
+    it('reports a change through watch and stops after the abort (when it can watch)', async () => {
+      const { tracker, seedIssue } = await start();
+      if (!tracker.watch) return;
+      const controller = new AbortController();
+      const changes: unknown[] = [];
+      let notify: () => void = () => {};
+      const firstChange = new Promise<void>((resolve) => {
+        notify = resolve;
+      });
+      tracker.watch({
+        abortSignal: controller.signal,
+        onChange: (change) => {
+          changes.push(change);
+          notify();
+        },
+      });
+      await seedIssue({ title: 'Watched', state: 'todo' });
+      await firstChange;
+      controller.abort();
+      const countAtAbort = changes.length;
+      await seedIssue({ title: 'After the abort', state: 'todo' });
+      // Give a late event every chance to arrive before checking that none did.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(changes.length).toBe(countAtAbort);
     });
   });
 }
