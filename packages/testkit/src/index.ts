@@ -9,6 +9,7 @@ export {
   testAgentBackend,
 } from './conformance/test-agent-backend.js';
 export {
+  type ConformanceFileChange,
   type ScmProviderConformanceFixture,
   type ScmProviderConformanceOptions,
   testScmProvider,
@@ -30,3 +31,15 @@ export { type MockCall, MockCallRecorder, type MockResponse } from './mocks/mock
 export { MockScmProvider, type MockScmProviderSettings } from './mocks/mock-scm-provider.js';
 export { MockTracker, type MockTrackerComment, type MockTrackerSettings } from './mocks/mock-tracker.js';
 export { createTestIssue } from './mocks/test-issue.js';
+export {
+  type ConversationView,
+  type ModelScript,
+  type RecordedRequest,
+  type ScriptedToolAction,
+  type ScriptedTurn,
+  type ScriptedUsage,
+  scriptedCostUsd,
+} from './model-servers/model-script.js';
+export { createScriptedAnthropicServer } from './model-servers/scripted-anthropic-server.js';
+export { createScriptedOpenAIServer } from './model-servers/scripted-openai-server.js';
+export type { ScriptedModelServer } from './model-servers/scripted-server.js';

@@ -1,0 +1,141 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  AgentBackendError,
+  type AgentBackendV1,
+  type AgentEvent,
+  type AgentRunOptions,
+  type AgentRunResult,
+} from '@loompa/core';
+import { buildClaudeRunResult } from './claude-run-result.js';
+import type { ClaudeAgentSettings } from './claude-settings.js';
+import { ClaudeStreamParser } from './claude-stream-parser.js';
+import { findExecutable, isExecutable } from './find-executable.js';
+import { runAgentProcess } from './run-agent-process.js';
+
+/** Variables that carry Claude Code's credentials; core redacts their values. */
+export const claudeSecretEnvironmentVariables = [
+  'ANTHROPIC_API_KEY',
+  'ANTHROPIC_AUTH_TOKEN',
+  'CLAUDE_CODE_OAUTH_TOKEN',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_BEARER_TOKEN_BEDROCK',
+] as const;
+
+function safeEmitter(onEvent: AgentRunOptions['onEvent']): (event: AgentEvent) => void {
+  if (!onEvent) return () => {};
+  return (event) => {
+    try {
+      onEvent(event);
+    } catch {
+      // A failing listener must not take the agent run down with it.
+    }
+  };
+}
+
+/** `AgentBackendV1` driving the Claude Code CLI (`claude -p --output-format stream-json`). */
+export class ClaudeAgent implements AgentBackendV1 {
+  readonly specificationVersion = 'agent-backend-v1' as const;
+  readonly name = 'claude';
+  readonly secretEnvironmentVariables: readonly string[] = claudeSecretEnvironmentVariables;
+
+  constructor(private readonly settings: ClaudeAgentSettings = {}) {}
+
+  run(options: AgentRunOptions): Promise<AgentRunResult> {
+    return this.execute(options, null);
+  }
+
+  resume(options: AgentRunOptions & { sessionId: string }): Promise<AgentRunResult> {
+    return this.execute(options, options.sessionId);
+  }
+
+  /** The command line for a run; the prompt goes to standard input, never into argv. */
+  buildArguments(options: AgentRunOptions, resumeSessionId: string | null): string[] {
+    const args = [
+      ...(this.settings.extraArguments ?? []),
+      '-p',
+      '--output-format',
+      'stream-json',
+      '--verbose',
+      '--permission-mode',
+      this.settings.permissionMode ?? 'acceptEdits',
+    ];
+    if (resumeSessionId !== null) args.push('--resume', resumeSessionId);
+    if (options.model) args.push('--model', options.model);
+    if (options.limits?.maxTurns !== undefined) args.push('--max-turns', String(options.limits.maxTurns));
+    if (options.instructions) args.push('--append-system-prompt', options.instructions);
+    if (this.settings.allowedTools?.length) args.push('--allowedTools', ...this.settings.allowedTools);
+    if (this.settings.disallowedTools?.length) {
+      args.push('--disallowedTools', ...this.settings.disallowedTools);
+    }
+    return args;
+  }
+
+  private resolveBinary(env: Record<string, string>): string {
+    if (this.settings.binaryPath) {
+      if (isExecutable(this.settings.binaryPath)) return this.settings.binaryPath;
+      throw new AgentBackendError(
+        `The Claude Code CLI was not found at claude.binary_path (${this.settings.binaryPath}), or it is not executable. Install @anthropic-ai/claude-code or fix the path.`,
+        { details: { package: '@anthropic-ai/claude-code', binaryPath: this.settings.binaryPath } },
+      );
+    }
+    const found = findExecutable('claude', env.PATH);
+    if (found === null) {
+      throw new AgentBackendError(
+        'The Claude Code CLI (claude) was not found on the agent PATH or in node_modules. Install it with ' +
+          '`npm install @anthropic-ai/claude-code` (or globally with -g), or set claude.binary_path in WORKFLOW.md.',
+        { details: { package: '@anthropic-ai/claude-code' } },
+      );
+    }
+    return found;
+  }
+
+  private async execute(options: AgentRunOptions, resumeSessionId: string | null): Promise<AgentRunResult> {
+    const executable = this.resolveBinary(options.env);
+    const temporary = options.stateDirectory ? null : await mkdtemp(path.join(os.tmpdir(), 'loompa-claude-'));
+    const stateDirectory = options.stateDirectory ?? temporary!;
+    try {
+      const home = path.join(stateDirectory, 'home');
+      const configDirectory = path.join(stateDirectory, 'claude-config');
+      const tmpDirectory = path.join(stateDirectory, 'tmp');
+      await Promise.all([home, configDirectory, tmpDirectory].map((dir) => mkdir(dir, { recursive: true })));
+      const env: Record<string, string> = {
+        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+        ...options.env,
+        // Per work item, so concurrent runs never rewrite each other's config and resume finds its session.
+        HOME: home,
+        CLAUDE_CONFIG_DIR: configDirectory,
+        CLAUDE_CODE_TMPDIR: tmpDirectory,
+        TMPDIR: tmpDirectory,
+      };
+      if (this.settings.maxRetries != null && env.CLAUDE_CODE_MAX_RETRIES === undefined) {
+        env.CLAUDE_CODE_MAX_RETRIES = String(this.settings.maxRetries);
+      }
+      const emit = safeEmitter(options.onEvent);
+      const parser = new ClaudeStreamParser(emit);
+      const outcome = await runAgentProcess({
+        executable,
+        args: this.buildArguments(options, resumeSessionId),
+        cwd: options.cwd,
+        env,
+        input: options.prompt,
+        abortSignal: options.abortSignal,
+        idleTimeoutMs: options.limits?.idleTimeoutMs,
+        runTimeoutMs: options.limits?.runTimeoutMs,
+        onLine: (line) => parser.parseLine(line),
+      });
+      const result = buildClaudeRunResult(parser.state, outcome, options.limits ?? {});
+      if (result.error) emit({ type: 'error', error: result.error });
+      return result;
+    } finally {
+      if (temporary !== null) await rm(temporary, { recursive: true, force: true });
+    }
+  }
+}
+
+/** Creates the Claude Code agent backend. */
+export function createClaudeAgent(settings: ClaudeAgentSettings = {}): ClaudeAgent {
+  return new ClaudeAgent(settings);
+}
