@@ -63,7 +63,12 @@ describe('parseTaskFile', () => {
   it.each([
     ['no front matter', 'Just text\n', 1, 'does not start with YAML front matter'],
     ['an unclosed front matter', '---\nid: T-1\ntitle: x\n', 1, 'never closed'],
-    ['bad YAML', '---\nid: T-1\nid: T-2\ntitle: x\n---\nbody\n', 3, 'invalid YAML front matter: Map keys must be unique'],
+    [
+      'bad YAML',
+      '---\nid: T-1\nid: T-2\ntitle: x\n---\nbody\n',
+      3,
+      'invalid YAML front matter: Map keys must be unique',
+    ],
     ['a list as front matter', '---\n- a\n---\n', 2, 'must be a YAML mapping'],
     ['a missing id', '---\ntitle: No id\n---\n', 2, 'has no "id"'],
     ['a missing title', '---\nid: T-1\nstatus: todo\n---\n', 2, 'has no "title"'],

@@ -36,7 +36,9 @@ testTracker({
       countReads: () => tracker.tasks.parsedFileCount,
       async readComments(issueId) {
         const text = await readFile(path.join(tracker.tasks.directory, `${issueId}.md`), 'utf8');
-        return [...text.matchAll(/^- \S+ · [^·]+ · commented(?: \[[^\]]*\])?: (.*)$/gm)].map((match) => match[1]!);
+        return [...text.matchAll(/^- \S+ · [^·]+ · commented(?: \[[^\]]*\])?: (.*)$/gm)].map(
+          (match) => match[1]!,
+        );
       },
       cleanup: directory.cleanup,
     };
