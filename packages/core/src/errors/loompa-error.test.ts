@@ -30,8 +30,9 @@ describe('LoompaError.isInstance', () => {
   it('recognises an error from a second installed copy, where instanceof fails', () => {
     // A second copy of @loompa/core has its own LoompaError class, but the marker comes from
     // the global symbol registry, so it is the same symbol.
+    const otherCopyMarker: unique symbol = Symbol.for('@loompa/core.error') as never;
     class LoompaErrorFromOtherCopy extends Error {
-      readonly [Symbol.for('@loompa/core.error')] = true;
+      readonly [otherCopyMarker] = true;
       readonly code = 'tracker_failed';
     }
     const foreign = new LoompaErrorFromOtherCopy('from the other copy');
