@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { CostEntry } from '@loompa/core';
 import { z } from 'zod';
 import { BudgetLedgerError } from './budget-ledger-error.js';
+import { activitySchema, tokenUsageSchema } from './cost-record-schema.js';
 
 /** A ledger entry as stored: a settled cost with the id that makes recording idempotent. */
 export interface LedgerEntry extends CostEntry {
@@ -18,17 +19,12 @@ const storedEntrySchema = z.object({
   at: z.iso.datetime(),
   issueId: z.string(),
   issueIdentifier: z.string(),
-  activity: z.enum(['run', 'ci-failure', 'review', 'conflict', 'review-agent']),
+  activity: activitySchema,
   focus: z.string().nullable(),
   profile: z.string().nullable(),
   agentKind: z.string(),
   model: z.string().nullable(),
-  usage: z.object({
-    inputTokens: z.number(),
-    outputTokens: z.number(),
-    cacheReadTokens: z.number(),
-    cacheWriteTokens: z.number(),
-  }),
+  usage: tokenUsageSchema,
   costUsd: z.number(),
   costSource: z.enum(['agent', 'price-table', 'subscription', 'unknown']),
 });

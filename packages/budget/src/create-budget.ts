@@ -6,12 +6,13 @@ import {
   type CallOptions,
   InvalidArgumentError,
 } from '@loompa/core';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { decide, measureLimits, overallSpend } from './budget-limits.js';
 import { type BudgetSettings, type BudgetSettingsInput, budgetSettingsSchema } from './budget-settings.js';
 import type { BudgetStatus, CostRecord } from './budget-types.js';
 import { CostLedger, type LedgerEntry } from './cost-ledger.js';
 import { settleCost } from './cost-pricing.js';
+import { costRecordSchema } from './cost-record-schema.js';
 import { type SpendReport, summarizeSpend } from './spend-report.js';
 
 export type CreateBudgetOptions = BudgetSettingsInput & {
@@ -20,27 +21,6 @@ export type CreateBudgetOptions = BudgetSettingsInput & {
   /** The clock used when a call passes no `at`. */
   now?: () => Date;
 };
-
-const tokenCount = z.number().finite().min(0);
-
-const costRecordSchema = z.object({
-  id: z.string().min(1).optional(),
-  at: z.date().refine((date) => !Number.isNaN(date.getTime()), 'expected a valid date'),
-  issueId: z.string().min(1),
-  issueIdentifier: z.string().min(1),
-  activity: z.enum(['run', 'ci-failure', 'review', 'conflict', 'review-agent']),
-  focus: z.string().nullable(),
-  profile: z.string().nullable(),
-  agentKind: z.string().min(1),
-  model: z.string().nullable(),
-  usage: z.object({
-    inputTokens: tokenCount,
-    outputTokens: tokenCount,
-    cacheReadTokens: tokenCount,
-    cacheWriteTokens: tokenCount,
-  }),
-  costUsd: z.number().finite().min(0).nullable(),
-});
 
 function firstProblem(error: z.ZodError, root: string): string {
   const issue = error.issues[0];
