@@ -85,13 +85,21 @@ const pollingSectionSchema = z.object({
 });
 
 const profileSchema = z.object({
-  name: z.string().min(1),
+  name: z.string().min(1).describe('Name used by agent.escalation and shown in events.'),
   kind: optionalString.describe('Agent kind for this profile; agent.kind when unset.'),
-  model: optionalString,
-  types: nameList.default([]),
-  keywords: nameList.default([]),
-  priority_min: integerSetting(0).nullable().default(null),
-  priority_max: integerSetting(0).nullable().default(null),
+  model: optionalString.describe('Model for issues on this profile; agent.model when unset.'),
+  types: nameList.default([]).describe('Issue types this profile serves; any type when empty.'),
+  keywords: nameList
+    .default([])
+    .describe('Words in the title or description, one of which must appear; any when empty.'),
+  priority_min: integerSetting(0)
+    .nullable()
+    .default(null)
+    .describe('Lowest priority number served (inclusive); open when unset.'),
+  priority_max: integerSetting(0)
+    .nullable()
+    .default(null)
+    .describe('Highest priority number served (inclusive); open when unset.'),
 });
 
 const agentSectionSchema = z.object({
@@ -126,25 +134,35 @@ const agentSectionSchema = z.object({
     .describe('Profile names in the order a failing issue escalates through.'),
 });
 
+/** Every key is optional: an unset key keeps the built-in focus's value (or is empty for a new focus). */
 const focusSchema = z.object({
-  role: z.string().optional(),
-  keywords: nameList.optional(),
-  types: nameList.optional(),
-  labels: nameList.optional(),
-  instructions: z.string().optional(),
-  model: z.string().nullable().optional(),
-  agent: z.string().nullable().optional().describe('Agent kind for this focus.'),
+  role: z.string().optional().describe('One line naming the role, e.g. "bug investigator".'),
+  keywords: nameList.optional().describe('Whole words in the title or description that point to this focus.'),
+  types: nameList.optional().describe('Issue types that point to this focus.'),
+  labels: nameList.optional().describe('Labels that point to this focus.'),
+  instructions: z
+    .string()
+    .optional()
+    .describe("Appended to the agent's system prompt; available to the template as focus.instructions."),
+  model: z
+    .string()
+    .nullable()
+    .optional()
+    .describe("Model instead of the profile's; null clears a built-in one."),
+  agent: z.string().nullable().optional().describe('Agent kind for this focus; null clears a built-in one.'),
 });
 
-const reactionSchema = (maximumAttempts: number) => ({
-  enabled: booleanSetting.default(true),
-  max_attempts: positiveInteger.default(maximumAttempts),
+const reactionSchema = (feedback: string, maximumAttempts: number) => ({
+  enabled: booleanSetting.default(true).describe(`Resume the agent on ${feedback}.`),
+  max_attempts: positiveInteger
+    .default(maximumAttempts)
+    .describe(`Times the agent is resumed on ${feedback} before the issue is blocked for a human.`),
 });
 
 const reactionsSectionSchema = z.object({
   ci: z
     .object({
-      ...reactionSchema(3),
+      ...reactionSchema('failing checks', 3),
       log_tail_bytes: positiveInteger
         .default(20_000)
         .describe('Bytes of each failing check log given to the agent.'),
@@ -152,13 +170,13 @@ const reactionsSectionSchema = z.object({
     .prefault({}),
   review: z
     .object({
-      ...reactionSchema(3),
+      ...reactionSchema('review feedback', 3),
       reviewers: stringList
         .default([])
         .describe('Whose feedback is acted on; everyone (but Loompa) when empty.'),
     })
     .prefault({}),
-  conflict: z.object(reactionSchema(2)).prefault({}),
+  conflict: z.object(reactionSchema('a conflict a rebase cannot resolve', 2)).prefault({}),
 });
 
 /** The budget plugin given to the orchestrator owns every key of this section. */
@@ -177,7 +195,9 @@ export const workflowConfigSchema = z.object({
     .default({})
     .describe('Foci added to or overriding the built-in ones.'),
   reactions: reactionsSectionSchema.prefault({}),
-  budget: budgetSectionSchema.prefault({}),
+  budget: budgetSectionSchema
+    .prefault({})
+    .describe('Owned by the budget plugin given to the orchestrator, which validates it.'),
 });
 
 /** The validated, defaulted front matter (core sections). */
