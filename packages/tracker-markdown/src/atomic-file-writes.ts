@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { link, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { link, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { TaskWriteConflictError } from './task-errors.js';
 
@@ -93,4 +93,63 @@ export async function replaceFileChecked(
     await new Promise((resolve) => setTimeout(resolve, 5 * attempt));
   }
   throw new TaskWriteConflictError(filePath, maxAttempts);
+}
+
+export interface FileLockOptions {
+  /** Give up after waiting this long for another writer's lock. */
+  timeoutMs?: number;
+  /** A lock older than this is taken to be left behind by a crash. */
+  staleMs?: number;
+}
+
+function lockHolderIsGone(lockText: string): boolean {
+  const pid = Number(lockText.trim());
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return isErrorCode(error, 'ESRCH');
+  }
+}
+
+/**
+ * Runs `work` while holding `<file>.lock` (a hidden sibling created exclusively), so the
+ * tracker's own writers in several processes (the orchestrator, the CLI) take turns instead of
+ * racing between their conflict check and their rename. People's editors ignore the lock; the
+ * conflict check of `replaceFileChecked` protects their edits. A lock whose process is gone, or
+ * that is older than `staleMs`, is removed.
+ */
+export async function withFileLock<Result>(
+  filePath: string,
+  work: () => Promise<Result>,
+  options: FileLockOptions = {},
+): Promise<Result> {
+  const lockPath = path.join(path.dirname(filePath), `.${path.basename(filePath)}.lock`);
+  const deadline = Date.now() + (options.timeoutMs ?? 10_000);
+  const staleMs = options.staleMs ?? 30_000;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await writeFile(lockPath, `${process.pid}\n`, { flag: 'wx' });
+      break;
+    } catch (error) {
+      if (!isErrorCode(error, 'EEXIST')) throw error;
+    }
+    const holder = await readFileIfPresent(lockPath);
+    const age = await stat(lockPath).then(
+      (stats) => Date.now() - stats.mtimeMs,
+      () => 0,
+    );
+    if (holder !== null && (lockHolderIsGone(holder) || age > staleMs)) {
+      await rm(lockPath, { force: true });
+      continue;
+    }
+    if (Date.now() > deadline) throw new TaskWriteConflictError(filePath, attempt);
+    await new Promise((resolve) => setTimeout(resolve, Math.min(5 * attempt, 50)));
+  }
+  try {
+    return await work();
+  } finally {
+    await rm(lockPath, { force: true });
+  }
 }

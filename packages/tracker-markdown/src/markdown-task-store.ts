@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { type CallOptions, InvalidArgumentError, normalizeName } from '@loompa/core';
-import { createFileExclusively, replaceFileChecked } from './atomic-file-writes.js';
+import { createFileExclusively, replaceFileChecked, withFileLock } from './atomic-file-writes.js';
 import {
   type MarkdownTaskSettings,
   type ResolvedTaskSettings,
@@ -142,24 +142,26 @@ export function createMarkdownTaskStore(
         let summary = '';
         let lastRead = '';
         try {
-          const written = await replaceFileChecked(found.filePath, async (text) => {
-            options.abortSignal?.throwIfAborted();
-            lastRead = text;
-            const parsed = readTaskFile(text, found.filePath, defaultStatus);
-            if ('problem' in parsed) {
-              throw new TaskFileError(parsed.problem.filePath, parsed.problem.line, parsed.problem.message);
-            }
-            if (parsed.task.id.toLowerCase() !== id.toLowerCase()) {
-              throw Object.assign(new Error('task file now holds another id'), { code: 'ENOENT' });
-            }
-            const requested = await change(parsed.task);
-            if (requested === null) return null;
-            const { activity, ...patch } = requested;
-            const valid = validatePatch(patch, resolved, resolverFor(current), parsed.task.id);
-            summary = activity?.trim() || 'updated';
-            const event = activity?.trim() ? { time: new Date(), actor, text: activity } : null;
-            return editTaskFile(text, valid, event);
-          });
+          const written = await withFileLock(found.filePath, () =>
+            replaceFileChecked(found.filePath, async (text) => {
+              options.abortSignal?.throwIfAborted();
+              lastRead = text;
+              const parsed = readTaskFile(text, found.filePath, defaultStatus);
+              if ('problem' in parsed) {
+                throw new TaskFileError(parsed.problem.filePath, parsed.problem.line, parsed.problem.message);
+              }
+              if (parsed.task.id.toLowerCase() !== id.toLowerCase()) {
+                throw Object.assign(new Error('task file now holds another id'), { code: 'ENOENT' });
+              }
+              const requested = await change(parsed.task);
+              if (requested === null) return null;
+              const { activity, ...patch } = requested;
+              const valid = validatePatch(patch, resolved, resolverFor(current), parsed.task.id);
+              summary = activity?.trim() || 'updated';
+              const event = activity?.trim() ? { time: new Date(), actor, text: activity } : null;
+              return editTaskFile(text, valid, event);
+            }),
+          );
           if (written === null) return parseTaskFile(lastRead, found.filePath, defaultStatus);
           const task = parseTaskFile(written, found.filePath, defaultStatus);
           onWrite?.({ filePath: found.filePath, taskId: task.id, summary: `${task.id} ${summary}` });

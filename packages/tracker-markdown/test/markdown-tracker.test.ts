@@ -66,9 +66,10 @@ describe('malformed task files', () => {
 
   it('refuse writes with a clear error naming the file and line', async () => {
     await writeTask('TASK-9.md', 'id: TASK-9\ntitle: [broken');
-    const error = await tracker
-      .transitionIssue({ issueId: 'TASK-9', state: 'done' })
-      .catch((caught: unknown) => caught as Error & { code: string });
+    const error = (await tracker.transitionIssue({ issueId: 'TASK-9', state: 'done' }).then(
+      () => null,
+      (caught: unknown) => caught,
+    )) as Error & { code: string };
     expect(error.code).toBe('task_file_invalid');
     expect(error.message).toContain(`${taskPath('TASK-9.md')}:`);
     expect(await readFile(taskPath('TASK-9.md'), 'utf8')).toBe(
