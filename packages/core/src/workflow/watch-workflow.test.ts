@@ -177,6 +177,13 @@ describe('watchWorkflow', () => {
     expect(watcher.changes[0]!.pluginSettings.tracker).toEqual({ kind: 'github', owner: 'acme' });
   });
 
+  it('catches an edit made between loading the workflow and starting to watch it', async () => {
+    const loaded = await loadWorkflow(workflowPath, { environment: {} });
+    await writeFile(workflowPath, workflowText(2500));
+    const watcher = watch({ initialContentHash: loaded.contentHash });
+    await vi.waitFor(() => expect(watcher.intervals()).toEqual([2500]), waitOptions);
+  });
+
   it('reports nothing after it is stopped', async () => {
     const stopped = watch();
     stopped.stop();

@@ -195,6 +195,9 @@ export function watchWorkflow(filePath: string, options: WatchWorkflowOptions): 
   // folder event, so a burst seen by the poll is still one reload, and a half-written file
   // is not read between two writes.
   let lastSignature = fileSignatureNow(absolutePath);
+  // The workflow in force may have been read a while ago: an edit made since then fired no
+  // event we could hear and left no signature change to poll, so compare once now.
+  if (options.initialContentHash !== undefined) schedule();
   const poll = setInterval(() => {
     if (!watcher) startWatcher();
     void fileSignature(absolutePath).then((signature) => {
