@@ -71,6 +71,7 @@ export class LocalScmProvider implements ScmProviderV1 {
   private readonly authorName: string;
   private readonly logger: Logger;
   private readonly reviewsRunning = new Map<string, Promise<void>>();
+  private readonly followUps = new Set<Promise<void>>();
   private readonly mergeMutex = new KeyedMutex();
   private readonly changeListeners = new Set<(change: { branch?: string }) => void>();
   private readonly abortController = new AbortController();
@@ -92,7 +93,7 @@ export class LocalScmProvider implements ScmProviderV1 {
       defaultTimeoutMs: settings.checkTimeoutMs ?? 600_000,
       killGraceMs: settings.checkKillGraceMs ?? 5_000,
       logger: this.logger,
-      onCompleted: () => this.notifyChange(undefined),
+      onCompleted: (headSha) => this.afterChecksCompleted(headSha),
     });
     this.reviewer = settings.reviewer
       ? {
@@ -510,6 +511,27 @@ export class LocalScmProvider implements ScmProviderV1 {
     }
   }
 
+  /** Checks that pass start the review of that head right away, not at the next status read. */
+  private afterChecksCompleted(headSha: string): void {
+    this.notifyChange(undefined);
+    if (!this.reviewer || this.abortController.signal.aborted) return;
+    const followUp = (async () => {
+      for (const record of await this.store.list()) {
+        if (record.state !== 'open') continue;
+        const branchHead = await resolveCommit(this.repositoryPath, `refs/heads/${record.branch}`);
+        if (branchHead !== headSha) continue;
+        const checks = await this.checkRuns.snapshot(headSha);
+        const baseSha = await resolveCommit(this.repositoryPath, `refs/heads/${record.baseBranch}`);
+        if (checks.state === 'success' && baseSha) await this.maybeStartAgentReview(record, headSha, baseSha);
+      }
+    })()
+      .catch((error) => {
+        this.logger.error('scm-local could not start a review after checks', { error: describeError(error) });
+      })
+      .finally(() => this.followUps.delete(followUp));
+    this.followUps.add(followUp);
+  }
+
   /** Reports changes (checks finished, a review arrived, a merge) until the signal aborts. */
   watch(
     options: Required<CallOptions> & {
@@ -543,8 +565,8 @@ export class LocalScmProvider implements ScmProviderV1 {
   async waitForIdle(): Promise<void> {
     for (;;) {
       await this.checkRuns.waitForIdle();
-      if (this.reviewsRunning.size === 0) return;
-      await Promise.all(this.reviewsRunning.values());
+      if (this.reviewsRunning.size === 0 && this.followUps.size === 0) return;
+      await Promise.all([...this.reviewsRunning.values(), ...this.followUps]);
     }
   }
 
@@ -552,7 +574,7 @@ export class LocalScmProvider implements ScmProviderV1 {
   async close(): Promise<void> {
     this.abortController.abort();
     await this.checkRuns.close();
-    await Promise.all(this.reviewsRunning.values());
+    await Promise.all([...this.reviewsRunning.values(), ...this.followUps]);
     this.changeListeners.clear();
   }
 }

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
+import { signalProcessGroup } from '@loompa/core';
 
 export interface CheckCommandOutcome {
   /** The command's exit code; null when it was killed (timeout, cancellation). */
@@ -18,15 +19,6 @@ export interface RunCheckCommandOptions {
   abortSignal?: AbortSignal;
 }
 
-function killGroup(processId: number, signal: NodeJS.Signals): void {
-  try {
-    // A negative id addresses the whole process group the detached shell leads.
-    process.kill(-processId, signal);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
-  }
-}
-
 /**
  * Runs `sh -c command` as the leader of its own process group with standard output and
  * error both going to `logPath`, in the order written. On timeout or abort the whole group
@@ -42,8 +34,8 @@ export async function runCheckCommand(options: RunCheckCommandOptions): Promise<
   const stop = () => {
     if (processId === undefined) return;
     const leader = processId;
-    killGroup(leader, 'SIGTERM');
-    graceTimer ??= setTimeout(() => killGroup(leader, 'SIGKILL'), options.killGraceMs);
+    signalProcessGroup(leader, 'SIGTERM');
+    graceTimer ??= setTimeout(() => signalProcessGroup(leader, 'SIGKILL'), options.killGraceMs);
   };
   const onAbort = () => {
     cancelled = true;
@@ -68,7 +60,7 @@ export async function runCheckCommand(options: RunCheckCommandOptions): Promise<
     if (options.abortSignal?.aborted) onAbort();
     options.abortSignal?.addEventListener('abort', onAbort, { once: true });
     const result = await exited;
-    if (processId !== undefined) killGroup(processId, 'SIGKILL');
+    if (processId !== undefined) signalProcessGroup(processId, 'SIGKILL');
     const killed = timedOut || cancelled || result.signal !== null;
     return { exitCode: killed ? null : result.code, timedOut, cancelled };
   } finally {

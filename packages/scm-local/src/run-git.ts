@@ -1,11 +1,4 @@
-import { describeError, ScmError } from '@loompa/core';
-import { execa } from 'execa';
-
-export interface GitResult {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-}
+import { runGit as runCoreGit, ScmError } from '@loompa/core';
 
 export interface GitOptions {
   cwd: string;
@@ -19,37 +12,24 @@ export interface GitOptions {
 export const fallbackIdentity = { name: 'Loompa', email: 'loompa@localhost' } as const;
 
 /**
- * Runs git without a shell. Any exit code outside `acceptExitCodes` (and 0) becomes a
- * `ScmError` naming the command and its stderr, so a caller never mistakes a failed
+ * Core's git runner, with failures reported as `ScmError` (what a provider's callers catch)
+ * and with the exit codes that are answers let through, so a caller never mistakes a failed
  * command for an empty answer.
  */
-export async function runGit(args: readonly string[], options: GitOptions): Promise<GitResult> {
-  let result: Awaited<ReturnType<typeof execa>>;
-  try {
-    result = await execa('git', args, {
-      cwd: options.cwd,
-      reject: false,
-      stripFinalNewline: true,
-      env: { GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', ...options.environment },
-      cancelSignal: options.abortSignal,
-    });
-  } catch (error) {
-    throw new ScmError(`git ${args[0]} could not start in ${options.cwd}: ${describeError(error)}`, {
-      cause: error,
-    });
-  }
-  if (result.isCanceled) {
-    throw new ScmError(`git ${args[0]} was cancelled`, { details: { reason: 'cancelled' } });
-  }
-  const exitCode = result.exitCode ?? -1;
-  const answer = { exitCode, stdout: String(result.stdout), stderr: String(result.stderr) };
-  if (exitCode !== 0 && !(options.acceptExitCodes ?? []).includes(exitCode)) {
+export async function runGit(args: readonly string[], options: GitOptions) {
+  const result = await runCoreGit(args, {
+    cwd: options.cwd,
+    env: { LC_ALL: 'C', ...options.environment },
+    allowFailure: true,
+    ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
+  });
+  if (result.exitCode !== 0 && !(options.acceptExitCodes ?? []).includes(result.exitCode)) {
     throw new ScmError(
-      `git ${args.join(' ')} failed in ${options.cwd} (exit ${exitCode}): ${answer.stderr.trim() || answer.stdout.trim()}`,
-      { details: { args, exitCode } },
+      `git ${args.join(' ')} failed in ${options.cwd} (exit ${result.exitCode}): ${result.stderr.trim() || result.stdout.trim()}`,
+      { details: { args, exitCode: result.exitCode } },
     );
   }
-  return answer;
+  return result;
 }
 
 /** The commit a ref points at, or null when the ref does not exist. */
