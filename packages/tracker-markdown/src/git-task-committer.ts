@@ -30,7 +30,9 @@ const updateRefAttempts = 3;
  * index entries of the committed paths are refreshed, unless the person staged those paths too.
  */
 export class GitTaskCommitter {
-  private readonly pending = new Map<string, string[]>();
+  // Paths to commit, and what happened to them in order, for the message.
+  private pendingPaths = new Set<string>();
+  private pendingSummaries: string[] = [];
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
   private pushOutstanding = false;
@@ -39,9 +41,8 @@ export class GitTaskCommitter {
 
   /** Notes a written task file and a one-line summary of the change. */
   record(filePath: string, summary: string): void {
-    const summaries = this.pending.get(filePath) ?? [];
-    summaries.push(summary);
-    this.pending.set(filePath, summaries);
+    this.pendingPaths.add(filePath);
+    this.pendingSummaries.push(summary);
     if (this.settings.delayMs > 0 && this.timer === null) {
       this.timer = setTimeout(() => {
         this.timer = null;
@@ -70,12 +71,13 @@ export class GitTaskCommitter {
   }
 
   private async commitPending(): Promise<void> {
-    if (this.pending.size === 0) {
+    if (this.pendingPaths.size === 0) {
       if (this.pushOutstanding) await this.push(await this.currentBranch());
       return;
     }
-    const batch = new Map(this.pending);
-    this.pending.clear();
+    const batch = { paths: [...this.pendingPaths], summaries: this.pendingSummaries };
+    this.pendingPaths = new Set();
+    this.pendingSummaries = [];
     try {
       const committed = await this.commit(batch);
       if (committed && this.settings.push) {
@@ -83,10 +85,9 @@ export class GitTaskCommitter {
         await this.push(committed.branch);
       }
     } catch (error) {
-      // Keep the changes for the next flush (unless newer ones for the same file arrived).
-      for (const [filePath, summaries] of batch) {
-        this.pending.set(filePath, [...summaries, ...(this.pending.get(filePath) ?? [])]);
-      }
+      // Keep the changes for the next flush, ahead of any recorded meanwhile.
+      this.pendingPaths = new Set([...batch.paths, ...this.pendingPaths]);
+      this.pendingSummaries = [...batch.summaries, ...this.pendingSummaries];
       throw error;
     }
   }
@@ -105,11 +106,9 @@ export class GitTaskCommitter {
     return stdout.trim();
   }
 
-  private async commit(batch: Map<string, string[]>): Promise<{ branch: string } | null> {
+  private async commit(batch: { paths: string[]; summaries: string[] }): Promise<{ branch: string } | null> {
     const topLevel = (await this.git(['rev-parse', '--show-toplevel'])).stdout.trim();
-    const paths = [...batch.keys()].map((filePath) =>
-      path.relative(topLevel, filePath).split(path.sep).join('/'),
-    );
+    const paths = batch.paths.map((filePath) => path.relative(topLevel, filePath).split(path.sep).join('/'));
     const branch = await this.currentBranch();
     const authorEnvironment: NodeJS.ProcessEnv = this.settings.author
       ? {
@@ -119,7 +118,7 @@ export class GitTaskCommitter {
           GIT_COMMITTER_EMAIL: this.settings.author.email,
         }
       : {};
-    const message = commitMessage(batch);
+    const message = commitMessage(batch.summaries);
 
     for (let attempt = 1; attempt <= updateRefAttempts; attempt++) {
       const parent = await this.git(['rev-parse', '-q', '--verify', `${branch}^{commit}`], {
@@ -201,8 +200,7 @@ export class GitTaskCommitter {
   }
 }
 
-function commitMessage(batch: Map<string, string[]>): string {
-  const summaries = [...batch.values()].flat();
+function commitMessage(summaries: string[]): string {
   const ids = [...new Set(summaries.map((summary) => summary.split(' ')[0]!))];
   const subject =
     summaries.length === 1 ? `tasks: ${summaries[0]}` : `tasks: update ${ids.join(', ')}`.slice(0, 200);

@@ -74,9 +74,9 @@ describe('concurrent writers', () => {
     const writers = [startWriter(), startWriter()];
     // Both processes have loaded the store before either gets its instructions.
     await Promise.all(writers.map((writer) => writer.ready));
-    writers.forEach((writer, index) =>
-      writer.release({ action: 'create', count: 12, label: `writer${index}` }),
-    );
+    for (const [index, writer] of writers.entries()) {
+      writer.release({ action: 'create', count: 12, label: `writer${index}` });
+    }
     const [first, second] = await Promise.all(writers.map((writer) => writer.finished));
 
     const all = [...first!, ...second!];
@@ -100,9 +100,9 @@ describe('concurrent writers', () => {
     await store.createTask({ title: 'Busy task' });
     const writers = [startWriter(), startWriter()];
     await Promise.all(writers.map((writer) => writer.ready));
-    writers.forEach((writer, index) =>
-      writer.release({ action: 'comment', count: 15, taskId: 'TASK-1', label: `writer${index}` }),
-    );
+    for (const [index, writer] of writers.entries()) {
+      writer.release({ action: 'comment', count: 15, taskId: 'TASK-1', label: `writer${index}` });
+    }
     await Promise.all(writers.map((writer) => writer.finished));
     const task = await store.showTask('TASK-1');
     const comments = task.activity.map((entry) => entry.text).filter((text) => text.startsWith('commented'));
