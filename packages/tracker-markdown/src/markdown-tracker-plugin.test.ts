@@ -54,12 +54,13 @@ describe('markdownTrackerSettingsSchema', () => {
         ['tracker.id_prefix', 4],
         ['tracker.push', 5],
         ['tracker.terminal_states', 6],
-        ['tracker.commit_author_email', 3],
+        ['tracker.commit_author_name', 7],
       ]),
     );
     expect((error as Error).message).toContain(
-      'tracker.id_prefix: must start with a letter and hold only letters, digits and underscores',
+      'WORKFLOW.md:4:14: tracker.id_prefix: expected a prefix of letters, digits and underscores that starts with a letter, found "my-prefix"',
     );
+    expect((error as Error).message).toContain('commit_author_name needs commit_author_email as well');
     expect((error as Error).message).toContain('push: true needs commit: true');
   });
 });

@@ -21,7 +21,7 @@ export const markdownTrackerSettingsSchema = z
       .describe('Folder of the task files, relative to the source checkout.'),
     id_prefix: z
       .string()
-      .regex(idPrefixPattern, 'must start with a letter and hold only letters, digits and underscores')
+      .regex(idPrefixPattern, 'a prefix of letters, digits and underscores that starts with a letter')
       .default(defaultIdPrefix)
       .describe('Task ids are <id_prefix>-<n>.'),
     active_states: nameList
@@ -57,11 +57,9 @@ export const markdownTrackerSettingsSchema = z
       context.addIssue({ code: 'custom', path: ['push'], message: 'push: true needs commit: true' });
     }
     if ((section.commit_author_name === null) !== (section.commit_author_email === null)) {
-      context.addIssue({
-        code: 'custom',
-        path: [section.commit_author_name === null ? 'commit_author_name' : 'commit_author_email'],
-        message: 'commit_author_name and commit_author_email must be set together',
-      });
+      const given = section.commit_author_name === null ? 'commit_author_email' : 'commit_author_name';
+      const missing = given === 'commit_author_name' ? 'commit_author_email' : 'commit_author_name';
+      context.addIssue({ code: 'custom', path: [given], message: `${given} needs ${missing} as well` });
     }
     const overlap = section.active_states.filter((state) => section.terminal_states.includes(state));
     if (overlap.length > 0) {
