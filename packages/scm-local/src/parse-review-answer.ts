@@ -44,14 +44,13 @@ function parseJsonAnswer(text: string): ReviewAnswer | null {
       if (typeof item !== 'object' || item === null) continue;
       const entry = item as { path?: unknown; line?: unknown; body?: unknown };
       if (typeof entry.body !== 'string' || entry.body.trim() === '') continue;
-      comments.push({
-        path: typeof entry.path === 'string' && entry.path.trim() !== '' ? entry.path.trim() : null,
-        line:
-          typeof entry.line === 'number' && Number.isInteger(entry.line) && entry.line > 0
-            ? entry.line
-            : null,
-        body: entry.body.trim(),
-      });
+      const path = typeof entry.path === 'string' && entry.path.trim() !== '' ? entry.path.trim() : null;
+      // A line means nothing without the file it is in.
+      const line =
+        path !== null && typeof entry.line === 'number' && Number.isInteger(entry.line) && entry.line > 0
+          ? entry.line
+          : null;
+      comments.push({ path, line, body: entry.body.trim() });
     }
     const outside = text.replace(match[0], '').trim();
     const summary = typeof candidate.summary === 'string' ? candidate.summary.trim() : outside;
