@@ -1,8 +1,8 @@
 import { type BudgetDecision, type BudgetSubject, normalizeName } from '@loompa/core';
 import type { BudgetSettings } from './budget-settings.js';
 import type { BudgetDenial, BudgetLimitStatus, BudgetPeriod } from './budget-types.js';
-import { type BudgetWindow, isInWindow, windowAt } from './budget-windows.js';
-import type { LedgerEntry } from './cost-ledger.js';
+import { type BudgetWindow, windowAt } from './budget-windows.js';
+import type { LedgerIndex, SpendSeries } from './cost-ledger.js';
 
 /** Sums of floating-point costs drift by tiny amounts; this much is treated as equal. */
 const toleranceUsd = 1e-9;
@@ -20,7 +20,23 @@ interface LimitRule {
   scopeLabel: string | null;
   period: BudgetPeriod;
   limitUsd: number;
-  covers(entry: LedgerEntry): boolean;
+  /** The spend this limit counts (before the window is applied). */
+  covered(index: LedgerIndex): SpendSeries;
+}
+
+const noSpend: SpendSeries = { times: [], costsUsd: [] };
+
+/** Spend of `series` in `window` (start inclusive, end exclusive). */
+function spendIn(series: SpendSeries, window: BudgetWindow): number {
+  const start = window.start?.getTime() ?? Number.NEGATIVE_INFINITY;
+  const end = window.end?.getTime() ?? Number.POSITIVE_INFINITY;
+  const { times, costsUsd } = series;
+  let spentUsd = 0;
+  for (let position = 0; position < times.length; position += 1) {
+    const time = times[position]!;
+    if (time >= start && time < end) spentUsd += costsUsd[position]!;
+  }
+  return spentUsd;
 }
 
 function sameName(left: string | null, right: string): boolean {
@@ -37,7 +53,7 @@ function overallRule(settings: BudgetSettings): LimitRule[] {
       scopeLabel: null,
       period: settings.period,
       limitUsd: settings.limit_usd,
-      covers: () => true,
+      covered: (index) => index.all,
     },
   ];
 }
@@ -52,7 +68,7 @@ function issueRule(settings: BudgetSettings, issueId: string, issueIdentifier: s
       scopeLabel: issueIdentifier,
       period: settings.per_issue_period,
       limitUsd: settings.per_issue_usd,
-      covers: (entry) => entry.issueId === issueId,
+      covered: (index) => index.byIssue.get(issueId) ?? noSpend,
     },
   ];
 }
@@ -72,8 +88,8 @@ function namedRules(
       scopeLabel: `${scope} "${name}"`,
       period: settings.period,
       limitUsd,
-      covers: (entry: LedgerEntry) =>
-        sameName(limit === 'per_profile_usd' ? entry.profile : entry.focus, name),
+      covered: (index: LedgerIndex) =>
+        (limit === 'per_profile_usd' ? index.byProfile : index.byFocus).get(normalizeName(name)) ?? noSpend,
     }));
 }
 
@@ -104,17 +120,13 @@ function windowKey(rule: LimitRule, window: BudgetWindow): string {
 
 function measure(
   rule: LimitRule,
-  entries: readonly LedgerEntry[],
+  index: LedgerIndex,
   timeZone: string,
   at: Date,
   inFlightUsd: number,
 ): BudgetLimitStatus {
   const window = windowAt(rule.period, timeZone, at);
-  let spentUsd = 0;
-  for (const entry of entries) {
-    if (rule.covers(entry) && isInWindow(window, entry.at)) spentUsd += entry.costUsd;
-  }
-  const committedUsd = spentUsd + inFlightUsd;
+  const committedUsd = spendIn(rule.covered(index), window) + inFlightUsd;
   return {
     limit: rule.limit,
     scope: rule.scope,
@@ -174,14 +186,14 @@ function lastToLift(denials: BudgetDenial[]): BudgetDenial | undefined {
  */
 export function decide(
   settings: BudgetSettings,
-  entries: readonly LedgerEntry[],
+  index: LedgerIndex,
   subject: BudgetSubject,
   at: Date,
   inFlightUsd: number,
 ): BudgetDecision {
   const measured = rulesForSubject(settings, subject).map((rule) => ({
     rule,
-    status: measure(rule, entries, settings.timezone, at, inFlightUsd),
+    status: measure(rule, index, settings.timezone, at, inFlightUsd),
   }));
   const denial = lastToLift(
     measured
@@ -196,7 +208,7 @@ export function decide(
 /** Every limit's state: those applying to `subject`, or everything worth showing. */
 export function measureLimits(
   settings: BudgetSettings,
-  entries: readonly LedgerEntry[],
+  index: LedgerIndex,
   at: Date,
   subject: BudgetSubject | undefined,
 ): { statuses: BudgetLimitStatus[]; pausedReason: string | null } {
@@ -204,11 +216,9 @@ export function measureLimits(
   if (subject) {
     rules = rulesForSubject(settings, subject);
   } else {
-    const issueIdentifiers = new Map<string, string>();
-    for (const entry of entries) issueIdentifiers.set(entry.issueId, entry.issueIdentifier);
-    const exhaustedIssueRules = [...issueIdentifiers]
+    const exhaustedIssueRules = [...index.issueIdentifiers]
       .flatMap(([issueId, identifier]) => issueRule(settings, issueId, identifier))
-      .filter((rule) => measure(rule, entries, settings.timezone, at, 0).exhausted);
+      .filter((rule) => measure(rule, index, settings.timezone, at, 0).exhausted);
     rules = [
       ...overallRule(settings),
       ...namedRules(settings, 'per_profile_usd', undefined),
@@ -216,16 +226,14 @@ export function measureLimits(
       ...exhaustedIssueRules,
     ];
   }
-  const measured = rules.map((rule) => ({ rule, status: measure(rule, entries, settings.timezone, at, 0) }));
+  const measured = rules.map((rule) => ({ rule, status: measure(rule, index, settings.timezone, at, 0) }));
   const overall = measured.find(({ rule }) => rule.limit === 'limit_usd');
   const pausedReason = overall?.status.exhausted ? reasonFor(overall.rule, overall.status, 0) : null;
   return { statuses: measured.map(({ status }) => status), pausedReason };
 }
 
 /** Spend in the window of the overall limit at `at` (all time without an overall limit). */
-export function overallSpend(settings: BudgetSettings, entries: readonly LedgerEntry[], at: Date): number {
+export function overallSpend(settings: BudgetSettings, index: LedgerIndex, at: Date): number {
   const window = windowAt(settings.limit_usd === null ? 'total' : settings.period, settings.timezone, at);
-  let spentUsd = 0;
-  for (const entry of entries) if (isInWindow(window, entry.at)) spentUsd += entry.costUsd;
-  return spentUsd;
+  return spendIn(index.all, window);
 }

@@ -1,6 +1,6 @@
 import { mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
-import type { CostEntry } from '@loompa/core';
+import { type CostEntry, normalizeName } from '@loompa/core';
 import { z } from 'zod';
 import { BudgetLedgerError } from './budget-ledger-error.js';
 import { activitySchema, tokenUsageSchema } from './cost-record-schema.js';
@@ -8,6 +8,41 @@ import { activitySchema, tokenUsageSchema } from './cost-record-schema.js';
 /** A ledger entry as stored: a settled cost with the id that makes recording idempotent. */
 export interface LedgerEntry extends CostEntry {
   id: string;
+}
+
+/** When and how much, as plain numbers: limits sum these in tight loops. */
+export interface SpendSeries {
+  /** Milliseconds since the epoch, one per entry. */
+  readonly times: number[];
+  readonly costsUsd: number[];
+}
+
+/**
+ * The ledger's spend grouped the ways limits look it up, so a check reads only the spend a
+ * limit covers. Profile and focus keys are normalized (trimmed, lowercased).
+ */
+export interface LedgerIndex {
+  all: SpendSeries;
+  byIssue: ReadonlyMap<string, SpendSeries>;
+  byProfile: ReadonlyMap<string, SpendSeries>;
+  byFocus: ReadonlyMap<string, SpendSeries>;
+  /** The latest identifier seen for each issue id. */
+  issueIdentifiers: ReadonlyMap<string, string>;
+}
+
+function emptySeries(): SpendSeries {
+  return { times: [], costsUsd: [] };
+}
+
+function addTo(groups: Map<string, SpendSeries>, key: string | null, entry: LedgerEntry): void {
+  if (key === null) return;
+  let series = groups.get(key);
+  if (!series) {
+    series = emptySeries();
+    groups.set(key, series);
+  }
+  series.times.push(entry.at.getTime());
+  series.costsUsd.push(entry.costUsd);
 }
 
 const newline = 0x0a;
@@ -55,10 +90,16 @@ export class CostLedger {
   readonly filePath: string;
   private readonly entries: LedgerEntry[] = [];
   private readonly entriesById = new Map<string, LedgerEntry>();
+  private readonly index = {
+    all: emptySeries(),
+    byIssue: new Map<string, SpendSeries>(),
+    byProfile: new Map<string, SpendSeries>(),
+    byFocus: new Map<string, SpendSeries>(),
+    issueIdentifiers: new Map<string, string>(),
+  };
   /** Bytes of the file consumed: everything before is parsed or known to be torn. */
   private consumedBytes = 0;
   private consumedLines = 0;
-  private tornRecords = 0;
   private directorySynced = false;
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -74,9 +115,12 @@ export class CostLedger {
     });
   }
 
-  /** Records torn by a crash (never acknowledged) that reading skipped. */
-  get tornRecordCount(): number {
-    return this.tornRecords;
+  /** Spend of every entry, and the same grouped by issue, profile and focus. */
+  async readIndex(): Promise<LedgerIndex> {
+    return this.serialized(async () => {
+      await this.catchUp();
+      return this.index;
+    });
   }
 
   /**
@@ -180,7 +224,7 @@ export class CostLedger {
         if (value === undefined) {
           // Unclosed and unparseable: still being written, or torn; decide on a later read.
           if (!closed) return;
-          this.tornRecords += 1;
+          // Closed off by a later record, it can only be a write torn by a crash: skip it.
         } else {
           this.accept(value, this.consumedLines + 1);
         }
@@ -210,5 +254,11 @@ export class CostLedger {
     const entry: LedgerEntry = { ...rest, at: new Date(at) };
     this.entries.push(entry);
     this.entriesById.set(entry.id, entry);
+    this.index.all.times.push(entry.at.getTime());
+    this.index.all.costsUsd.push(entry.costUsd);
+    addTo(this.index.byIssue, entry.issueId, entry);
+    addTo(this.index.byProfile, entry.profile === null ? null : normalizeName(entry.profile), entry);
+    addTo(this.index.byFocus, entry.focus === null ? null : normalizeName(entry.focus), entry);
+    this.index.issueIdentifiers.set(entry.issueId, entry.issueIdentifier);
   }
 }

@@ -96,22 +96,22 @@ export class LedgerBudget implements BudgetV1 {
     if (!Number.isFinite(inFlightUsd) || inFlightUsd < 0) {
       throw new InvalidArgumentError(`inFlightCostUsd must be a number ≥ 0, got ${String(inFlightUsd)}`);
     }
-    const entries = await this.ledger.readEntries();
-    return decide(this.settings, entries, options.subject, this.timeOf(options.at), inFlightUsd);
+    const index = await this.ledger.readIndex();
+    return decide(this.settings, index, options.subject, this.timeOf(options.at), inFlightUsd);
   }
 
   /** Every limit with its window, spend and remainder; see `BudgetV1.status`. */
   async status(options: CallOptions & { at?: Date; subject?: BudgetSubject } = {}): Promise<BudgetStatus> {
     options.abortSignal?.throwIfAborted();
     const at = this.timeOf(options.at);
-    const entries = await this.ledger.readEntries();
-    const { statuses, pausedReason } = measureLimits(this.settings, entries, at, options.subject);
+    const index = await this.ledger.readIndex();
+    const { statuses, pausedReason } = measureLimits(this.settings, index, at, options.subject);
     const overall = statuses.find((status) => status.limit === 'limit_usd');
     return {
       at,
       paused: pausedReason !== null,
       reason: pausedReason,
-      spentUsd: overallSpend(this.settings, entries, at),
+      spentUsd: overallSpend(this.settings, index, at),
       remainingUsd: overall ? overall.remainingUsd : null,
       limits: statuses,
     };

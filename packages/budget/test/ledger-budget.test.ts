@@ -192,6 +192,16 @@ describe('limits', () => {
     });
   });
 
+  it('counts sums that drift in floating point as reaching the limit', async () => {
+    const budget = createBudget({ directory: await temporaryDirectory(), limit_usd: 1 });
+    for (let index = 0; index < 10; index += 1) await budget.record({ record: costRecord({ costUsd: 0.1 }) });
+    expect((await budget.status({ at })).spentUsd).not.toBe(1);
+    expect(await budget.check({ subject: subject(), at })).toMatchObject({
+      allowed: false,
+      limit: 'limit_usd',
+    });
+  });
+
   it('a limit of zero stops all spending it covers', async () => {
     const budget = createBudget({ directory: await temporaryDirectory(), limit_usd: 0, period: 'month' });
     expect(await budget.check({ subject: subject(), at })).toMatchObject({
