@@ -4,6 +4,12 @@
  */
 
 export {
+  type CommandAgentSettings,
+  commandAgent,
+  commandAgentSettingsSchema,
+  createCommandAgent,
+} from './agents/command-agent.js';
+export {
   AgentBackendError,
   formatWorkflowProblem,
   HookError,
@@ -27,6 +33,11 @@ export {
   OrchestratorEvents,
   type ReactionKind,
 } from './events/orchestrator-events.js';
+export { builtInFoci, generalFocus } from './focus/built-in-foci.js';
+export { createDefaultFocusMatcher } from './focus/default-focus-matcher.js';
+export { resolveFoci } from './focus/resolve-foci.js';
+export { resolveProfiles, selectProfile } from './focus/select-profile.js';
+export { type GitResult, loompaGitIdentity, type RunGitOptions, runGit } from './git/run-git.js';
 export {
   createJsonLogger,
   createSilentLogger,
@@ -34,6 +45,35 @@ export {
   type Logger,
   type LogLevel,
 } from './logging/logger.js';
+export { buildAgentEnvironment, forgeCredentialVariables } from './orchestrator/agent-environment.js';
+export {
+  type AttemptDecision,
+  type AttemptOutcome,
+  compareForDispatch,
+  type DispatchRules,
+  decideAfterAttempt,
+  decideDueRetry,
+  decideReconciliation,
+  failureRetryDelayMs,
+  hasFreeSlot,
+  ineligibilityReason,
+  isActiveState,
+  isTerminalState,
+  type ReconciliationDecision,
+  type RetryDecision,
+  type SlotUsage,
+  selectDispatches,
+} from './orchestrator/decisions.js';
+export { createOrchestrator, Orchestrator, type OrchestratorOptions } from './orchestrator/orchestrator.js';
+export type {
+  AwaitingItemSnapshot,
+  BlockedItemSnapshot,
+  OrchestratorSnapshot,
+  RetryingItemSnapshot,
+  RunningItemSnapshot,
+  WorkItemPhase,
+} from './orchestrator/orchestrator-snapshot.js';
+export { processGroupExists, signalProcessGroup, terminateProcessGroup } from './processes/process-group.js';
 export { redactedPlaceholder, redactSecrets, redactValue, registerSecret } from './secrets/redact-secrets.js';
 export type {
   AgentBackendV1,
@@ -82,6 +122,7 @@ export {
 } from './specifications/plugin.js';
 export type { MergeMethod, PushTarget, ScmProviderV1 } from './specifications/scm-provider.js';
 export type { NewIssue, TrackerChange, TrackerV1 } from './specifications/tracker.js';
+export { createFileStore, createMemoryStore, type OrchestratorStore } from './store/orchestrator-store.js';
 export { expandPathSetting } from './workflow/environment-values.js';
 export {
   type LoadWorkflowOptions,
@@ -114,3 +155,11 @@ export {
   type WorkflowConfig,
   workflowConfigSchema,
 } from './workflow/workflow-schema.js';
+export { resolveWorkspacePath } from './workspaces/path-safety.js';
+export { type HookName, type RunHookOptions, runHook } from './workspaces/run-hook.js';
+export { workspaceKeyFor } from './workspaces/workspace-key.js';
+export {
+  type Workspace,
+  WorkspaceManager,
+  type WorkspaceManagerSettings,
+} from './workspaces/workspace-manager.js';

@@ -129,7 +129,9 @@ export interface BudgetV1 {
    * `inFlightCostUsd` is spend of a run still streaming, not yet recorded, so a per-issue
    * limit can stop a run as it crosses the limit.
    */
-  check(options: CallOptions & { subject: BudgetSubject; at?: Date; inFlightCostUsd?: number }): Promise<BudgetDecision>;
+  check(
+    options: CallOptions & { subject: BudgetSubject; at?: Date; inFlightCostUsd?: number },
+  ): Promise<BudgetDecision>;
 
   /**
    * Optional: every limit with its window, spend and remainder. With a subject, the limits

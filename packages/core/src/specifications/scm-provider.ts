@@ -22,6 +22,11 @@ export type MergeMethod = 'merge' | 'squash' | 'rebase';
 export interface ScmProviderV1 {
   readonly specificationVersion: 'scm-provider-v1';
   readonly name: string;
+  /**
+   * Environment variables holding this plugin's credentials. Core removes them from every
+   * agent's environment (the orchestrator, not the agent, talks to the tracker and forge).
+   */
+  readonly secretEnvironmentVariables?: readonly string[];
 
   /** The open (or most recent) change request whose head is `branch`, or null. */
   findChangeRequest(options: CallOptions & { branch: string }): Promise<ChangeRequest | null>;

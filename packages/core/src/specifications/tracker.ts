@@ -28,6 +28,11 @@ export interface TrackerV1 {
   readonly specificationVersion: 'tracker-v1';
   /** A short name for logs and errors, e.g. `markdown`. */
   readonly name: string;
+  /**
+   * Environment variables holding this plugin's credentials. Core removes them from every
+   * agent's environment (the orchestrator, not the agent, talks to the tracker and forge).
+   */
+  readonly secretEnvironmentVariables?: readonly string[];
 
   /** Lists the issues whose state is one of `states` (compared trimmed and case-insensitively). */
   listIssues(options: CallOptions & { states: readonly string[] }): Promise<Issue[]>;

@@ -26,7 +26,11 @@ export class MockBudget implements BudgetV1 {
       this.settings.record ??
         ((recordOptions: RecordOptions) => {
           const { costUsd, ...rest } = recordOptions.record;
-          const entry: CostEntry = { ...rest, costUsd: costUsd ?? 0, costSource: costUsd === null ? 'unknown' : 'agent' };
+          const entry: CostEntry = {
+            ...rest,
+            costUsd: costUsd ?? 0,
+            costSource: costUsd === null ? 'unknown' : 'agent',
+          };
           this.entries.push(entry);
           return entry;
         }),

@@ -1,0 +1,67 @@
+import { execa } from 'execa';
+import { HookError } from '../errors/error-classes.js';
+import { terminateProcessGroup } from '../processes/process-group.js';
+
+export type HookName = 'after_create' | 'before_run' | 'after_run' | 'before_remove';
+
+export interface RunHookOptions {
+  name: HookName;
+  script: string;
+  cwd: string;
+  timeoutMs: number;
+  env?: Record<string, string>;
+  abortSignal?: AbortSignal;
+}
+
+/** How much of a failing hook's output is kept in the error. */
+const outputTailBytes = 4_000;
+
+/**
+ * Runs a workspace hook with `sh -lc` in its own process group; on timeout the whole group
+ * (the script and anything it started) is killed. Throws `HookError` on failure or timeout.
+ */
+export async function runHook(options: RunHookOptions): Promise<void> {
+  const child = execa('sh', ['-lc', options.script], {
+    cwd: options.cwd,
+    env: options.env,
+    extendEnv: options.env === undefined,
+    detached: true,
+    reject: false,
+    all: true,
+    stdin: 'ignore',
+  });
+  let timedOut = false;
+  const stop = () => {
+    if (child.pid !== undefined) void terminateProcessGroup(child.pid);
+  };
+  const timer = setTimeout(() => {
+    timedOut = true;
+    stop();
+  }, options.timeoutMs);
+  options.abortSignal?.addEventListener('abort', stop, { once: true });
+  try {
+    const result = await child;
+    const output = String(result.all ?? '').slice(-outputTailBytes);
+    if (timedOut) {
+      throw new HookError(
+        options.name,
+        `hook ${options.name} timed out after ${options.timeoutMs} ms and was killed`,
+        {
+          details: { output, timedOut: true },
+        },
+      );
+    }
+    if (result.exitCode !== 0) {
+      const how =
+        result.exitCode === undefined ? `was killed (${result.signal})` : `exited with ${result.exitCode}`;
+      throw new HookError(options.name, `hook ${options.name} ${how}: ${output.trim() || '(no output)'}`, {
+        details: { output, exitCode: result.exitCode ?? null },
+      });
+    }
+  } finally {
+    clearTimeout(timer);
+    options.abortSignal?.removeEventListener('abort', stop);
+    // The script may have left background children in its group; a hook ends with its group.
+    if (child.pid !== undefined) void terminateProcessGroup(child.pid, 500);
+  }
+}
