@@ -44,6 +44,18 @@ export interface MarkdownTracker extends TrackerV1 {
   close(): Promise<void>;
 }
 
+// pathToFileURL costs more than the rest of the mapping; file paths repeat on every tick.
+const fileUrls = new Map<string, string>();
+function fileUrlOf(filePath: string): string {
+  let url = fileUrls.get(filePath);
+  if (url === undefined) {
+    if (fileUrls.size > 100_000) fileUrls.clear();
+    url = pathToFileURL(filePath).href;
+    fileUrls.set(filePath, url);
+  }
+  return url;
+}
+
 /** Maps a task onto the orchestrator's normalized issue, resolving blockers in the same snapshot. */
 export function taskToIssue(
   task: Task,
@@ -72,7 +84,7 @@ export function taskToIssue(
     labels: [...new Set(task.labels.map(normalizeName))],
     type: task.type === null ? null : normalizeName(task.type),
     assignees: task.assignee === null ? [] : [task.assignee],
-    url: pathToFileURL(task.filePath).href,
+    url: fileUrlOf(task.filePath),
     createdAt: task.created,
     updatedAt: task.updated,
     branchName: null,

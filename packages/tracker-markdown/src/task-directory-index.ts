@@ -1,6 +1,7 @@
-import type { Stats } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readFileSync, type Stats, statSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Task, TaskFileProblem } from './task.js';
 import { readTaskFile } from './task-file-format.js';
 
@@ -18,8 +19,10 @@ interface CachedFile {
   result: { task: Task } | { problem: TaskFileProblem };
 }
 
-// Stats run in slices: enough to keep the thread pool busy without queueing 10,000 promises.
-const statSliceSize = 256;
+// Files are statted and read synchronously in slices, yielding to the event loop between
+// slices: several times faster than one promise per file through the thread pool (10,000
+// files), while no slice holds the loop for more than a few milliseconds.
+const sliceSize = 200;
 
 /** Names the directory listing considers task files: `*.md`, not hidden (temporary files start with a dot). */
 export function isTaskFileName(fileName: string): boolean {
@@ -56,13 +59,12 @@ export class TaskDirectoryIndex {
   async scan(): Promise<TaskDirectorySnapshot> {
     const fileNames = await this.listFileNames();
     const present = new Map<string, CachedFile>();
-    for (let start = 0; start < fileNames.length; start += statSliceSize) {
-      const slice = fileNames.slice(start, start + statSliceSize);
-      const files = await Promise.all(slice.map((fileName) => this.readCached(fileName)));
-      slice.forEach((fileName, index) => {
-        const file = files[index];
+    for (let start = 0; start < fileNames.length; start += sliceSize) {
+      if (start > 0) await yieldToEventLoop();
+      for (const fileName of fileNames.slice(start, start + sliceSize)) {
+        const file = this.readCached(fileName);
         if (file) present.set(fileName, file);
-      });
+      }
     }
     for (const fileName of this.cache.keys()) if (!present.has(fileName)) this.cache.delete(fileName);
     return this.buildSnapshot(present);
@@ -81,13 +83,13 @@ export class TaskDirectoryIndex {
     }
   }
 
-  private async readCached(fileName: string): Promise<CachedFile | null> {
+  private readCached(fileName: string): CachedFile | null {
     const filePath = path.join(this.directory, fileName);
     try {
-      const signature = signatureOf(await stat(filePath));
+      const signature = signatureOf(statSync(filePath));
       const cached = this.cache.get(fileName);
       if (cached?.signature === signature) return cached;
-      const text = await readFile(filePath, 'utf8');
+      const text = readFileSync(filePath, 'utf8');
       this.parsedFileCount++;
       const file: CachedFile = { signature, result: readTaskFile(text, filePath, this.defaultStatus) };
       this.cache.set(fileName, file);
