@@ -60,6 +60,11 @@ describe('parseTaskFile', () => {
     expect(task.activity).toEqual([]);
   });
 
+  it('reads date-like text fields as text, exactly as the editing parser does', () => {
+    const task = parseTaskFile('---\nid: T-1\ntitle: 2026-01-01\nstatus: todo\n---\n', 'T-1.md', 'todo');
+    expect(task.title).toBe('2026-01-01');
+  });
+
   it.each([
     ['no front matter', 'Just text\n', 1, 'does not start with YAML front matter'],
     ['an unclosed front matter', '---\nid: T-1\ntitle: x\n', 1, 'never closed'],
