@@ -51,18 +51,18 @@ function classifyResultError(result: ClaudeResultMessage, state: ClaudeStreamSta
 function stoppedError(
   outcome: AgentProcessOutcome,
   limits: { idleTimeoutMs?: number; runTimeoutMs?: number },
-) {
+): Pick<AgentRunResult, 'status' | 'error'> {
   if (outcome.stop === 'cancelled') {
-    return {
-      status: 'cancelled' as const,
-      error: { kind: 'cancelled' as const, message: 'The run was cancelled.' },
-    };
+    return { status: 'cancelled', error: { kind: 'cancelled', message: 'The run was cancelled.' } };
+  }
+  if (outcome.stop === 'stopped') {
+    return { status: 'failed', error: { kind: 'unknown', message: 'The backend stopped Claude Code.' } };
   }
   const message =
     outcome.stop === 'idle-timeout'
       ? `Claude Code produced no output for ${limits.idleTimeoutMs} ms and was stopped.`
       : `Claude Code ran longer than ${limits.runTimeoutMs} ms and was stopped.`;
-  return { status: 'timed-out' as const, error: { kind: 'timeout' as const, message } };
+  return { status: 'timed-out', error: { kind: 'timeout', message } };
 }
 
 /** Builds the run result from what the stream said and how the process ended. */

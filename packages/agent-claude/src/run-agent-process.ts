@@ -2,7 +2,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { execa } from 'execa';
 
 /** Why the process stopped: on its own, or because this module stopped it. */
-export type AgentProcessStop = 'exited' | 'cancelled' | 'idle-timeout' | 'run-timeout';
+export type AgentProcessStop = 'exited' | 'cancelled' | 'idle-timeout' | 'run-timeout' | 'stopped';
 
 export interface AgentProcessOptions {
   executable: string;
@@ -15,8 +15,11 @@ export interface AgentProcessOptions {
   abortSignal?: AbortSignal;
   idleTimeoutMs?: number;
   runTimeoutMs?: number;
-  /** Called with every line of standard output, without its line break. */
-  onLine(line: string): void;
+  /**
+   * Called with every line of standard output, without its line break. `stop` ends the
+   * process (outcome `stopped`), for limits the caller enforces itself.
+   */
+  onLine(line: string, stop: () => void): void;
 }
 
 export interface AgentProcessOutcome {
@@ -104,6 +107,7 @@ export async function runAgentProcess(options: AgentProcessOptions): Promise<Age
     ? setTimeout(() => requestStop('run-timeout'), options.runTimeoutMs)
     : undefined;
   const onAbort = () => requestStop('cancelled');
+  const stopFromCaller = () => requestStop('stopped');
   options.abortSignal?.addEventListener('abort', onAbort, { once: true });
 
   const decoder = new StringDecoder('utf8');
@@ -115,7 +119,7 @@ export async function runAgentProcess(options: AgentProcessOptions): Promise<Age
     let newline = pending.indexOf('\n', start);
     while (newline !== -1) {
       const line = pending.slice(start, newline);
-      if (line.trim() !== '') options.onLine(line);
+      if (line.trim() !== '') options.onLine(line, stopFromCaller);
       start = newline + 1;
       newline = pending.indexOf('\n', start);
     }
@@ -133,7 +137,7 @@ export async function runAgentProcess(options: AgentProcessOptions): Promise<Age
   clearTimeout(killTimer);
   options.abortSignal?.removeEventListener('abort', onAbort);
   pending += decoder.end();
-  if (pending.trim() !== '') options.onLine(pending);
+  if (pending.trim() !== '') options.onLine(pending, stopFromCaller);
   if (pid !== undefined) {
     killGroup(pid, 'SIGKILL');
     liveProcessGroups.delete(pid);

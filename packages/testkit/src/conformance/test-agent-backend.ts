@@ -245,10 +245,10 @@ export function testAgentBackend(options: AgentBackendConformanceOptions): void 
 
     it('stops a silent agent after the idle timeout', async () => {
       const space = start({ turns: [{ type: 'hang' }] });
-      const result = await fixture.backend.run(runOptions(space, { limits: { idleTimeoutMs: 1500 } }));
+      // "No output" includes a CLI's own silent start-up, so the test cannot insist the model was reached.
+      const result = await fixture.backend.run(runOptions(space, { limits: { idleTimeoutMs: 2000 } }));
       expect(result.status).toBe('timed-out');
       expect(result.error?.kind).toBe('timeout');
-      expect(fixture.server.modelRequests().length).toBeGreaterThan(0);
       expectNoProcessLeft(space);
     });
 

@@ -1,0 +1,195 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  AgentBackendError,
+  type AgentBackendV1,
+  type AgentEvent,
+  type AgentRunOptions,
+  type AgentRunResult,
+} from '@loompa/core';
+import { findExecutable, isExecutable } from './find-executable.js';
+import { buildOpenCodeRunResult } from './opencode-run-result.js';
+import { defaultOpenCodePermission, type OpenCodeAgentSettings } from './opencode-settings.js';
+import { OpenCodeStreamParser } from './opencode-stream-parser.js';
+import { runAgentProcess } from './run-agent-process.js';
+
+/** Provider keys OpenCode reads from the environment; core redacts their values. */
+export const openCodeSecretEnvironmentVariables = [
+  'ANTHROPIC_API_KEY',
+  'OPENAI_API_KEY',
+  'OPENROUTER_API_KEY',
+  'GEMINI_API_KEY',
+  'GOOGLE_GENERATIVE_AI_API_KEY',
+  'GROQ_API_KEY',
+  'MISTRAL_API_KEY',
+  'DEEPSEEK_API_KEY',
+  'XAI_API_KEY',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'OPENCODE_SERVER_PASSWORD',
+] as const;
+
+function safeEmitter(onEvent: AgentRunOptions['onEvent']): (event: AgentEvent) => void {
+  if (!onEvent) return () => {};
+  return (event) => {
+    try {
+      onEvent(event);
+    } catch {
+      // A failing listener must not take the agent run down with it.
+    }
+  };
+}
+
+/** `AgentBackendV1` driving the OpenCode CLI (`opencode run --format json`). */
+export class OpenCodeAgent implements AgentBackendV1 {
+  readonly specificationVersion = 'agent-backend-v1' as const;
+  readonly name = 'opencode';
+  readonly secretEnvironmentVariables: readonly string[];
+
+  constructor(private readonly settings: OpenCodeAgentSettings = {}) {
+    this.secretEnvironmentVariables = [
+      ...openCodeSecretEnvironmentVariables,
+      ...(settings.secretEnvironmentVariables ?? []),
+    ];
+  }
+
+  run(options: AgentRunOptions): Promise<AgentRunResult> {
+    return this.execute(options, null);
+  }
+
+  resume(options: AgentRunOptions & { sessionId: string }): Promise<AgentRunResult> {
+    return this.execute(options, options.sessionId);
+  }
+
+  /** `provider/model` for a run: the run's model, else the default; a bare name gets a provider. */
+  resolveModel(model: string | undefined): string | null {
+    const chosen = model ?? this.settings.model ?? null;
+    if (chosen === null || chosen.includes('/')) return chosen;
+    const defaultProvider = this.settings.model?.includes('/')
+      ? this.settings.model.split('/')[0]
+      : undefined;
+    const providers = Object.keys(this.settings.provider ?? {});
+    const provider = defaultProvider ?? (providers.length === 1 ? providers[0] : undefined);
+    return provider === undefined ? chosen : `${provider}/${chosen}`;
+  }
+
+  /** The command line for a run; the prompt goes to standard input, never into argv. */
+  buildArguments(options: AgentRunOptions, resumeSessionId: string | null): string[] {
+    // `--title` spares a separate title request to the model.
+    const args = ['run', '--format', 'json', '--title', 'loompa'];
+    if (resumeSessionId !== null) args.push('--session', resumeSessionId);
+    const model = this.resolveModel(options.model);
+    if (model !== null) args.push('--model', model);
+    return args;
+  }
+
+  /** The opencode.json content of a run, passed through `OPENCODE_CONFIG_CONTENT`. */
+  buildConfiguration(instructionsFile: string | null): Record<string, unknown> {
+    return {
+      ...this.settings.config,
+      // Snapshots would stage the whole worktree into a shadow git at every step.
+      snapshot: false,
+      autoupdate: false,
+      share: 'disabled',
+      permission: this.settings.permission ?? defaultOpenCodePermission,
+      ...(this.settings.provider ? { provider: this.settings.provider } : {}),
+      ...(instructionsFile !== null
+        ? {
+            instructions: [
+              ...((this.settings.config?.instructions as string[] | undefined) ?? []),
+              instructionsFile,
+            ],
+          }
+        : {}),
+    };
+  }
+
+  private resolveBinary(env: Record<string, string>): string {
+    if (this.settings.binaryPath) {
+      if (isExecutable(this.settings.binaryPath)) return this.settings.binaryPath;
+      throw new AgentBackendError(
+        `The OpenCode CLI was not found at opencode.binary_path (${this.settings.binaryPath}), or it is not executable. Install opencode-ai or fix the path.`,
+        { details: { package: 'opencode-ai', binaryPath: this.settings.binaryPath } },
+      );
+    }
+    const found = findExecutable('opencode', env.PATH);
+    if (found === null) {
+      throw new AgentBackendError(
+        'The OpenCode CLI (opencode) was not found on the agent PATH or in node_modules. Install it with ' +
+          '`npm install opencode-ai` (or globally with -g), or set opencode.binary_path in WORKFLOW.md.',
+        { details: { package: 'opencode-ai' } },
+      );
+    }
+    return found;
+  }
+
+  private async execute(options: AgentRunOptions, resumeSessionId: string | null): Promise<AgentRunResult> {
+    const executable = this.resolveBinary(options.env);
+    const temporary = options.stateDirectory
+      ? null
+      : await mkdtemp(path.join(os.tmpdir(), 'loompa-opencode-'));
+    const stateDirectory = options.stateDirectory ?? temporary!;
+    try {
+      const home = path.join(stateDirectory, 'home');
+      const directories = {
+        HOME: home,
+        XDG_CONFIG_HOME: path.join(home, '.config'),
+        XDG_DATA_HOME: path.join(home, '.local', 'share'),
+        XDG_CACHE_HOME: path.join(home, '.cache'),
+        XDG_STATE_HOME: path.join(home, '.local', 'state'),
+        TMPDIR: path.join(stateDirectory, 'tmp'),
+      };
+      await Promise.all(Object.values(directories).map((dir) => mkdir(dir, { recursive: true })));
+      let instructionsFile: string | null = null;
+      if (options.instructions) {
+        // OpenCode takes extra system instructions only as files; this one lives outside the worktree.
+        instructionsFile = path.join(stateDirectory, 'loompa-instructions.md');
+        await writeFile(instructionsFile, options.instructions);
+      }
+      const env: Record<string, string> = {
+        ...options.env,
+        // Per work item, so parallel runs never share a database and resume finds its session.
+        ...directories,
+        OPENCODE_CONFIG_CONTENT: JSON.stringify(this.buildConfiguration(instructionsFile)),
+        OPENCODE_DISABLE_AUTOUPDATE: '1',
+        OPENCODE_DISABLE_MODELS_FETCH: '1',
+      };
+      const emit = safeEmitter(options.onEvent);
+      const parser = new OpenCodeStreamParser(emit);
+      const maxTurns = options.limits?.maxTurns;
+      const outcome = await runAgentProcess({
+        executable,
+        args: this.buildArguments(options, resumeSessionId),
+        cwd: options.cwd,
+        env,
+        input: options.prompt,
+        abortSignal: options.abortSignal,
+        idleTimeoutMs: options.limits?.idleTimeoutMs,
+        runTimeoutMs: options.limits?.runTimeoutMs,
+        onLine: (line, stop) => {
+          parser.parseLine(line);
+          // OpenCode's own step limit only asks the model to stop, so the limit is enforced here:
+          // a turn that ends wanting more tools once the budget is spent stops the run.
+          if (
+            maxTurns !== undefined &&
+            parser.state.steps >= maxTurns &&
+            parser.state.lastStepReason === 'tool-calls'
+          ) {
+            stop();
+          }
+        },
+      });
+      const result = buildOpenCodeRunResult(parser.state, outcome, { ...options.limits });
+      if (result.error) emit({ type: 'error', error: result.error });
+      return result;
+    } finally {
+      if (temporary !== null) await rm(temporary, { recursive: true, force: true });
+    }
+  }
+}
+
+/** Creates the OpenCode agent backend. */
+export function createOpenCodeAgent(settings: OpenCodeAgentSettings = {}): OpenCodeAgent {
+  return new OpenCodeAgent(settings);
+}
