@@ -86,6 +86,9 @@ export interface MarkdownTaskStore {
 
 const maxIdAttempts = 1_000;
 
+/** The file renamed or deleted, or now holding another task, between the lookup and the write. */
+class TaskFileMoved extends Error {}
+
 /**
  * Creates the task store for a directory of task files. `onWrite` hears of each write (the
  * tracker uses it to batch git commits).
@@ -151,7 +154,7 @@ export function createMarkdownTaskStore(
                 throw new TaskFileError(parsed.problem.filePath, parsed.problem.line, parsed.problem.message);
               }
               if (parsed.task.id.toLowerCase() !== id.toLowerCase()) {
-                throw Object.assign(new Error('task file now holds another id'), { code: 'ENOENT' });
+                throw new TaskFileMoved();
               }
               const requested = await change(parsed.task);
               if (requested === null) return null;
@@ -167,11 +170,10 @@ export function createMarkdownTaskStore(
           onWrite?.({ filePath: found.filePath, taskId: task.id, summary: `${task.id} ${summary}` });
           return task;
         } catch (error) {
-          if ((error as NodeJS.ErrnoException).code === 'ENOENT' && lookup < 2) continue;
-          if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-            throw new TaskNotFoundError(id, resolved.directory);
-          }
-          throw error;
+          const moved = error instanceof TaskFileMoved || (error as NodeJS.ErrnoException).code === 'ENOENT';
+          if (!moved) throw error;
+          if (lookup < 2) continue;
+          throw new TaskNotFoundError(id, resolved.directory);
         }
       }
     });

@@ -119,6 +119,18 @@ describe('blocked_by', () => {
   });
 });
 
+describe('file names', () => {
+  it('finds a task by the id in its front matter when a person renamed the file', async () => {
+    await writeTask('login-form.md', 'id: TASK-7\ntitle: Renamed by a person\nstatus: todo');
+    await tracker.transitionIssue({ issueId: 'task-7', state: 'in progress' });
+    const [issue] = await tracker.getIssues({ ids: ['TASK-7'] });
+    expect(issue).toMatchObject({ id: 'TASK-7', state: 'in progress' });
+    expect(await readFile(taskPath('login-form.md'), 'utf8')).toContain('status: in progress');
+    // The next id counts the renamed task too.
+    expect((await tracker.createIssue({ issue: { title: 'Next' } })).id).toBe('TASK-8');
+  });
+});
+
 describe('incremental listing', () => {
   it('parses only files that changed since the last scan', async () => {
     for (let index = 1; index <= 5; index++)
