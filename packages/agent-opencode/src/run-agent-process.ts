@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { execa } from 'execa';
 
@@ -48,6 +50,39 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
+/**
+ * The variable that marks every process of one run. Agents start tools in new process groups
+ * and sessions (Claude Code's shell does), out of reach of a group kill; the environment is
+ * inherited all the same, so on Linux the run's processes are found by it in `/proc`.
+ */
+const runMarkerVariable = 'LOOMPA_AGENT_RUN_ID';
+
+function processesMarkedWith(marker: string): number[] {
+  if (process.platform !== 'linux') return [];
+  const needle = `${runMarkerVariable}=${marker}\0`;
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/environ`, 'latin1').includes(needle)) pids.push(Number(entry));
+    } catch {
+      // Gone already, or not ours to read.
+    }
+  }
+  return pids;
+}
+
+function killRun(pid: number | undefined, marker: string, signal: NodeJS.Signals): void {
+  if (pid !== undefined) killGroup(pid, signal);
+  for (const markedPid of processesMarkedWith(marker)) {
+    try {
+      process.kill(markedPid, signal);
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
@@ -58,18 +93,19 @@ function installExitHook(): void {
 
 /**
  * Runs an agent CLI in its own process group, streaming its standard output line by line.
- * Stopping (abort, idle or run timeout) sends SIGTERM to the whole group, then SIGKILL after
+ * Stopping (abort, idle or run timeout) sends SIGTERM to the whole run, then SIGKILL after
  * a grace period, so tools the agent started (shells, servers) die with it. Whatever is left
- * of the group after the main process exits is killed too.
+ * of the run after the main process exits is killed too.
  */
 export async function runAgentProcess(options: AgentProcessOptions): Promise<AgentProcessOutcome> {
   if (options.abortSignal?.aborted) {
     return { stop: 'cancelled', exitCode: null, signal: null, stderrTail: '', startError: null };
   }
   installExitHook();
+  const marker = randomUUID();
   const child = execa(options.executable, options.args, {
     cwd: options.cwd,
-    env: options.env,
+    env: { ...options.env, [runMarkerVariable]: marker },
     extendEnv: false,
     detached: true,
     reject: false,
@@ -84,7 +120,7 @@ export async function runAgentProcess(options: AgentProcessOptions): Promise<Age
     liveProcessGroups.add(pid);
     // Background processes the agent left behind would keep standard output open (and this
     // run waiting) after the agent itself exited.
-    child.once('exit', () => killGroup(pid, 'SIGKILL'));
+    child.once('exit', () => killRun(pid, marker, 'SIGKILL'));
   }
 
   let stop: AgentProcessStop = 'exited';
@@ -92,8 +128,8 @@ export async function runAgentProcess(options: AgentProcessOptions): Promise<Age
   const requestStop = (reason: AgentProcessStop) => {
     if (stop !== 'exited' || pid === undefined) return;
     stop = reason;
-    killGroup(pid, 'SIGTERM');
-    killTimer = setTimeout(() => killGroup(pid, 'SIGKILL'), terminationGraceMs);
+    killRun(pid, marker, 'SIGTERM');
+    killTimer = setTimeout(() => killRun(pid, marker, 'SIGKILL'), terminationGraceMs);
   };
 
   let idleTimer: NodeJS.Timeout | undefined;
@@ -138,10 +174,8 @@ export async function runAgentProcess(options: AgentProcessOptions): Promise<Age
   options.abortSignal?.removeEventListener('abort', onAbort);
   pending += decoder.end();
   if (pending.trim() !== '') options.onLine(pending, stopFromCaller);
-  if (pid !== undefined) {
-    killGroup(pid, 'SIGKILL');
-    liveProcessGroups.delete(pid);
-  }
+  killRun(pid, marker, 'SIGKILL');
+  if (pid !== undefined) liveProcessGroups.delete(pid);
   const startError =
     pid === undefined || (result.failed && result.exitCode === undefined && !result.signal)
       ? (result.originalMessage ?? result.shortMessage ?? 'the process could not be started')
