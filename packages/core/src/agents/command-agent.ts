@@ -24,6 +24,9 @@ export type CommandAgentSettings = z.input<typeof commandAgentSettingsSchema>;
 /** How much of the output is kept for the error message of a failed run. */
 const outputTailCharacters = 4_000;
 
+/** How much of standard output becomes the run's final text. */
+const finalTextCharacters = 20_000;
+
 /**
  * Runs any CLI as an agent: the prompt on stdin, the worktree as working directory, exit 0
  * as success. Every output line is a `text` event. It has no sessions, so core starts each
@@ -95,8 +98,10 @@ async function runCommand(file: string, args: string[], options: AgentRunOptions
   options.abortSignal?.addEventListener('abort', onAbort, { once: true });
 
   let outputTail = '';
+  // The final text is everything the command printed on stdout (its answer), capped.
+  let standardOutput = '';
   let lastLine: string | null = null;
-  const consume = (stream: NodeJS.ReadableStream | null) =>
+  const consume = (stream: NodeJS.ReadableStream | null, isStandardOutput: boolean) =>
     new Promise<void>((resolve) => {
       if (!stream) return resolve();
       let pending = '';
@@ -104,6 +109,7 @@ async function runCommand(file: string, args: string[], options: AgentRunOptions
       stream.on('data', (chunk: string) => {
         touch();
         outputTail = (outputTail + chunk).slice(-outputTailCharacters);
+        if (isStandardOutput) standardOutput = (standardOutput + chunk).slice(-finalTextCharacters);
         pending += chunk;
         const lines = pending.split('\n');
         pending = lines.pop() ?? '';
@@ -124,7 +130,7 @@ async function runCommand(file: string, args: string[], options: AgentRunOptions
     });
 
   try {
-    const [outcome] = await Promise.all([child, consume(child.stdout), consume(child.stderr)]);
+    const [outcome] = await Promise.all([child, consume(child.stdout, true), consume(child.stderr, false)]);
     if (
       outcome.failed &&
       outcome.exitCode === undefined &&
@@ -136,6 +142,7 @@ async function runCommand(file: string, args: string[], options: AgentRunOptions
       });
     }
     const tail = redactSecrets(outputTail.trim());
+    const finalText = standardOutput.trim() === '' ? lastLine : redactSecrets(standardOutput.trim());
     if (stopReason === 'cancelled') {
       return result('cancelled', lastLine, { kind: 'cancelled', message: 'The run was cancelled' });
     }
@@ -151,10 +158,10 @@ async function runCommand(file: string, args: string[], options: AgentRunOptions
         message: `The run took longer than ${options.limits?.runTimeoutMs} ms; the agent was stopped`,
       });
     }
-    if (outcome.exitCode === 0) return result('completed', lastLine);
+    if (outcome.exitCode === 0) return result('completed', finalText);
     const how =
       outcome.exitCode === undefined ? `was killed by ${outcome.signal}` : `exited with ${outcome.exitCode}`;
-    return result('failed', lastLine, {
+    return result('failed', finalText, {
       kind: 'process',
       message: `The agent command ${how}${tail ? `: ${tail.slice(-1_000)}` : ''}`,
     });

@@ -44,6 +44,8 @@ export interface AwaitingItemSnapshot {
   changeRequestUrl: string | null;
   branch: string;
   since: Date;
+  /** What the change request waits for (checks, a review, a person to merge), once known. */
+  waitingFor: string | null;
 }
 
 /** A point-in-time view of everything the orchestrator is doing. */

@@ -2,17 +2,39 @@ import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { commandAgent } from '../agents/command-agent.js';
+import {
+  abortRebase,
+  baseCommitFor,
+  continueRebase,
+  startRebase,
+} from '../change-requests/branch-commits.js';
+import {
+  type ChangeRequestAction,
+  decideChangeRequestAction,
+} from '../change-requests/decide-change-request-action.js';
+import { publishWork } from '../change-requests/publish-work.js';
+import { ciFailureFeedback, conflictFeedback, reviewFeedback } from '../change-requests/reaction-feedback.js';
 import { WorkflowError } from '../errors/error-classes.js';
-import { describeError } from '../errors/loompa-error.js';
-import { type OrchestratorEventMap, OrchestratorEvents } from '../events/orchestrator-events.js';
+import { describeError, LoompaError } from '../errors/loompa-error.js';
+import {
+  type OrchestratorEventMap,
+  OrchestratorEvents,
+  type ReactionKind,
+} from '../events/orchestrator-events.js';
 import { generalFocus } from '../focus/built-in-foci.js';
 import { createDefaultFocusMatcher } from '../focus/default-focus-matcher.js';
 import { resolveFoci } from '../focus/resolve-foci.js';
 import { resolveProfiles, selectProfile } from '../focus/select-profile.js';
 import { createSilentLogger, type Logger } from '../logging/logger.js';
 import { registerSecret } from '../secrets/redact-secrets.js';
-import type { AgentBackendV1, AgentEvent, AgentRunResult } from '../specifications/agent-backend.js';
-import type { BudgetDecision, BudgetSubject, BudgetV1 } from '../specifications/budget.js';
+import type {
+  AgentBackendV1,
+  AgentEvent,
+  AgentRunOptions,
+  AgentRunResult,
+} from '../specifications/agent-backend.js';
+import type { BudgetDecision, BudgetSubject, BudgetV1, CostRecord } from '../specifications/budget.js';
+import type { ChangeRequest, ChangeRequestStatus } from '../specifications/change-request.js';
 import { addTokenUsage, emptyTokenUsage, type TokenUsage } from '../specifications/common.js';
 import type { AgentProfile, Focus } from '../specifications/focus.js';
 import type { FocusMatcherV1 } from '../specifications/focus-matcher.js';
@@ -21,7 +43,13 @@ import type { PluginContext, PluginEntry } from '../specifications/plugin.js';
 import type { ScmProviderV1 } from '../specifications/scm-provider.js';
 import type { TrackerV1 } from '../specifications/tracker.js';
 import { createFileStore, createMemoryStore, type OrchestratorStore } from '../store/orchestrator-store.js';
-import { loadWorkflow, type Workflow, type WorkflowPlugins } from '../workflow/load-workflow.js';
+import {
+  loadWorkflow,
+  renderWorkflowPrompt,
+  type Workflow,
+  type WorkflowPlugins,
+} from '../workflow/load-workflow.js';
+import type { PromptFeedback } from '../workflow/prompt-template.js';
 import { watchWorkflow } from '../workflow/watch-workflow.js';
 import { runHook } from '../workspaces/run-hook.js';
 import { workspaceKeyFor } from '../workspaces/workspace-key.js';
@@ -73,9 +101,49 @@ interface WorkItemRecord {
   failures: number;
   sessionId: string | null;
   blocked: { reason: string; fingerprint: string; since: string } | null;
+  /** The change request opened (or adopted) for the issue, while it is open. */
+  changeRequest: ChangeRequest | null;
+  /** The agent finished but publishing did not: publish without running the agent again. */
+  publishPending: boolean;
+  lastPushedHead: string | null;
+  ciAttempts: number;
+  reviewAttempts: number;
+  conflictAttempts: number;
+  failedConflictHeads: string[];
+  handledCommentIds: string[];
+}
+
+/** Change-request history cleared when a new change request starts. */
+const freshChangeRequestHistory = {
+  changeRequest: null,
+  publishPending: false,
+  lastPushedHead: null,
+  ciAttempts: 0,
+  reviewAttempts: 0,
+  conflictAttempts: 0,
+  failedConflictHeads: [],
+  handledCommentIds: [],
+} satisfies Partial<WorkItemRecord>;
+
+/** How a reaction ended: pushed a new head, or failed with a reason. */
+type ReactionOutcome =
+  | { ok: true; head: string; handledCommentIds?: string[] }
+  | { ok: false; reason: string; failedConflictHead?: string | null };
+
+/** An issue whose change request is open and watched for CI, review and mergeability. */
+interface AwaitingItem {
+  issue: Issue;
+  changeRequest: ChangeRequest;
+  since: Date;
+  /** The last decision, so the snapshot can say what it waits for. */
+  waitingFor: string | null;
 }
 
 interface RunningItem {
+  /** An attempt at the issue, or a reaction to its change request. */
+  kind: 'attempt' | 'reaction';
+  /** What the spend of this item is recorded as. */
+  activity: CostRecord['activity'];
   issue: Issue;
   attempt: number | null;
   phase: WorkItemPhase;
@@ -115,6 +183,27 @@ interface RetryItem {
 
 const storeKeyFor = (issueId: string) => `item/${issueId}`;
 
+/** Stands in for an adopted issue until the first refresh from the tracker. */
+function placeholderIssue(record: WorkItemRecord): Issue {
+  return {
+    id: record.issueId,
+    identifier: record.identifier,
+    title: record.identifier,
+    description: null,
+    state: '',
+    priority: null,
+    labels: [],
+    type: null,
+    assignees: [],
+    url: null,
+    createdAt: null,
+    updatedAt: null,
+    branchName: null,
+    blockedBy: [],
+    dispatchable: true,
+  };
+}
+
 /** A stable summary of what a person can change on an issue; a change unblocks it. */
 function fingerprintOf(issue: Issue): string {
   const facts = {
@@ -150,6 +239,7 @@ export class Orchestrator {
 
   private readonly running = new Map<string, RunningItem>();
   private readonly retrying = new Map<string, RetryItem>();
+  private readonly awaiting = new Map<string, AwaitingItem>();
   private readonly blocked = new Map<
     string,
     { identifier: string; reason: string; since: Date; fingerprint: string }
@@ -236,6 +326,14 @@ export class Orchestrator {
             reason: value.blocked.reason,
             since: new Date(value.blocked.since),
             fingerprint: value.blocked.fingerprint,
+          });
+        } else if (value.changeRequest && this.options.scms) {
+          // Adopt change requests opened before a restart; their issues are refreshed each tick.
+          this.awaiting.set(value.issueId, {
+            issue: placeholderIssue(value),
+            changeRequest: value.changeRequest,
+            since: new Date(),
+            waitingFor: null,
           });
         }
       }
@@ -475,6 +573,7 @@ export class Orchestrator {
     const startedAt = new Date();
     this.events.publish('tick-started', { at: startedAt });
     await this.reconcile();
+    if (!this.stopping && !this.draining) await this.checkChangeRequests();
     let dispatched = 0;
     let candidateCount = 0;
     if (!this.stopping && !this.draining) {
@@ -559,6 +658,7 @@ export class Orchestrator {
         ...this.running.keys(),
         ...this.retrying.keys(),
         ...this.blocked.keys(),
+        ...this.awaiting.keys(),
         ...denied,
       ]);
       const chosen = selectDispatches(candidates, rules, busy, this.slotUsage());
@@ -681,29 +781,9 @@ export class Orchestrator {
       model: choice.model,
     });
     if (this.dryRun) return;
+    if (await this.adoptOpenChangeRequest(issue, record)) return;
 
-    const item: RunningItem = {
-      issue,
-      attempt,
-      phase: 'preparing',
-      focus: choice.focus,
-      profile: choice.profile,
-      agentKind: choice.agentKind,
-      model: choice.model,
-      startedAt: new Date(),
-      lastActivityAt: Date.now(),
-      lastEvent: null,
-      lastEventAt: null,
-      sessionId: null,
-      turns: 0,
-      finishedUsage: emptyTokenUsage(),
-      finishedCostUsd: 0,
-      liveUsage: emptyTokenUsage(),
-      liveCostUsd: 0,
-      abortController: new AbortController(),
-      stopRequest: null,
-      worker: null,
-    };
+    const item = this.createRunningItem(issue, attempt, choice, 'attempt');
     this.running.set(issue.id, item);
 
     let agent: AgentBackendV1;
@@ -719,14 +799,23 @@ export class Orchestrator {
       return;
     }
     const scm = this.scm();
-    const secretVariables = [
-      ...(this.tracker().secretEnvironmentVariables ?? []),
-      ...(scm?.secretEnvironmentVariables ?? []),
-    ];
-    for (const name of agent.secretEnvironmentVariables ?? []) registerSecret(this.environment()[name]);
-    const agentStateDirectory = path.join(this.stateDirectory(), 'agents', workspaceKeyFor(issue.identifier));
-    await mkdir(agentStateDirectory, { recursive: true });
+    const environment = this.agentEnvironment(agent);
+    const agentStateDirectory = await this.agentStateDirectory(issue);
 
+    if (scm && record.publishPending && (await this.workspaces!.has(issue.identifier))) {
+      // The agent's result survived a restart unpublished: publish it instead of running again.
+      item.worker = this.workspaces!.prepare(issue.identifier)
+        .then((workspace) =>
+          this.publishAfterAttempt(item, {
+            outcome: { kind: 'completed' },
+            sessionId: record.sessionId,
+            workspace,
+            lastRun: null,
+          }),
+        )
+        .then((result) => this.finishAttempt(item, result));
+      return;
+    }
     item.worker = runAttempt({
       issue,
       attempt,
@@ -735,11 +824,11 @@ export class Orchestrator {
       profile: choice.profile,
       agent,
       model: choice.model,
-      environment: buildAgentEnvironment(this.environment(), secretVariables, workflow.config.agent.env),
+      environment,
       agentStateDirectory,
       resumeSessionId: options.continuation ? record.sessionId : null,
       workspaces: this.workspaces!,
-      publishesAfterRun: false,
+      publishesAfterRun: scm !== null,
       abortSignal: item.abortController.signal,
       logger: this.logger,
       refreshIssue: async () => (await this.tracker().getIssues({ ids: [issue.id] }))[0] ?? null,
@@ -776,11 +865,67 @@ export class Orchestrator {
       },
       reportAgentEvent: (event) => this.onAgentEvent(item, event),
       reportRunFinished: (result, turn) => this.onRunFinished(item, result, turn),
-    }).then((result) => this.finishAttempt(item, result));
+    })
+      .then((result) => this.publishAfterAttempt(item, result))
+      .then((result) => this.finishAttempt(item, result));
   }
 
   private environment(): NodeJS.ProcessEnv {
     return this.options.environment ?? process.env;
+  }
+
+  private createRunningItem(
+    issue: Issue,
+    attempt: number | null,
+    choice: { focus: Focus; profile: AgentProfile | null; agentKind: string; model: string | null },
+    kind: RunningItem['kind'],
+  ): RunningItem {
+    return {
+      kind,
+      activity: 'run',
+      issue,
+      attempt,
+      phase: 'preparing',
+      focus: choice.focus,
+      profile: choice.profile,
+      agentKind: choice.agentKind,
+      model: choice.model,
+      startedAt: new Date(),
+      lastActivityAt: Date.now(),
+      lastEvent: null,
+      lastEventAt: null,
+      sessionId: null,
+      turns: 0,
+      finishedUsage: emptyTokenUsage(),
+      finishedCostUsd: 0,
+      liveUsage: emptyTokenUsage(),
+      liveCostUsd: 0,
+      abortController: new AbortController(),
+      stopRequest: null,
+      worker: null,
+    };
+  }
+
+  /** The agent's environment: the orchestrator's minus tracker and forge credentials, plus `agent.env`. */
+  private agentEnvironment(agent: AgentBackendV1): Record<string, string> {
+    const scm = this.scm();
+    const secretVariables = [
+      ...(this.tracker().secretEnvironmentVariables ?? []),
+      ...(scm?.secretEnvironmentVariables ?? []),
+    ];
+    for (const name of agent.secretEnvironmentVariables ?? []) registerSecret(this.environment()[name]);
+    return buildAgentEnvironment(
+      this.environment(),
+      secretVariables,
+      this.requireWorkflow().config.agent.env,
+    );
+  }
+
+  /** The agent's home and session files for this issue, kept for the issue's whole life so resume works. */
+  private async agentStateDirectory(issue: Issue): Promise<string> {
+    const directory = path.join(this.stateDirectory(), 'agents', workspaceKeyFor(issue.identifier));
+    await mkdir(directory, { recursive: true });
+    return directory;
   }
 
   private onAgentEvent(item: RunningItem, event: AgentEvent): void {
@@ -833,7 +978,8 @@ export class Orchestrator {
             at: new Date(),
             issueId: item.issue.id,
             issueIdentifier: item.issue.identifier,
-            activity: 'run',
+            id: `${item.issue.id}:${item.startedAt.getTime()}:${item.activity}:${turn}`,
+            activity: item.activity,
             focus: item.focus.name,
             profile: item.profile?.name ?? null,
             agentKind: item.agentKind,
@@ -879,7 +1025,17 @@ export class Orchestrator {
       else if (stop) outcome = { kind: 'stopped', reason: stop.reason };
       if (outcome.kind === 'failed') record.failures++;
       if (outcome.kind === 'completed') record.failures = 0;
+      if (result.published) {
+        Object.assign(record, freshChangeRequestHistory, {
+          changeRequest: result.published.changeRequest,
+          lastPushedHead: result.published.head,
+        });
+      }
       await this.writeRecord(record);
+      if (result.published && !stop) {
+        await this.enterAwaiting(item.issue, result.published.changeRequest, result.published.opened);
+        return;
+      }
 
       if (stop?.removeWorkspace) await this.removeWorkspace(issue);
       const agent = this.requireWorkflow().config.agent;
@@ -1045,6 +1201,555 @@ export class Orchestrator {
     this.events.publish('issue-blocked', { issueId: issue.id, issueIdentifier: issue.identifier, reason });
   }
 
+  // ---------------------------------------------------------------- change requests
+
+  /** An open change request for the issue's branch (left by a crash, or by a person) is adopted, not duplicated. */
+  private async adoptOpenChangeRequest(issue: Issue, record: WorkItemRecord): Promise<boolean> {
+    const scm = this.scm();
+    if (!scm) return false;
+    let changeRequest = record.changeRequest;
+    if (!changeRequest) {
+      try {
+        changeRequest = await scm.findChangeRequest({ branch: this.workspaces!.branchFor(issue.identifier) });
+      } catch (error) {
+        this.logger.warn('looking up an existing change request failed', {
+          issue: issue.identifier,
+          message: describeError(error),
+        });
+        return false;
+      }
+    }
+    if (!changeRequest || changeRequest.state !== 'open') return false;
+    const adoptedHead = record.changeRequest?.id === changeRequest.id ? record.lastPushedHead : null;
+    await this.writeRecord({
+      ...record,
+      ...freshChangeRequestHistory,
+      changeRequest,
+      lastPushedHead: adoptedHead,
+      handledCommentIds: record.handledCommentIds,
+    });
+    this.logger.info('adopting the open change request instead of running again', {
+      issue: issue.identifier,
+      changeRequest: changeRequest.url ?? changeRequest.id,
+    });
+    await this.enterAwaiting(issue, changeRequest, false);
+    return true;
+  }
+
+  /** After a clean attempt with an SCM configured: commit, push and open the change request. */
+  private async publishAfterAttempt(item: RunningItem, result: AttemptResult): Promise<AttemptResult> {
+    const scm = this.scm();
+    if (!scm || result.outcome.kind !== 'completed' || !result.workspace || item.stopRequest) return result;
+    const record = await this.readRecord(item.issue);
+    await this.writeRecord({
+      ...record,
+      sessionId: result.sessionId ?? record.sessionId,
+      publishPending: true,
+    });
+    item.phase = 'publishing';
+    try {
+      const published = await publishWork({
+        workflow: this.requireWorkflow(),
+        scm,
+        issue: item.issue,
+        worktree: result.workspace.path,
+        branch: result.workspace.branch,
+        baseBranch: await this.workspaces!.baseBranch(),
+        focus: item.focus,
+        profile: item.profile,
+        agentKind: item.agentKind,
+        model: item.model,
+        lastPushedHead: record.changeRequest ? record.lastPushedHead : null,
+        followUpSubject: null,
+        historyRewritten: false,
+        knownChangeRequest: record.changeRequest,
+      });
+      await this.writeRecord({ ...(await this.readRecord(item.issue)), publishPending: false });
+      return { ...result, published };
+    } catch (error) {
+      if (LoompaError.hasCode(error, 'nothing_to_publish')) {
+        await this.writeRecord({ ...(await this.readRecord(item.issue)), publishPending: false });
+      }
+      return { ...result, outcome: { kind: 'failed', reason: `publishing failed: ${describeError(error)}` } };
+    }
+  }
+
+  /** The issue now has an open change request: link it, move the issue to review, and watch it. */
+  private async enterAwaiting(issue: Issue, changeRequest: ChangeRequest, opened: boolean): Promise<void> {
+    const workflow = this.requireWorkflow();
+    const tracker = this.tracker();
+    this.awaiting.set(issue.id, { issue, changeRequest, since: new Date(), waitingFor: null });
+    this.events.publish(opened ? 'change-request-opened' : 'change-request-updated', {
+      issueId: issue.id,
+      issueIdentifier: issue.identifier,
+      changeRequest,
+      ...(opened ? {} : { headSha: null }),
+    } as never);
+    try {
+      await tracker.commentOnIssue?.({
+        issueId: issue.id,
+        key: 'loompa-change-request',
+        body: `Loompa opened a change request for ${issue.identifier}: ${changeRequest.url ?? `branch ${changeRequest.branch}`}`,
+      });
+      const reviewState = workflow.config.tracker.review_state;
+      if (reviewState && normalizeName(issue.state) !== normalizeName(reviewState)) {
+        await tracker.transitionIssue?.({ issueId: issue.id, state: reviewState });
+      }
+    } catch (error) {
+      this.logger.warn('updating the tracker after publishing failed', {
+        issue: issue.identifier,
+        message: describeError(error),
+      });
+    }
+    await this.updateStatusComment(issue, changeRequest, 'Published; waiting for checks and review.');
+  }
+
+  /** Keeps one status comment per change request up to date instead of adding new ones. */
+  private async updateStatusComment(
+    issue: Issue,
+    changeRequest: ChangeRequest,
+    status: string,
+  ): Promise<void> {
+    const scm = this.scm();
+    if (!scm?.upsertComment || this.dryRun) return;
+    const record = await this.readRecord(issue);
+    const body = [
+      `**Loompa** is working on ${issue.identifier}.`,
+      '',
+      `Status: ${status}`,
+      '',
+      `CI fix rounds: ${record.ciAttempts} · review rounds: ${record.reviewAttempts} · rebases: ${record.conflictAttempts}`,
+      `Last head pushed: ${record.lastPushedHead?.slice(0, 12) ?? '(none)'}`,
+    ].join('\n');
+    try {
+      await scm.upsertComment({ changeRequest, key: 'loompa-status', body });
+    } catch (error) {
+      this.logger.warn('updating the status comment failed', {
+        issue: issue.identifier,
+        message: describeError(error),
+      });
+    }
+  }
+
+  /** Reads every awaited change request and carries out the decision for each. */
+  private async checkChangeRequests(): Promise<void> {
+    const scm = this.scm();
+    if (!scm || this.awaiting.size === 0) return;
+    let refreshed: Map<string, Issue>;
+    try {
+      const issues = await this.tracker().getIssues({ ids: [...this.awaiting.keys()] });
+      refreshed = new Map(issues.map((issue) => [issue.id, issue]));
+    } catch (error) {
+      this.logger.warn('refreshing awaited issues failed; change requests are checked next tick', {
+        message: describeError(error),
+      });
+      return;
+    }
+    const workflow = this.requireWorkflow();
+    for (const [issueId, entry] of [...this.awaiting.entries()]) {
+      const issue = refreshed.get(issueId) ?? null;
+      if (issue === null) {
+        this.awaiting.delete(issueId);
+        this.events.publish('issue-released', {
+          issueId,
+          issueIdentifier: entry.issue.identifier,
+          reason: 'the issue is no longer in the tracker',
+          workspaceKept: true,
+        });
+        continue;
+      }
+      entry.issue = issue;
+      let status: ChangeRequestStatus;
+      try {
+        status = await scm.getStatus({ changeRequest: entry.changeRequest });
+      } catch (error) {
+        // Fail closed: an unreadable status never merges and never reacts.
+        this.logger.warn('reading a change request failed', {
+          issue: issue.identifier,
+          message: describeError(error),
+        });
+        continue;
+      }
+      const record = await this.readRecord(issue);
+      const decision = decideChangeRequestAction(status, record, {
+        ci: workflow.config.reactions.ci,
+        review: workflow.config.reactions.review,
+        conflict: workflow.config.reactions.conflict,
+        autoMerge: workflow.config.scm.auto_merge,
+        botName: workflow.config.scm.author_name,
+      });
+      await this.actOnChangeRequest(entry, status, record, decision);
+    }
+  }
+
+  private async actOnChangeRequest(
+    entry: AwaitingItem,
+    status: ChangeRequestStatus,
+    record: WorkItemRecord,
+    decision: ChangeRequestAction,
+  ): Promise<void> {
+    const { issue, changeRequest } = entry;
+    const workflow = this.requireWorkflow();
+    switch (decision.action) {
+      case 'wait':
+        entry.waitingFor = decision.reason;
+        return;
+      case 'done': {
+        this.awaiting.delete(issue.id);
+        await this.writeRecord({ ...record, ...freshChangeRequestHistory, failures: 0 });
+        const doneState =
+          workflow.config.tracker.done_state ?? workflow.config.tracker.terminal_states[0] ?? null;
+        if (doneState && !this.dryRun) {
+          await this.tracker()
+            .transitionIssue?.({ issueId: issue.id, state: doneState })
+            .catch((error: unknown) =>
+              this.logger.warn('moving a merged issue to its done state failed', {
+                issue: issue.identifier,
+                message: describeError(error),
+              }),
+            );
+        }
+        await this.removeWorkspace(issue);
+        this.events.publish('change-request-merged', {
+          issueId: issue.id,
+          issueIdentifier: issue.identifier,
+          changeRequest: { ...changeRequest, state: 'merged' },
+        });
+        this.events.publish('issue-done', {
+          issueId: issue.id,
+          issueIdentifier: issue.identifier,
+          reason: decision.reason,
+        });
+        return;
+      }
+      case 'release':
+        this.awaiting.delete(issue.id);
+        await this.writeRecord({ ...record, ...freshChangeRequestHistory });
+        this.events.publish('issue-released', {
+          issueId: issue.id,
+          issueIdentifier: issue.identifier,
+          reason: decision.reason,
+          workspaceKept: true,
+        });
+        return;
+      case 'block':
+        this.awaiting.delete(issue.id);
+        await this.updateStatusComment(
+          issue,
+          changeRequest,
+          `Blocked: ${decision.reason}. A person needs to take over.`,
+        );
+        await this.block(issue, decision.reason, record);
+        return;
+      case 'merge': {
+        const scm = this.scm()!;
+        if (!scm.merge || this.dryRun) {
+          entry.waitingFor = 'ready to merge; the provider cannot merge';
+          return;
+        }
+        try {
+          await scm.merge({
+            changeRequest,
+            method: workflow.config.scm.merge_method,
+            expectedHeadSha: decision.headSha,
+          });
+          this.logger.info('merged', { issue: issue.identifier, head: decision.headSha });
+        } catch (error) {
+          entry.waitingFor = `merge refused: ${describeError(error)}`;
+          this.logger.warn('merging failed; trying again next tick', {
+            issue: issue.identifier,
+            message: entry.waitingFor,
+          });
+        }
+        return;
+      }
+      default:
+        await this.startReaction(entry, status, record, decision);
+    }
+  }
+
+  /** Resumes the agent on CI failures, review feedback or a conflict, in a worker like an attempt. */
+  private async startReaction(
+    entry: AwaitingItem,
+    status: ChangeRequestStatus,
+    record: WorkItemRecord,
+    decision: Extract<ChangeRequestAction, { action: 'react-to-ci' | 'react-to-review' | 'rebase' }>,
+  ): Promise<void> {
+    const { issue } = entry;
+    if (!hasFreeSlot(this.slotUsage(), issue.state)) {
+      entry.waitingFor = 'no available orchestrator slots for a reaction';
+      return;
+    }
+    const choice = await this.chooseAgent(issue, record.failures);
+    const budgetDecision = await this.checkBudget(issue, choice);
+    if (!budgetDecision.allowed) {
+      entry.waitingFor = `budget: ${budgetDecision.reason}`;
+      return;
+    }
+    if (this.dryRun) return;
+    const reaction: ReactionKind =
+      decision.action === 'react-to-ci'
+        ? 'ci-failure'
+        : decision.action === 'react-to-review'
+          ? 'review'
+          : 'conflict';
+    // Count the round before doing it, so a crash mid-reaction cannot loop forever.
+    const counted: WorkItemRecord = {
+      ...record,
+      ciAttempts:
+        reaction === 'ci-failure'
+          ? (status.headSha === record.lastPushedHead ? record.ciAttempts : 0) + 1
+          : record.ciAttempts,
+      reviewAttempts: record.reviewAttempts + (reaction === 'review' ? 1 : 0),
+      conflictAttempts: record.conflictAttempts + (reaction === 'conflict' ? 1 : 0),
+    };
+    await this.writeRecord(counted);
+    this.awaiting.delete(issue.id);
+    const item = this.createRunningItem(issue, null, choice, 'reaction');
+    item.phase = 'reacting';
+    item.activity = reaction;
+    item.sessionId = record.sessionId;
+    this.running.set(issue.id, item);
+    const attempt =
+      reaction === 'ci-failure'
+        ? counted.ciAttempts
+        : reaction === 'review'
+          ? counted.reviewAttempts
+          : counted.conflictAttempts;
+    this.events.publish('reaction-started', {
+      issueId: issue.id,
+      issueIdentifier: issue.identifier,
+      reaction,
+      attempt,
+      headSha: status.headSha,
+    });
+    await this.updateStatusComment(issue, entry.changeRequest, `Reacting: ${reaction} (round ${attempt}).`);
+    item.worker = this.runReaction(item, entry.changeRequest, status, decision)
+      .catch((error: unknown) => ({ ok: false as const, reason: describeError(error) }))
+      .then((outcome) => this.finishReaction(item, entry, outcome));
+  }
+
+  private async runReaction(
+    item: RunningItem,
+    changeRequest: ChangeRequest,
+    status: ChangeRequestStatus,
+    decision: Extract<ChangeRequestAction, { action: 'react-to-ci' | 'react-to-review' | 'rebase' }>,
+  ): Promise<ReactionOutcome> {
+    const scm = this.scm()!;
+    const workflow = this.requireWorkflow();
+    const workspace = await this.workspaces!.prepare(item.issue.identifier);
+    const record = await this.readRecord(item.issue);
+    const identity = { name: workflow.config.scm.author_name, email: workflow.config.scm.author_email };
+    const publish = (followUpSubject: string, historyRewritten: boolean) =>
+      publishWork({
+        workflow,
+        scm,
+        issue: item.issue,
+        worktree: workspace.path,
+        branch: workspace.branch,
+        baseBranch: changeRequest.baseBranch,
+        focus: item.focus,
+        profile: item.profile,
+        agentKind: item.agentKind,
+        model: item.model,
+        lastPushedHead: record.lastPushedHead,
+        followUpSubject,
+        historyRewritten,
+        knownChangeRequest: changeRequest,
+      });
+
+    if (decision.action === 'rebase') {
+      const target = (await scm.getPushTarget?.({})) ?? null;
+      const onto = await baseCommitFor(workspace.path, changeRequest.baseBranch, target);
+      let step = await startRebase(workspace.path, onto, identity);
+      for (let round = 1; step.state === 'conflict'; round++) {
+        if (round > 10 || item.stopRequest) break;
+        const result = await this.runAgentForItem(
+          item,
+          conflictFeedback(changeRequest.baseBranch, step.files),
+          workspace.path,
+          round,
+        );
+        if (result.status !== 'completed') break;
+        step = await continueRebase(workspace.path, identity);
+      }
+      if (step.state === 'conflict') {
+        await abortRebase(workspace.path);
+        return {
+          ok: false,
+          reason: 'the agent could not resolve the rebase conflict',
+          failedConflictHead: status.headSha,
+        };
+      }
+      const published = await publish(
+        `${item.issue.identifier}: rebase onto ${changeRequest.baseBranch}`,
+        true,
+      );
+      return { ok: true, head: published.head };
+    }
+
+    const feedback =
+      decision.action === 'react-to-ci'
+        ? ciFailureFeedback(
+            await Promise.all(
+              decision.failedChecks.map(async (check) => ({
+                check,
+                logTail: scm.getCheckLog
+                  ? await scm
+                      .getCheckLog({
+                        changeRequest,
+                        checkId: check.id,
+                        maxBytes: workflow.config.reactions.ci.log_tail_bytes,
+                      })
+                      .catch((error: unknown) => `(the log could not be read: ${describeError(error)})`)
+                  : '(this provider does not expose check logs)',
+              })),
+            ),
+          )
+        : reviewFeedback(decision.threads);
+    const result = await this.runAgentForItem(item, feedback, workspace.path, 1);
+    if (result.status !== 'completed') {
+      return {
+        ok: false,
+        reason: result.error?.message ?? `the agent run ended with status ${result.status}`,
+      };
+    }
+    const subject =
+      decision.action === 'react-to-ci'
+        ? `${item.issue.identifier}: fix failing checks`
+        : `${item.issue.identifier}: address review feedback`;
+    const published = await publish(subject, false);
+    if (decision.action === 'react-to-review') {
+      for (const thread of decision.threads) {
+        try {
+          await scm.replyToThread?.({
+            changeRequest,
+            threadId: thread.id,
+            body: `Addressed in ${published.head.slice(0, 12)}.`,
+          });
+          await scm.resolveThread?.({ changeRequest, threadId: thread.id });
+        } catch (error) {
+          this.logger.warn('replying to a review thread failed', {
+            issue: item.issue.identifier,
+            message: describeError(error),
+          });
+        }
+      }
+      return { ok: true, head: published.head, handledCommentIds: decision.commentIds };
+    }
+    return { ok: true, head: published.head };
+  }
+
+  /** Runs the agent once for a reaction, continuing its session when the backend can. */
+  private async runAgentForItem(
+    item: RunningItem,
+    feedback: PromptFeedback,
+    cwd: string,
+    turn: number,
+  ): Promise<AgentRunResult> {
+    const workflow = this.requireWorkflow();
+    const agent = this.agentFor(item.agentKind);
+    const sessionId = item.sessionId;
+    const canResume = sessionId !== null && typeof agent.resume === 'function';
+    // A continued session knows the issue; a fresh one gets the whole prompt with the feedback.
+    const prompt = canResume
+      ? feedback.text
+      : renderWorkflowPrompt(workflow, {
+          issue: item.issue,
+          attempt: null,
+          focus: item.focus,
+          profile: item.profile,
+          feedback,
+        }) + (workflow.promptTemplate.includes('feedback') ? '' : `\n\n${feedback.text}`);
+    const options: AgentRunOptions = {
+      prompt,
+      cwd,
+      env: this.agentEnvironment(agent),
+      stateDirectory: await this.agentStateDirectory(item.issue),
+      abortSignal: item.abortController.signal,
+      limits: {
+        idleTimeoutMs: workflow.config.agent.stall_timeout_ms || undefined,
+        runTimeoutMs: workflow.config.agent.turn_timeout_ms,
+      },
+      onEvent: (event) => this.onAgentEvent(item, event),
+      ...(item.model ? { model: item.model } : {}),
+      ...(item.focus.instructions ? { instructions: item.focus.instructions } : {}),
+    };
+    item.turns = turn;
+    item.lastActivityAt = Date.now();
+    this.events.publish('agent-run-started', {
+      issueId: item.issue.id,
+      issueIdentifier: item.issue.identifier,
+      attempt: null,
+      turn,
+      sessionId: canResume ? sessionId : null,
+    });
+    const result =
+      canResume && agent.resume
+        ? await agent.resume({ ...options, sessionId: sessionId! })
+        : await agent.run(options);
+    await this.onRunFinished(item, result, turn);
+    return result;
+  }
+
+  private async finishReaction(
+    item: RunningItem,
+    entry: AwaitingItem,
+    outcome: ReactionOutcome,
+  ): Promise<void> {
+    const { issue } = item;
+    try {
+      this.totals.finishedRuntimeMs += Date.now() - item.startedAt.getTime();
+      const record = await this.readRecord(issue);
+      record.sessionId = item.sessionId ?? record.sessionId;
+      if (outcome.ok) {
+        record.lastPushedHead = outcome.head;
+        record.handledCommentIds = [...record.handledCommentIds, ...(outcome.handledCommentIds ?? [])];
+      } else {
+        if (outcome.failedConflictHead)
+          record.failedConflictHeads = [...record.failedConflictHeads, outcome.failedConflictHead];
+        this.logger.warn('a reaction failed', { issue: issue.identifier, reason: outcome.reason });
+      }
+      await this.writeRecord(record);
+      if (item.stopRequest?.removeWorkspace) await this.removeWorkspace(issue);
+      if (item.stopRequest && item.stopRequest.kind !== 'stall') {
+        this.events.publish('issue-released', {
+          issueId: issue.id,
+          issueIdentifier: issue.identifier,
+          reason: item.stopRequest.reason,
+          workspaceKept: !item.stopRequest.removeWorkspace,
+        });
+        return;
+      }
+      this.awaiting.set(issue.id, {
+        ...entry,
+        issue,
+        waitingFor: outcome.ok ? 'checks on the new head' : outcome.reason,
+      });
+      if (outcome.ok) {
+        this.events.publish('change-request-updated', {
+          issueId: issue.id,
+          issueIdentifier: issue.identifier,
+          changeRequest: entry.changeRequest,
+          headSha: outcome.head,
+        });
+        await this.updateStatusComment(
+          issue,
+          entry.changeRequest,
+          `Pushed ${outcome.head.slice(0, 12)}; waiting for checks.`,
+        );
+      }
+    } catch (error) {
+      this.logger.error('finishing a reaction failed', {
+        issue: issue.identifier,
+        message: describeError(error),
+      });
+    } finally {
+      this.running.delete(issue.id);
+      this.notifyIfIdle();
+    }
+  }
+
   // ---------------------------------------------------------------- workspaces
 
   private async removeWorkspace(issue: Pick<Issue, 'id' | 'identifier'>): Promise<void> {
@@ -1103,15 +1808,15 @@ export class Orchestrator {
 
   private async readRecord(issue: Pick<Issue, 'id' | 'identifier'>): Promise<WorkItemRecord> {
     const stored = await this.store!.get<WorkItemRecord>(storeKeyFor(issue.id));
-    return (
-      stored ?? {
-        issueId: issue.id,
-        identifier: issue.identifier,
-        failures: 0,
-        sessionId: null,
-        blocked: null,
-      }
-    );
+    return {
+      issueId: issue.id,
+      identifier: issue.identifier,
+      failures: 0,
+      sessionId: null,
+      blocked: null,
+      ...freshChangeRequestHistory,
+      ...stored,
+    };
   }
 
   private async writeRecord(record: WorkItemRecord): Promise<void> {
@@ -1159,7 +1864,14 @@ export class Orchestrator {
         dueAt,
         reason,
       })),
-      awaiting: [],
+      awaiting: [...this.awaiting.entries()].map(([issueId, entry]) => ({
+        issueId,
+        identifier: entry.issue.identifier,
+        changeRequestUrl: entry.changeRequest.url,
+        branch: entry.changeRequest.branch,
+        since: entry.since,
+        waitingFor: entry.waitingFor,
+      })),
       blocked: [...this.blocked.entries()].map(([issueId, entry]) => ({
         issueId,
         identifier: entry.identifier,

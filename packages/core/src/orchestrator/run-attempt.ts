@@ -1,3 +1,4 @@
+import type { PublishResult } from '../change-requests/publish-work.js';
 import { describeError } from '../errors/loompa-error.js';
 import type { Logger } from '../logging/logger.js';
 import type {
@@ -48,6 +49,8 @@ export interface AttemptResult {
   workspace: Workspace | null;
   /** The last run's result, when an agent ran. */
   lastRun: AgentRunResult | null;
+  /** Set once the result was published as a change request. */
+  published?: PublishResult;
 }
 
 /** Sent from the second turn on: the session already has the full prompt. */

@@ -149,7 +149,16 @@ describe('loadWorkflow: defaults (DESIGN.md §5, Symphony where it has one)', ()
         done_state: null,
         needs_human_label: 'loompa:needs-human',
       },
-      scm: { kind: 'local', base_branch: null, auto_merge: false, merge_method: 'rebase' },
+      scm: {
+        kind: 'local',
+        base_branch: null,
+        auto_merge: false,
+        merge_method: 'rebase',
+        author_name: 'loompa',
+        author_email: 'loompa@localhost',
+        commit_message: '{{ issue.identifier }}: {{ issue.title }}',
+        sign_off: false,
+      },
       repository: { path: directory, url: null },
       workspace: {
         root: path.join(os.tmpdir(), 'loompa_workspaces'),

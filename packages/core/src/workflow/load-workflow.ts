@@ -377,6 +377,11 @@ function validatePluginSections(
   for (const [name, focus] of Object.entries(config.foci)) {
     if (focus.agent && !agentKinds.has(focus.agent)) agentKinds.set(focus.agent, ['foci', name, 'agent']);
   }
+  // A registered agent with its own section is configured even when only a plugin names it
+  // (scm-local's reviewer, say), so the orchestrator can hand it out configured.
+  for (const kind of Object.keys(plugins.agents ?? {})) {
+    if (!agentKinds.has(kind) && Object.hasOwn(data, kind)) agentKinds.set(kind, [kind]);
+  }
   const agents: Record<string, unknown> = {};
   for (const [kind, yamlPath] of agentKinds) {
     const entry = checkKind(plugins.agents, 'agent', kind, yamlPath);

@@ -45,6 +45,18 @@ const scmSectionSchema = z.looseObject({
     .default(false)
     .describe('Merge when every check passed and the review approved. Nothing is merged otherwise.'),
   merge_method: z.enum(['merge', 'squash', 'rebase']).default('rebase').describe('How merges are made.'),
+  author_name: z
+    .string()
+    .min(1)
+    .default('loompa')
+    .describe("Name on Loompa's commits and comments; comments by this author are never acted on."),
+  author_email: z.string().min(1).default('loompa@localhost').describe("E-mail on Loompa's commits."),
+  commit_message: z
+    .string()
+    .min(1)
+    .default('{{ issue.identifier }}: {{ issue.title }}')
+    .describe('Liquid template of the first commit subject (issue, focus, profile).'),
+  sign_off: booleanSetting.default(false).describe('Add a Signed-off-by trailer to commits.'),
 });
 
 const repositorySectionSchema = z.object({

@@ -1,0 +1,184 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { runGit } from '../git/run-git.js';
+import type { PushTarget } from '../specifications/scm-provider.js';
+
+/** Who Loompa's own commits are by, and the trailers every commit carries. */
+export interface CommitIdentity {
+  name: string;
+  email: string;
+}
+
+function identityEnvironment(identity: CommitIdentity): Record<string, string> {
+  return {
+    GIT_AUTHOR_NAME: identity.name,
+    GIT_AUTHOR_EMAIL: identity.email,
+    GIT_COMMITTER_NAME: identity.name,
+    GIT_COMMITTER_EMAIL: identity.email,
+  };
+}
+
+/** The commit at the worktree's HEAD. */
+export async function headCommit(worktree: string): Promise<string> {
+  return (await runGit(['rev-parse', 'HEAD'], { cwd: worktree })).stdout;
+}
+
+/** The commit a ref names, or null when it does not exist. */
+export async function resolveRef(worktree: string, ref: string): Promise<string | null> {
+  const result = await runGit(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], {
+    cwd: worktree,
+    allowFailure: true,
+  });
+  return result.exitCode === 0 ? result.stdout : null;
+}
+
+/**
+ * Stages everything and tells whether the worktree differs from `sinceCommit` in more than
+ * whitespace. Staging in the agent's worktree is safe: the worktree belongs to the item.
+ */
+export async function hasMeaningfulChanges(worktree: string, sinceCommit: string): Promise<boolean> {
+  await runGit(['add', '--all'], { cwd: worktree });
+  const diff = await runGit(
+    ['diff', '--cached', '--quiet', '--ignore-all-space', '--ignore-blank-lines', sinceCommit],
+    { cwd: worktree, allowFailure: true },
+  );
+  return diff.exitCode === 1;
+}
+
+/**
+ * Shapes the work since `sinceCommit` (the agent's commits and anything uncommitted) into
+ * one commit with `message`. Only unpublished history is rewritten: `sinceCommit` is the base
+ * for a first publish and the last pushed head afterwards. Returns the new head, or null when
+ * nothing changed.
+ */
+export async function commitWorkSince(
+  worktree: string,
+  sinceCommit: string,
+  message: string,
+  identity: CommitIdentity,
+): Promise<string | null> {
+  await runGit(['add', '--all'], { cwd: worktree });
+  await runGit(['reset', '--soft', sinceCommit], { cwd: worktree });
+  const staged = await runGit(['diff', '--cached', '--quiet'], { cwd: worktree, allowFailure: true });
+  if (staged.exitCode === 0) return null;
+  await runGit(['commit', '--quiet', '--no-verify', '--file', '-'], {
+    cwd: worktree,
+    env: identityEnvironment(identity),
+    input: message,
+  });
+  return headCommit(worktree);
+}
+
+/** `subject`, a blank line, `body` when there is one, then the trailers. */
+export function buildCommitMessage(
+  subject: string,
+  body: string | null,
+  trailers: ReadonlyArray<[string, string]>,
+): string {
+  const parts = [subject.trim()];
+  if (body?.trim()) parts.push(body.trim());
+  if (trailers.length > 0) parts.push(trailers.map(([key, value]) => `${key}: ${value}`).join('\n'));
+  return `${parts.join('\n\n')}\n`;
+}
+
+/**
+ * Pushes the worktree's HEAD to `branch`, leasing against the head Loompa pushed last (or
+ * requiring the branch to be new), so it never overwrites someone else's push. Credentials
+ * stay in the environment the provider supplied.
+ */
+export async function pushBranch(
+  worktree: string,
+  branch: string,
+  target: PushTarget,
+  expectedRemoteHead: string | null,
+): Promise<void> {
+  const lease = `--force-with-lease=refs/heads/${branch}:${expectedRemoteHead ?? ''}`;
+  await runGit(['push', '--quiet', lease, target.remoteUrl, `HEAD:refs/heads/${branch}`], {
+    cwd: worktree,
+    env: target.environment,
+  });
+}
+
+/** Fetches `branch` from the push target (or uses the local ref) and returns its commit. */
+export async function baseCommitFor(
+  worktree: string,
+  baseBranch: string,
+  target: PushTarget | null,
+): Promise<string> {
+  if (target) {
+    await runGit(['fetch', '--quiet', target.remoteUrl, `refs/heads/${baseBranch}`], {
+      cwd: worktree,
+      env: target.environment,
+    });
+    return (await runGit(['rev-parse', 'FETCH_HEAD'], { cwd: worktree })).stdout;
+  }
+  return (await runGit(['rev-parse', `refs/heads/${baseBranch}`], { cwd: worktree })).stdout;
+}
+
+/** Outcome of one rebase step. */
+export type RebaseStep = { state: 'done'; head: string } | { state: 'conflict'; files: string[] };
+
+const editorEnvironment = { GIT_EDITOR: 'true', GIT_SEQUENCE_EDITOR: 'true' };
+
+async function unmergedFiles(worktree: string): Promise<string[]> {
+  const result = await runGit(['diff', '--name-only', '--diff-filter=U'], {
+    cwd: worktree,
+    allowFailure: true,
+  });
+  return result.stdout.split('\n').filter(Boolean);
+}
+
+async function rebaseInProgress(worktree: string): Promise<boolean> {
+  for (const name of ['rebase-merge', 'rebase-apply']) {
+    const gitPath = (await runGit(['rev-parse', '--git-path', name], { cwd: worktree })).stdout;
+    if (existsSync(path.resolve(worktree, gitPath))) return true;
+  }
+  return false;
+}
+
+/** Starts rebasing the worktree's branch onto `onto`. */
+export async function startRebase(
+  worktree: string,
+  onto: string,
+  identity: CommitIdentity,
+): Promise<RebaseStep> {
+  const result = await runGit(['rebase', '--quiet', onto], {
+    cwd: worktree,
+    env: { ...identityEnvironment(identity), ...editorEnvironment },
+    allowFailure: true,
+  });
+  if (result.exitCode === 0) return { state: 'done', head: await headCommit(worktree) };
+  const files = await unmergedFiles(worktree);
+  if (files.length === 0 && !(await rebaseInProgress(worktree))) {
+    throw new Error(`git rebase failed: ${result.stderr || result.stdout}`);
+  }
+  return { state: 'conflict', files };
+}
+
+/** After the conflicts of one step were resolved: stage and continue. */
+export async function continueRebase(worktree: string, identity: CommitIdentity): Promise<RebaseStep> {
+  const remaining = await unmergedFiles(worktree);
+  if (remaining.length > 0) return { state: 'conflict', files: remaining };
+  await runGit(['add', '--all'], { cwd: worktree });
+  const result = await runGit(['rebase', '--continue'], {
+    cwd: worktree,
+    env: { ...identityEnvironment(identity), ...editorEnvironment },
+    allowFailure: true,
+  });
+  if (result.exitCode === 0) return { state: 'done', head: await headCommit(worktree) };
+  const files = await unmergedFiles(worktree);
+  if (files.length > 0) return { state: 'conflict', files };
+  // An empty step (the resolution matched the base): skip it and go on.
+  const skipped = await runGit(['rebase', '--skip'], {
+    cwd: worktree,
+    env: { ...identityEnvironment(identity), ...editorEnvironment },
+    allowFailure: true,
+  });
+  if (skipped.exitCode === 0) return { state: 'done', head: await headCommit(worktree) };
+  return { state: 'conflict', files: await unmergedFiles(worktree) };
+}
+
+/** Gives up a rebase: only the orchestrator aborts, never the agent. */
+export async function abortRebase(worktree: string): Promise<void> {
+  await runGit(['rebase', '--abort'], { cwd: worktree, allowFailure: true });
+}
