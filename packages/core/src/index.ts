@@ -10,6 +10,14 @@ export {
   createCommandAgent,
 } from './agents/command-agent.js';
 export {
+  type ChangeRequestAction,
+  type ChangeRequestHistory,
+  decideChangeRequestAction,
+  newReviewFeedback,
+  type ReactionPolicy,
+} from './change-requests/decide-change-request-action.js';
+export { NothingToPublishError } from './change-requests/publish-work.js';
+export {
   AgentBackendError,
   formatWorkflowProblem,
   HookError,
@@ -87,9 +95,13 @@ export type {
 } from './specifications/agent-backend.js';
 export type {
   BudgetDecision,
+  BudgetLimitStatus,
+  BudgetPeriod,
+  BudgetStatus,
   BudgetSubject,
   BudgetV1,
   CostEntry,
+  CostRecord,
   CostSource,
 } from './specifications/budget.js';
 export type {

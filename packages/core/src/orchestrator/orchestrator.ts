@@ -403,6 +403,7 @@ export class Orchestrator {
     }
     await Promise.all([...this.running.values()].map((item) => item.worker));
     await this.currentTick?.catch(() => {});
+    for (const instances of [this.trackers, this.scms, this.agents, this.budgets]) instances?.closeAll();
   }
 
   /** One tick, then waits until every dispatched item has finished its attempt or is parked. */
@@ -833,6 +834,10 @@ export class Orchestrator {
       logger: this.logger,
       refreshIssue: async () => (await this.tracker().getIssues({ ids: [issue.id] }))[0] ?? null,
       isActive: (refreshed) => isActiveState(this.dispatchRules(), refreshed.state),
+      reasonToStopBeforeTurn: async () => {
+        const decision = await this.checkBudget(issue, item);
+        return decision.allowed ? null : decision.reason;
+      },
       reportPhase: (phase) => {
         if (!item.stopRequest) item.phase = phase;
       },

@@ -15,6 +15,12 @@ export class PluginInstances<Slot extends { specificationVersion: string }> {
     private readonly registry: Readonly<Record<string, PluginEntry<Slot>>>,
   ) {}
 
+  /** Closes every instance this registry created (watchers, timers, child processes). */
+  closeAll(): void {
+    for (const { instance } of this.cache.values()) closeInstance(instance);
+    this.cache.clear();
+  }
+
   knownKinds(): string[] {
     return Object.keys(this.registry);
   }
@@ -53,6 +59,7 @@ export class PluginInstances<Slot extends { specificationVersion: string }> {
         );
       }
       instance = entry.create(parsed ? parsed.data : settings, context);
+      if (cached) closeInstance(cached.instance);
       this.cache.set(kind, { settingsKey, instance });
     } else {
       instance = entry;
@@ -66,5 +73,15 @@ export class PluginInstances<Slot extends { specificationVersion: string }> {
       );
     }
     return instance;
+  }
+}
+
+/** Plugins that hold resources may offer `close()`; a replaced or stopped instance gets it called. */
+function closeInstance(instance: unknown): void {
+  const close = (instance as { close?: () => unknown }).close;
+  if (typeof close === 'function') {
+    Promise.resolve()
+      .then(() => close.call(instance))
+      .catch(() => {});
   }
 }

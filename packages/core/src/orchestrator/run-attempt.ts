@@ -34,6 +34,8 @@ export interface AttemptContext {
   abortSignal: AbortSignal;
   logger: Logger;
   refreshIssue(): Promise<Issue | null>;
+  /** Asked before every turn after the first; a reason stops the attempt cleanly (a budget limit, say). */
+  reasonToStopBeforeTurn(): Promise<string | null>;
   isActive(issue: Issue): boolean;
   reportPhase(phase: WorkItemPhase): void;
   reportWorkspace(workspace: Workspace): void;
@@ -118,6 +120,13 @@ export async function runAttempt(context: AttemptContext): Promise<AttemptResult
     let outcome: AttemptOutcome = { kind: 'completed' };
     for (let turn = 1; turn <= maxTurns; turn++) {
       if (context.abortSignal.aborted) break;
+      if (turn > 1) {
+        const stopReason = await context.reasonToStopBeforeTurn();
+        if (stopReason !== null) {
+          context.logger.info('not starting another turn', { issue: issue.identifier, reason: stopReason });
+          break;
+        }
+      }
       const canResume = sessionId !== null && typeof context.agent.resume === 'function';
       const fullPrompt = renderWorkflowPrompt(workflow, {
         issue,
