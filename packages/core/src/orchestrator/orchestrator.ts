@@ -26,6 +26,7 @@ import { createDefaultFocusMatcher } from '../focus/default-focus-matcher.js';
 import { resolveFoci } from '../focus/resolve-foci.js';
 import { resolveProfiles, selectProfile } from '../focus/select-profile.js';
 import { createSilentLogger, type Logger } from '../logging/logger.js';
+import { agentOwnerVariable, terminateMarkedProcesses } from '../processes/leftover-agent-processes.js';
 import { registerSecret } from '../secrets/redact-secrets.js';
 import type {
   AgentBackendV1,
@@ -337,7 +338,15 @@ export class Orchestrator {
           });
         }
       }
-      if (!this.dryRun) await this.removeTerminalWorkspaces();
+      if (!this.dryRun) {
+        const leftovers = await terminateMarkedProcesses(this.agentOwner());
+        if (leftovers.length > 0) {
+          this.logger.warn('stopped agent processes left running by an earlier instance', {
+            pids: leftovers,
+          });
+        }
+        await this.removeTerminalWorkspaces();
+      }
     })();
     return this.initialized;
   }
@@ -919,11 +928,15 @@ export class Orchestrator {
       ...(scm?.secretEnvironmentVariables ?? []),
     ];
     for (const name of agent.secretEnvironmentVariables ?? []) registerSecret(this.environment()[name]);
-    return buildAgentEnvironment(
-      this.environment(),
-      secretVariables,
-      this.requireWorkflow().config.agent.env,
-    );
+    return {
+      ...buildAgentEnvironment(this.environment(), secretVariables, this.requireWorkflow().config.agent.env),
+      [agentOwnerVariable]: this.agentOwner(),
+    };
+  }
+
+  /** Marks this orchestrator's agents so a restart can find the ones a crash left running. */
+  private agentOwner(): string {
+    return createHash('sha256').update(path.resolve(this.stateDirectory())).digest('hex').slice(0, 24);
   }
 
   /** The agent's home and session files for this issue, kept for the issue's whole life so resume works. */

@@ -1,0 +1,176 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { stringify } from 'yaml';
+
+/**
+ * An orchestrator process killed with SIGKILL — mid-run and after publishing — and started
+ * again on the same state: no duplicate change request, comment or agent run, and no agent
+ * left running from the killed instance.
+ */
+
+const repositoryRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const runner = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'run-orchestrator.ts');
+const waitOptions = { timeout: 60_000, interval: 100 };
+
+interface RunningOrchestrator {
+  child: ChildProcess;
+  events: Array<{ type: string; issue?: string }>;
+}
+
+const children: ChildProcess[] = [];
+let root: string | null = null;
+afterEach(async () => {
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+  if (root) await rm(root, { recursive: true, force: true });
+  root = null;
+});
+
+function startOrchestrator(workflowPath: string): RunningOrchestrator {
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@loompa/source', '--import', 'tsx', runner, workflowPath],
+    {
+      cwd: repositoryRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  children.push(child);
+  const running: RunningOrchestrator = { child, events: [] };
+  let pending = '';
+  child.stdout!.setEncoding('utf8');
+  child.stdout!.on('data', (chunk: string) => {
+    pending += chunk;
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) if (line.trim()) running.events.push(JSON.parse(line));
+  });
+  child.stderr!.resume();
+  return running;
+}
+
+async function killOutright(running: RunningOrchestrator): Promise<void> {
+  const exited = new Promise((resolve) => running.child.once('exit', resolve));
+  running.child.kill('SIGKILL');
+  await exited;
+}
+
+/** Processes (not zombies) whose environment marks them as agents of this test. */
+function markedAgentProcesses(marker: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const environment = readFileSync(`/proc/${entry}/environ`, 'latin1');
+      const status = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const state = status.slice(status.lastIndexOf(')') + 2, status.lastIndexOf(')') + 3);
+      if (environment.includes(marker) && state !== 'Z') pids.push(Number(entry));
+    } catch {
+      // gone
+    }
+  }
+  return pids;
+}
+
+describe('crash recovery', () => {
+  it('survives SIGKILL mid-run and after publishing without duplicates or orphans', async () => {
+    root = await mkdtemp(path.join(os.tmpdir(), 'loompa-crash-'));
+    const repository = path.join(root, 'repository');
+    await mkdir(path.join(repository, '.loompa', 'tasks'), { recursive: true });
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-c', 'user.name=P', '-c', 'user.email=p@example.com', ...args], {
+        cwd: repository,
+        encoding: 'utf8',
+      });
+    git('init', '--quiet', '--initial-branch=main');
+    await writeFile(path.join(repository, '.gitignore'), '.loompa/\n');
+    git('add', '.');
+    git('commit', '--quiet', '-m', 'initial');
+    await writeFile(
+      path.join(repository, '.loompa', 'tasks', 'TASK-1.md'),
+      '---\nid: TASK-1\ntitle: Outlive a crash\nstatus: todo\n---\n\nWrite the result.\n',
+    );
+    const runsFile = path.join(root, 'runs.log');
+    const releaseFile = path.join(root, 'release');
+    const marker = `CRASH_TEST_MARKER=${path.basename(root)}`;
+    // The agent records each start, then works (printing as it goes) until the test lets it finish.
+    const agentScript = path.join(root, 'agent.sh');
+    await writeFile(
+      agentScript,
+      [
+        'cat > /dev/null',
+        `echo start >> ${runsFile}`,
+        // Silent on purpose: an orphan that never writes never dies of a closed pipe.
+        `while [ ! -f ${releaseFile} ]; do sleep 0.1; done`,
+        'echo done > result.txt',
+      ].join('\n'),
+    );
+    const workflowPath = path.join(root, 'WORKFLOW.md');
+    await writeFile(
+      workflowPath,
+      `---\n${stringify({
+        tracker: { kind: 'markdown' },
+        repository: { path: repository },
+        workspace: { root: path.join(root, 'workspaces'), state_directory: path.join(root, 'state') },
+        polling: { interval_ms: 200 },
+        agent: {
+          kind: 'command',
+          continuation_delay_ms: 3_600_000,
+          env: { CRASH_TEST_MARKER: path.basename(root) },
+        },
+        command: { command: `sh ${agentScript}` },
+        scm: { kind: 'local', base_branch: 'main', auto_merge: false },
+      })}---\nWork on {{ issue.identifier }}\n`,
+    );
+    const runs = () =>
+      existsSync(runsFile) ? readFileSync(runsFile, 'utf8').split('\n').filter(Boolean).length : 0;
+
+    // 1. Killed while the agent works: the agent must not survive the next start.
+    const first = startOrchestrator(workflowPath);
+    await vi.waitFor(() => expect(runs()).toBe(1), waitOptions);
+    await killOutright(first);
+    const orphans = markedAgentProcesses(marker);
+    expect(orphans.length).toBeGreaterThan(0);
+
+    // 2. The next instance stops the orphan, runs the agent again, and publishes.
+    const second = startOrchestrator(workflowPath);
+    await vi.waitFor(() => expect(runs()).toBe(2), waitOptions);
+    const alive = new Set(markedAgentProcesses(marker));
+    expect(orphans.filter((pid) => alive.has(pid))).toEqual([]);
+    await vi.waitFor(() => expect(markedAgentProcesses(marker).length).toBeGreaterThan(0), waitOptions);
+    await writeFile(releaseFile, '');
+    await vi.waitFor(
+      () => expect(second.events.map((event) => event.type)).toContain('change-request-opened'),
+      waitOptions,
+    );
+    const taskAfterPublish = readFileSync(path.join(repository, '.loompa', 'tasks', 'TASK-1.md'), 'utf8');
+    await killOutright(second);
+
+    // 3. Killed after publishing: the third instance adopts the change request and waits.
+    const third = startOrchestrator(workflowPath);
+    await vi.waitFor(
+      () =>
+        expect(third.events.filter((event) => event.type === 'tick-finished').length).toBeGreaterThanOrEqual(
+          3,
+        ),
+      waitOptions,
+    );
+    await killOutright(third);
+
+    expect(runs()).toBe(2);
+    expect(third.events.map((event) => event.type)).not.toContain('issue-dispatched');
+    expect(third.events.map((event) => event.type)).not.toContain('change-request-opened');
+    const changeRequests = readdirSync(path.join(root, 'state', 'change-requests')).filter((name) =>
+      name.endsWith('.json'),
+    );
+    expect(changeRequests).toHaveLength(1);
+    const task = readFileSync(path.join(repository, '.loompa', 'tasks', 'TASK-1.md'), 'utf8');
+    expect(task).toBe(taskAfterPublish);
+    expect(task.match(/opened a change request/g)).toHaveLength(1);
+    expect(markedAgentProcesses(marker)).toEqual([]);
+  });
+});
