@@ -1237,7 +1237,7 @@ export class Orchestrator {
         return false;
       }
     }
-    if (!changeRequest || changeRequest.state !== 'open') return false;
+    if (changeRequest?.state !== 'open') return false;
     const adoptedHead = record.changeRequest?.id === changeRequest.id ? record.lastPushedHead : null;
     await this.writeRecord({
       ...record,

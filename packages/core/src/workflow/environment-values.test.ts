@@ -15,7 +15,7 @@ describe('expandPathSetting', () => {
     expect(expandPathSetting('~someone/work', '/base', {})).toBe('/base/~someone/work');
   });
 
-  it('expands $NAME and ${NAME}', () => {
+  it('expands $NAME and the braced form', () => {
     const environment = { DATA: '/srv/data', SUB: 'trees' };
     // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is the syntax under test.
     expect(expandPathSetting('$DATA/${SUB}/x', '/base', environment)).toBe('/srv/data/trees/x');
