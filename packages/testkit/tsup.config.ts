@@ -1,11 +1,5 @@
 import { defineConfig } from 'tsup';
+import { packageBuildOptions } from '../../tsup.config.base.js';
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  external: ['vitest'],
-  format: ['esm'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'node22',
-});
+// vitest is a peer dependency: the conformance suites run inside the caller's vitest.
+export default defineConfig({ ...packageBuildOptions, external: ['vitest'] });

@@ -1,10 +1,4 @@
 import { defineConfig } from 'tsup';
+import { packageBuildOptions } from '../../tsup.config.base.js';
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'node22',
-});
+export default defineConfig(packageBuildOptions);
