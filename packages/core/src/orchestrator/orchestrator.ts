@@ -261,6 +261,8 @@ export class Orchestrator {
   private currentTick: Promise<void> | null = null;
   private tickQueued = false;
   private readonly idleWaiters: Array<() => void> = [];
+  /** Due retries being handled right now, awaited by `stop()`. */
+  private readonly retryHandlers = new Set<Promise<void>>();
 
   constructor(private readonly options: OrchestratorOptions) {
     if (!options.workflow && !options.workflowPath) {
@@ -403,15 +405,20 @@ export class Orchestrator {
     this.pollTimer = null;
     this.nextPollAt = null;
     this.clearRetries();
-    for (const item of this.running.values()) {
-      this.requestStop(item, {
-        kind: 'shutdown',
-        reason: 'the orchestrator is stopping',
-        removeWorkspace: false,
-      });
-    }
-    await Promise.all([...this.running.values()].map((item) => item.worker));
+    // Let a tick or a due retry that is already under way finish deciding (it dispatches
+    // nothing more now), so every worker it started is in `running` before the stop below.
     await this.currentTick?.catch(() => {});
+    await Promise.all([...this.retryHandlers]);
+    while (this.running.size > 0) {
+      for (const item of this.running.values()) {
+        this.requestStop(item, {
+          kind: 'shutdown',
+          reason: 'the orchestrator is stopping',
+          removeWorkspace: false,
+        });
+      }
+      await Promise.all([...this.running.values()].map((item) => item.worker));
+    }
     for (const instances of [this.trackers, this.scms, this.agents, this.budgets]) instances?.closeAll();
   }
 
@@ -793,6 +800,8 @@ export class Orchestrator {
     if (this.dryRun) return;
     if (await this.adoptOpenChangeRequest(issue, record)) return;
 
+    // Stopping may have begun while this dispatch awaited the store or the forge.
+    if (this.stopping || this.draining) return;
     const item = this.createRunningItem(issue, attempt, choice, 'attempt');
     this.running.set(issue.id, item);
 
@@ -1112,7 +1121,10 @@ export class Orchestrator {
     const existing = this.retrying.get(issue.id);
     if (existing) clearTimeout(existing.timer);
     const dueAt = new Date(Date.now() + delayMs);
-    const timer = setTimeout(() => void this.onRetryDue(issue.id), delayMs);
+    const timer = setTimeout(() => {
+      const handler = this.onRetryDue(issue.id).finally(() => this.retryHandlers.delete(handler));
+      this.retryHandlers.add(handler);
+    }, delayMs);
     this.retrying.set(issue.id, {
       issueId: issue.id,
       identifier: issue.identifier,
