@@ -440,3 +440,31 @@ describe('start-up cleanup', () => {
 
 void mkdir;
 void symlink;
+
+describe('secrets', () => {
+  it('redacts credentials from agent events before they are published', async () => {
+    const token = 'ghp_abcdefghijklmnopqrstuvwxyz0123456789';
+    const agent = new MockAgentBackend({
+      run: (options) => {
+        options.onEvent?.({ type: 'text', text: `found ${token} in .env` });
+        options.onEvent?.({
+          type: 'tool-result',
+          toolCallId: 't1',
+          output: `GITHUB_TOKEN=${token}`,
+          isError: false,
+        });
+        return createTestRunResult();
+      },
+    });
+    fixture = await createOrchestratorFixture({
+      issues: [createTestIssue({ identifier: 'SEC-1' })],
+      agentCommand: 'true',
+      frontMatter: { agent: { kind: 'mock', max_turns: 1 } },
+      orchestrator: { agents: { mock: agent } },
+    });
+    await fixture.orchestrator.runOnce();
+    const published = JSON.stringify(fixture.eventsOf('agent-event'));
+    expect(published).toContain('found [REDACTED] in .env');
+    expect(published).not.toContain(token);
+  });
+});

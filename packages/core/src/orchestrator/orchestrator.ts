@@ -27,7 +27,7 @@ import { resolveFoci } from '../focus/resolve-foci.js';
 import { resolveProfiles, selectProfile } from '../focus/select-profile.js';
 import { createSilentLogger, type Logger } from '../logging/logger.js';
 import { agentOwnerVariable, terminateMarkedProcesses } from '../processes/leftover-agent-processes.js';
-import { registerSecret } from '../secrets/redact-secrets.js';
+import { redactValue, registerSecret } from '../secrets/redact-secrets.js';
 import type {
   AgentBackendV1,
   AgentEvent,
@@ -965,10 +965,11 @@ export class Orchestrator {
       item.liveCostUsd = event.costUsd ?? item.liveCostUsd;
       if (event.costUsd !== null && this.budgets) void this.checkStreamingSpend(item);
     }
+    // Agent output can echo anything it read (a .env file, say): redact before it leaves.
     this.events.publish('agent-event', {
       issueId: item.issue.id,
       issueIdentifier: item.issue.identifier,
-      event,
+      event: redactValue(event),
     });
   }
 
