@@ -1,6 +1,7 @@
 import { execa } from 'execa';
 import { HookError } from '../errors/error-classes.js';
 import { terminateProcessGroup } from '../processes/process-group.js';
+import { redactSecrets } from '../secrets/redact-secrets.js';
 
 export type HookName = 'after_create' | 'before_run' | 'after_run' | 'before_remove';
 
@@ -21,6 +22,11 @@ const outputTailBytes = 4_000;
  * (the script and anything it started) is killed. Throws `HookError` on failure or timeout.
  */
 export async function runHook(options: RunHookOptions): Promise<void> {
+  if (options.abortSignal?.aborted) {
+    throw new HookError(options.name, `hook ${options.name} was not started: the attempt was cancelled`, {
+      details: { aborted: true },
+    });
+  }
   const child = execa('sh', ['-lc', options.script], {
     cwd: options.cwd,
     env: options.env,
@@ -31,6 +37,7 @@ export async function runHook(options: RunHookOptions): Promise<void> {
     stdin: 'ignore',
   });
   let timedOut = false;
+  let aborted = false;
   const stop = () => {
     if (child.pid !== undefined) void terminateProcessGroup(child.pid);
   };
@@ -38,10 +45,22 @@ export async function runHook(options: RunHookOptions): Promise<void> {
     timedOut = true;
     stop();
   }, options.timeoutMs);
-  options.abortSignal?.addEventListener('abort', stop, { once: true });
+  const onAbort = () => {
+    aborted = true;
+    stop();
+  };
+  options.abortSignal?.addEventListener('abort', onAbort, { once: true });
+  // Background children the script left keep its output pipes open, so the hook would only
+  // end at its timeout; it ends with the script instead, and takes its group along.
+  child.once('exit', () => {
+    if (child.pid !== undefined) void terminateProcessGroup(child.pid, 500);
+  });
   try {
     const result = await child;
-    const output = String(result.all ?? '').slice(-outputTailBytes);
+    // Redacted with a margin before cutting, so a token is never cut into an unrecognizable half.
+    const output = redactSecrets(String(result.all ?? '').slice(-2 * outputTailBytes)).slice(
+      -outputTailBytes,
+    );
     if (timedOut) {
       throw new HookError(
         options.name,
@@ -50,6 +69,11 @@ export async function runHook(options: RunHookOptions): Promise<void> {
           details: { output, timedOut: true },
         },
       );
+    }
+    if (aborted) {
+      throw new HookError(options.name, `hook ${options.name} was cancelled and killed`, {
+        details: { output, aborted: true },
+      });
     }
     if (result.exitCode !== 0) {
       const how =
@@ -60,7 +84,7 @@ export async function runHook(options: RunHookOptions): Promise<void> {
     }
   } finally {
     clearTimeout(timer);
-    options.abortSignal?.removeEventListener('abort', stop);
+    options.abortSignal?.removeEventListener('abort', onAbort);
     // The script may have left background children in its group; a hook ends with its group.
     if (child.pid !== undefined) void terminateProcessGroup(child.pid, 500);
   }
