@@ -1,22 +1,13 @@
 import type { Focus, FocusMatch } from '../specifications/focus.js';
 import type { FocusMatcherV1 } from '../specifications/focus-matcher.js';
 import { normalizeName } from '../specifications/issue.js';
+import { containsWord } from './contains-word.js';
 
 /** Weights: an explicit type or label says more than a word that happens to appear. */
 const typeScore = 5;
 const labelScore = 4;
 const titleKeywordScore = 2;
 const descriptionKeywordScore = 1;
-
-function escapeRegularExpression(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-function containsWord(text: string, word: string): boolean {
-  return new RegExp(`(^|[^\\p{L}\\p{N}_])${escapeRegularExpression(word)}($|[^\\p{L}\\p{N}_])`, 'iu').test(
-    text,
-  );
-}
 
 /**
  * Scores each focus by the issue's type, labels, and whole-word keywords in the title

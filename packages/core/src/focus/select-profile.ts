@@ -1,6 +1,7 @@
 import type { AgentProfile } from '../specifications/focus.js';
 import { type Issue, normalizeName } from '../specifications/issue.js';
 import type { WorkflowConfig } from '../workflow/workflow-schema.js';
+import { containsWord } from './contains-word.js';
 
 /** The workflow's profiles in spec form. */
 export function resolveProfiles(config: WorkflowConfig): AgentProfile[] {
@@ -22,9 +23,8 @@ function profileMatches(profile: AgentProfile, issue: Issue): boolean {
     return false;
   }
   if (profile.keywords.length > 0) {
-    const text = `${issue.title}\n${issue.description ?? ''}`.toLowerCase();
-    const words = new Set(text.split(/[^\p{L}\p{N}_-]+/u));
-    if (!profile.keywords.some((keyword) => words.has(keyword))) return false;
+    const text = `${issue.title}\n${issue.description ?? ''}`;
+    if (!profile.keywords.some((keyword) => containsWord(text, keyword))) return false;
   }
   const { min, max } = profile.priority;
   if (min !== null || max !== null) {
