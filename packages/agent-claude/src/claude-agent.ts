@@ -1,18 +1,17 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import {
-  AgentBackendError,
   type AgentBackendV1,
-  type AgentEvent,
   type AgentRunOptions,
   type AgentRunResult,
+  resolveAgentExecutable,
+  runAgentProcess,
+  safeEventListener,
+  withRunStateDirectory,
 } from '@loompa/core';
 import { buildClaudeRunResult } from './claude-run-result.js';
 import type { ClaudeAgentSettings } from './claude-settings.js';
 import { ClaudeStreamParser } from './claude-stream-parser.js';
-import { findExecutable, isExecutable } from './find-executable.js';
-import { runAgentProcess } from './run-agent-process.js';
 
 /** Variables that carry Claude Code's credentials; core redacts their values. */
 export const claudeSecretEnvironmentVariables = [
@@ -23,17 +22,6 @@ export const claudeSecretEnvironmentVariables = [
   'AWS_SESSION_TOKEN',
   'AWS_BEARER_TOKEN_BEDROCK',
 ] as const;
-
-function safeEmitter(onEvent: AgentRunOptions['onEvent']): (event: AgentEvent) => void {
-  if (!onEvent) return () => {};
-  return (event) => {
-    try {
-      onEvent(event);
-    } catch {
-      // A failing listener must not take the agent run down with it.
-    }
-  };
-}
 
 /** `AgentBackendV1` driving the Claude Code CLI (`claude -p --output-format stream-json`). */
 export class ClaudeAgent implements AgentBackendV1 {
@@ -73,30 +61,17 @@ export class ClaudeAgent implements AgentBackendV1 {
     return args;
   }
 
-  private resolveBinary(env: Record<string, string>): string {
-    if (this.settings.binaryPath) {
-      if (isExecutable(this.settings.binaryPath)) return this.settings.binaryPath;
-      throw new AgentBackendError(
-        `The Claude Code CLI was not found at claude.binary_path (${this.settings.binaryPath}), or it is not executable. Install @anthropic-ai/claude-code or fix the path.`,
-        { details: { package: '@anthropic-ai/claude-code', binaryPath: this.settings.binaryPath } },
-      );
-    }
-    const found = findExecutable('claude', env.PATH);
-    if (found === null) {
-      throw new AgentBackendError(
-        'The Claude Code CLI (claude) was not found on the agent PATH or in node_modules. Install it with ' +
-          '`npm install @anthropic-ai/claude-code` (or globally with -g), or set claude.binary_path in WORKFLOW.md.',
-        { details: { package: '@anthropic-ai/claude-code' } },
-      );
-    }
-    return found;
-  }
-
   private async execute(options: AgentRunOptions, resumeSessionId: string | null): Promise<AgentRunResult> {
-    const executable = this.resolveBinary(options.env);
-    const temporary = options.stateDirectory ? null : await mkdtemp(path.join(os.tmpdir(), 'loompa-claude-'));
-    const stateDirectory = options.stateDirectory ?? temporary!;
-    try {
+    const executable = resolveAgentExecutable({
+      command: 'claude',
+      title: 'The Claude Code CLI',
+      packageName: '@anthropic-ai/claude-code',
+      binaryPathSetting: 'claude.binary_path',
+      binaryPath: this.settings.binaryPath,
+      searchPath: options.env.PATH,
+      nearModule: import.meta.url,
+    });
+    return withRunStateDirectory(options.stateDirectory, 'loompa-claude-', async (stateDirectory) => {
       const home = path.join(stateDirectory, 'home');
       const configDirectory = path.join(stateDirectory, 'claude-config');
       const tmpDirectory = path.join(stateDirectory, 'tmp');
@@ -113,7 +88,7 @@ export class ClaudeAgent implements AgentBackendV1 {
       if (this.settings.maxRetries != null && env.CLAUDE_CODE_MAX_RETRIES === undefined) {
         env.CLAUDE_CODE_MAX_RETRIES = String(this.settings.maxRetries);
       }
-      const emit = safeEmitter(options.onEvent);
+      const emit = safeEventListener(options.onEvent);
       const parser = new ClaudeStreamParser(emit);
       const outcome = await runAgentProcess({
         executable,
@@ -129,9 +104,7 @@ export class ClaudeAgent implements AgentBackendV1 {
       const result = buildClaudeRunResult(parser.state, outcome, options.limits ?? {});
       if (result.error) emit({ type: 'error', error: result.error });
       return result;
-    } finally {
-      if (temporary !== null) await rm(temporary, { recursive: true, force: true });
-    }
+    });
   }
 }
 

@@ -1,14 +1,17 @@
 import {
+  type AgentProcessOutcome,
   type AgentRunError,
   type AgentRunResult,
+  contextOverflowError,
   emptyTokenUsage,
+  mentionsContextOverflow,
+  processFailureMessage,
+  processStopFailure,
+  rateLimitError,
   redactSecrets,
   type TokenUsage,
 } from '@loompa/core';
 import type { ClaudeResultMessage, ClaudeStreamState } from './claude-stream-parser.js';
-import type { AgentProcessOutcome } from './run-agent-process.js';
-
-const contextOverflowPattern = /prompt is too long|context (window|length)|too many tokens|maximum context/i;
 
 /** Classifies a result line that reports an error (Claude Code says `subtype: "success"` for API errors). */
 function classifyResultError(result: ClaudeResultMessage, state: ClaudeStreamState): AgentRunError {
@@ -25,18 +28,9 @@ function classifyResultError(result: ClaudeResultMessage, state: ClaudeStreamSta
       message: `The model provider rejected the credentials (HTTP ${result.apiErrorStatus}): ${text}. Check ANTHROPIC_API_KEY (or the provider's key) in the agent environment.`,
     };
   }
-  if (result.apiErrorStatus === 429) {
-    return {
-      kind: 'rate-limit',
-      message: `The model provider is rate limiting requests (HTTP 429): ${text}`,
-      ...(state.lastRateLimitDelayMs !== null ? { retryAfterMs: state.lastRateLimitDelayMs } : {}),
-    };
-  }
-  if (result.terminalReason === 'prompt_too_long' || contextOverflowPattern.test(text)) {
-    return {
-      kind: 'context-overflow',
-      message: `The conversation no longer fits the model's context: ${text}`,
-    };
+  if (result.apiErrorStatus === 429) return rateLimitError(text, state.lastRateLimitDelayMs);
+  if (result.terminalReason === 'prompt_too_long' || mentionsContextOverflow(text)) {
+    return contextOverflowError(text);
   }
   if (result.subtype === 'error_during_execution') {
     return {
@@ -46,23 +40,6 @@ function classifyResultError(result: ClaudeResultMessage, state: ClaudeStreamSta
   }
   const status = result.apiErrorStatus === null ? '' : ` (HTTP ${result.apiErrorStatus})`;
   return { kind: 'unknown', message: `Claude Code reported an error${status}: ${text || result.subtype}` };
-}
-
-function stoppedError(
-  outcome: AgentProcessOutcome,
-  limits: { idleTimeoutMs?: number; runTimeoutMs?: number },
-): Pick<AgentRunResult, 'status' | 'error'> {
-  if (outcome.stop === 'cancelled') {
-    return { status: 'cancelled', error: { kind: 'cancelled', message: 'The run was cancelled.' } };
-  }
-  if (outcome.stop === 'stopped') {
-    return { status: 'failed', error: { kind: 'unknown', message: 'The backend stopped Claude Code.' } };
-  }
-  const message =
-    outcome.stop === 'idle-timeout'
-      ? `Claude Code produced no output for ${limits.idleTimeoutMs} ms and was stopped.`
-      : `Claude Code ran longer than ${limits.runTimeoutMs} ms and was stopped.`;
-  return { status: 'timed-out', error: { kind: 'timeout', message } };
 }
 
 /** Builds the run result from what the stream said and how the process ended. */
@@ -80,16 +57,20 @@ export function buildClaudeRunResult(
     turns: result?.turns ?? state.assistantMessages,
     finalText: result && !result.isError && result.text !== null ? result.text : state.lastText,
   };
-  if (outcome.stop !== 'exited') return { ...base, ...stoppedError(outcome, limits) };
-  if (result === null) {
-    const how =
-      outcome.startError ??
-      (outcome.signal ? `was killed by ${outcome.signal}` : `exited with code ${outcome.exitCode}`);
-    const tail = outcome.stderrTail ? `; stderr: ${redactSecrets(outcome.stderrTail)}` : '';
+  const stopFailure = processStopFailure('Claude Code', outcome, limits);
+  if (stopFailure !== null) return { ...base, ...stopFailure };
+  if (outcome.stop === 'stopped') {
     return {
       ...base,
       status: 'failed',
-      error: { kind: 'process', message: `Claude Code ${how} without a result${tail}` },
+      error: { kind: 'unknown', message: 'The backend stopped Claude Code.' },
+    };
+  }
+  if (result === null) {
+    return {
+      ...base,
+      status: 'failed',
+      error: { kind: 'process', message: processFailureMessage('Claude Code', outcome, ' without a result') },
     };
   }
   if (result.subtype === 'success' && !result.isError) return { ...base, status: 'completed' };

@@ -1,4 +1,12 @@
-import type { AgentEvent, TokenUsage } from '@loompa/core';
+import {
+  type AgentEvent,
+  type JsonObject,
+  jsonObjectOrNull,
+  numberOrZero,
+  parseJsonObjectLine,
+  stringOrNull,
+  type TokenUsage,
+} from '@loompa/core';
 
 /** The `result` line Claude Code prints last (fields this backend reads). */
 export interface ClaudeResultMessage {
@@ -28,25 +36,11 @@ export interface ClaudeStreamState {
   result: ClaudeResultMessage | null;
 }
 
-type JsonObject = Record<string, unknown>;
-
-function asObject(value: unknown): JsonObject | null {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as JsonObject) : null;
-}
-
-function asNumber(value: unknown): number {
-  return typeof value === 'number' && Number.isFinite(value) ? value : 0;
-}
-
-function asString(value: unknown): string | null {
-  return typeof value === 'string' ? value : null;
-}
-
 function toolResultText(content: unknown): string {
   if (typeof content === 'string') return content;
   if (Array.isArray(content)) {
     return content
-      .map((part) => asString(asObject(part)?.text) ?? '')
+      .map((part) => stringOrNull(jsonObjectOrNull(part)?.text) ?? '')
       .filter((text) => text !== '')
       .join('\n');
   }
@@ -54,32 +48,33 @@ function toolResultText(content: unknown): string {
 }
 
 function readResult(message: JsonObject): ClaudeResultMessage {
-  const usage = asObject(message.usage) ?? {};
-  const sinceLastResult = asObject(message.model_usage_since_last_result);
+  const usage = jsonObjectOrNull(message.usage) ?? {};
+  const sinceLastResult = jsonObjectOrNull(message.model_usage_since_last_result);
   let costUsd: number | null = null;
   if (sinceLastResult) {
     costUsd = 0;
-    for (const model of Object.values(sinceLastResult)) costUsd += asNumber(asObject(model)?.costUSD);
+    for (const model of Object.values(sinceLastResult))
+      costUsd += numberOrZero(jsonObjectOrNull(model)?.costUSD);
   } else if (typeof message.total_cost_usd === 'number') {
     // Versions before `model_usage_since_last_result` only report the session's total.
     costUsd = message.total_cost_usd;
   }
   return {
-    subtype: asString(message.subtype) ?? 'unknown',
+    subtype: stringOrNull(message.subtype) ?? 'unknown',
     isError: message.is_error === true,
-    text: asString(message.result),
+    text: stringOrNull(message.result),
     errors: Array.isArray(message.errors) ? message.errors.map(String) : [],
-    sessionId: asString(message.session_id),
-    turns: asNumber(message.num_turns),
+    sessionId: stringOrNull(message.session_id),
+    turns: numberOrZero(message.num_turns),
     usage: {
-      inputTokens: asNumber(usage.input_tokens),
-      outputTokens: asNumber(usage.output_tokens),
-      cacheReadTokens: asNumber(usage.cache_read_input_tokens),
-      cacheWriteTokens: asNumber(usage.cache_creation_input_tokens),
+      inputTokens: numberOrZero(usage.input_tokens),
+      outputTokens: numberOrZero(usage.output_tokens),
+      cacheReadTokens: numberOrZero(usage.cache_read_input_tokens),
+      cacheWriteTokens: numberOrZero(usage.cache_creation_input_tokens),
     },
     costUsd,
     apiErrorStatus: typeof message.api_error_status === 'number' ? message.api_error_status : null,
-    terminalReason: asString(message.terminal_reason),
+    terminalReason: stringOrNull(message.terminal_reason),
   };
 }
 
@@ -101,17 +96,12 @@ export class ClaudeStreamParser {
   constructor(private readonly emit: (event: AgentEvent) => void) {}
 
   parseLine(line: string): void {
-    let message: JsonObject | null;
-    try {
-      message = asObject(JSON.parse(line));
-    } catch {
-      message = null;
-    }
+    const message = parseJsonObjectLine(line);
     if (message === null) {
       this.emit({ type: 'raw', line });
       return;
     }
-    const sessionId = asString(message.session_id);
+    const sessionId = stringOrNull(message.session_id);
     if (sessionId !== null) this.state.sessionId = sessionId;
     switch (message.type) {
       case 'system':
@@ -131,31 +121,31 @@ export class ClaudeStreamParser {
 
   private parseSystem(message: JsonObject): void {
     if (message.subtype === 'init') {
-      this.state.model = asString(message.model);
+      this.state.model = stringOrNull(message.model);
       this.emit({ type: 'session-start', sessionId: this.state.sessionId ?? '', model: this.state.model });
     } else if (message.subtype === 'api_retry' && message.error_status === 429) {
-      this.state.lastRateLimitDelayMs = asNumber(message.retry_delay_ms) || null;
+      this.state.lastRateLimitDelayMs = numberOrZero(message.retry_delay_ms) || null;
     }
   }
 
   private parseAssistant(message: JsonObject): void {
-    const body = asObject(message.message);
+    const body = jsonObjectOrNull(message.message);
     const content = body?.content;
     if (!Array.isArray(content)) return;
     // API errors arrive as a synthetic assistant message; the result line reports them.
     if (message.is_api_error_message === true) return;
     this.state.assistantMessages++;
     for (const item of content) {
-      const block = asObject(item);
+      const block = jsonObjectOrNull(item);
       if (block?.type === 'text') {
-        const text = asString(block.text) ?? '';
+        const text = stringOrNull(block.text) ?? '';
         this.state.lastText = text;
         this.emit({ type: 'text', text });
       } else if (block?.type === 'tool_use') {
         this.emit({
           type: 'tool-call',
-          toolCallId: asString(block.id) ?? '',
-          toolName: asString(block.name) ?? '',
+          toolCallId: stringOrNull(block.id) ?? '',
+          toolName: stringOrNull(block.name) ?? '',
           input: block.input ?? null,
         });
       }
@@ -163,14 +153,14 @@ export class ClaudeStreamParser {
   }
 
   private parseUser(message: JsonObject): void {
-    const content = asObject(message.message)?.content;
+    const content = jsonObjectOrNull(message.message)?.content;
     if (!Array.isArray(content)) return;
     for (const item of content) {
-      const block = asObject(item);
+      const block = jsonObjectOrNull(item);
       if (block?.type !== 'tool_result') continue;
       this.emit({
         type: 'tool-result',
-        toolCallId: asString(block.tool_use_id) ?? '',
+        toolCallId: stringOrNull(block.tool_use_id) ?? '',
         output: toolResultText(block.content),
         isError: block.is_error === true,
       });

@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { AgentEvent } from '@loompa/core';
+import type { AgentEvent, AgentProcessOutcome } from '@loompa/core';
 import { describe, expect, it } from 'vitest';
 import { buildClaudeRunResult, ClaudeStreamParser } from '../src/index.js';
-import type { AgentProcessOutcome } from '../src/run-agent-process.js';
 
 const fixtureDirectory = path.join(import.meta.dirname, '__fixtures__');
 

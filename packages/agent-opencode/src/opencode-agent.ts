@@ -1,18 +1,17 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
-  AgentBackendError,
   type AgentBackendV1,
-  type AgentEvent,
   type AgentRunOptions,
   type AgentRunResult,
+  resolveAgentExecutable,
+  runAgentProcess,
+  safeEventListener,
+  withRunStateDirectory,
 } from '@loompa/core';
-import { findExecutable, isExecutable } from './find-executable.js';
 import { buildOpenCodeRunResult } from './opencode-run-result.js';
 import { defaultOpenCodePermission, type OpenCodeAgentSettings } from './opencode-settings.js';
 import { OpenCodeStreamParser } from './opencode-stream-parser.js';
-import { runAgentProcess } from './run-agent-process.js';
 
 /** Provider keys OpenCode reads from the environment; core redacts their values. */
 export const openCodeSecretEnvironmentVariables = [
@@ -29,17 +28,6 @@ export const openCodeSecretEnvironmentVariables = [
   'AWS_SESSION_TOKEN',
   'OPENCODE_SERVER_PASSWORD',
 ] as const;
-
-function safeEmitter(onEvent: AgentRunOptions['onEvent']): (event: AgentEvent) => void {
-  if (!onEvent) return () => {};
-  return (event) => {
-    try {
-      onEvent(event);
-    } catch {
-      // A failing listener must not take the agent run down with it.
-    }
-  };
-}
 
 /** `AgentBackendV1` driving the OpenCode CLI (`opencode run --format json`). */
 export class OpenCodeAgent implements AgentBackendV1 {
@@ -105,32 +93,17 @@ export class OpenCodeAgent implements AgentBackendV1 {
     };
   }
 
-  private resolveBinary(env: Record<string, string>): string {
-    if (this.settings.binaryPath) {
-      if (isExecutable(this.settings.binaryPath)) return this.settings.binaryPath;
-      throw new AgentBackendError(
-        `The OpenCode CLI was not found at opencode.binary_path (${this.settings.binaryPath}), or it is not executable. Install opencode-ai or fix the path.`,
-        { details: { package: 'opencode-ai', binaryPath: this.settings.binaryPath } },
-      );
-    }
-    const found = findExecutable('opencode', env.PATH);
-    if (found === null) {
-      throw new AgentBackendError(
-        'The OpenCode CLI (opencode) was not found on the agent PATH or in node_modules. Install it with ' +
-          '`npm install opencode-ai` (or globally with -g), or set opencode.binary_path in WORKFLOW.md.',
-        { details: { package: 'opencode-ai' } },
-      );
-    }
-    return found;
-  }
-
   private async execute(options: AgentRunOptions, resumeSessionId: string | null): Promise<AgentRunResult> {
-    const executable = this.resolveBinary(options.env);
-    const temporary = options.stateDirectory
-      ? null
-      : await mkdtemp(path.join(os.tmpdir(), 'loompa-opencode-'));
-    const stateDirectory = options.stateDirectory ?? temporary!;
-    try {
+    const executable = resolveAgentExecutable({
+      command: 'opencode',
+      title: 'The OpenCode CLI',
+      packageName: 'opencode-ai',
+      binaryPathSetting: 'opencode.binary_path',
+      binaryPath: this.settings.binaryPath,
+      searchPath: options.env.PATH,
+      nearModule: import.meta.url,
+    });
+    return withRunStateDirectory(options.stateDirectory, 'loompa-opencode-', async (stateDirectory) => {
       const home = path.join(stateDirectory, 'home');
       const directories = {
         HOME: home,
@@ -155,7 +128,7 @@ export class OpenCodeAgent implements AgentBackendV1 {
         OPENCODE_DISABLE_AUTOUPDATE: '1',
         OPENCODE_DISABLE_MODELS_FETCH: '1',
       };
-      const emit = safeEmitter(options.onEvent);
+      const emit = safeEventListener(options.onEvent);
       const parser = new OpenCodeStreamParser(emit);
       const maxTurns = options.limits?.maxTurns;
       const outcome = await runAgentProcess({
@@ -183,9 +156,7 @@ export class OpenCodeAgent implements AgentBackendV1 {
       const result = buildOpenCodeRunResult(parser.state, outcome, { ...options.limits });
       if (result.error) emit({ type: 'error', error: result.error });
       return result;
-    } finally {
-      if (temporary !== null) await rm(temporary, { recursive: true, force: true });
-    }
+    });
   }
 }
 

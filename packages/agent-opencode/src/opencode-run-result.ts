@@ -1,9 +1,16 @@
-import { type AgentRunError, type AgentRunResult, redactSecrets } from '@loompa/core';
+import {
+  type AgentProcessOutcome,
+  type AgentRunError,
+  type AgentRunResult,
+  contextOverflowError,
+  mentionsContextOverflow,
+  processFailureMessage,
+  processStopFailure,
+  rateLimitError,
+  redactSecrets,
+} from '@loompa/core';
 import type { OpenCodeErrorMessage, OpenCodeStreamState } from './opencode-stream-parser.js';
-import type { AgentProcessOutcome } from './run-agent-process.js';
 
-const contextOverflowPattern =
-  /context (window|length)|maximum context|prompt is too long|too many tokens|context_length_exceeded/i;
 const authenticationPattern = /api key|unauthori[sz]ed|authentication/i;
 
 /** Classifies the error OpenCode printed (its `error` line) so the orchestrator can react. */
@@ -21,18 +28,9 @@ export function classifyOpenCodeError(error: OpenCodeErrorMessage): AgentRunErro
       message: `The model provider rejected the credentials${status}: ${text}. Check the provider's API key in the agent environment or the opencode provider settings.`,
     };
   }
-  if (error.statusCode === 429) {
-    return {
-      kind: 'rate-limit',
-      message: `The model provider is rate limiting requests (HTTP 429): ${text}`,
-      ...(error.retryAfterMs !== null ? { retryAfterMs: error.retryAfterMs } : {}),
-    };
-  }
-  if (error.name === 'ContextOverflowError' || contextOverflowPattern.test(text)) {
-    return {
-      kind: 'context-overflow',
-      message: `The conversation no longer fits the model's context: ${text}`,
-    };
+  if (error.statusCode === 429) return rateLimitError(text, error.retryAfterMs);
+  if (error.name === 'ContextOverflowError' || mentionsContextOverflow(text)) {
+    return contextOverflowError(text);
   }
   return { kind: 'unknown', message: `OpenCode reported ${error.name}${status}: ${text}` };
 }
@@ -56,41 +54,26 @@ export function buildOpenCodeRunResult(
     turns: state.steps,
     finalText: state.lastText,
   };
-  switch (outcome.stop) {
-    case 'cancelled':
-      return {
-        ...base,
-        status: 'cancelled',
-        error: { kind: 'cancelled', message: 'The run was cancelled.' },
-      };
-    case 'stopped':
-      return {
-        ...base,
-        status: 'failed',
-        error: {
-          kind: 'max-turns',
-          message: `OpenCode reached the turn limit (${context.maxTurns}) while it still wanted to call tools; raise limits.maxTurns or split the work.`,
-        },
-      };
-    case 'idle-timeout':
-    case 'run-timeout': {
-      const message =
-        outcome.stop === 'idle-timeout'
-          ? `OpenCode produced no output for ${context.idleTimeoutMs} ms and was stopped.`
-          : `OpenCode ran longer than ${context.runTimeoutMs} ms and was stopped.`;
-      return { ...base, status: 'timed-out', error: { kind: 'timeout', message } };
-    }
-    case 'exited':
-      break;
+  const stopFailure = processStopFailure('OpenCode', outcome, context);
+  if (stopFailure !== null) return { ...base, ...stopFailure };
+  if (outcome.stop === 'stopped') {
+    return {
+      ...base,
+      status: 'failed',
+      error: {
+        kind: 'max-turns',
+        message: `OpenCode reached the turn limit (${context.maxTurns}) while it still wanted to call tools; raise limits.maxTurns or split the work.`,
+      },
+    };
   }
   const lastError = state.errors.at(-1);
   if (lastError) return { ...base, status: 'failed', error: classifyOpenCodeError(lastError) };
   if (outcome.exitCode !== 0 || outcome.startError !== null) {
-    const how =
-      outcome.startError ??
-      (outcome.signal ? `was killed by ${outcome.signal}` : `exited with code ${outcome.exitCode}`);
-    const tail = outcome.stderrTail ? `; stderr: ${redactSecrets(outcome.stderrTail)}` : '';
-    return { ...base, status: 'failed', error: { kind: 'process', message: `OpenCode ${how}${tail}` } };
+    return {
+      ...base,
+      status: 'failed',
+      error: { kind: 'process', message: processFailureMessage('OpenCode', outcome) },
+    };
   }
   if (state.steps === 0) {
     return {

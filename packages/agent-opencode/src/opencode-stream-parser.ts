@@ -1,4 +1,14 @@
-import { type AgentEvent, addTokenUsage, emptyTokenUsage, type TokenUsage } from '@loompa/core';
+import {
+  type AgentEvent,
+  addTokenUsage,
+  emptyTokenUsage,
+  type JsonObject,
+  jsonObjectOrNull,
+  numberOrZero,
+  parseJsonObjectLine,
+  stringOrNull,
+  type TokenUsage,
+} from '@loompa/core';
 
 /** The `error` line OpenCode prints when a run fails (fields this backend reads). */
 export interface OpenCodeErrorMessage {
@@ -23,20 +33,6 @@ export interface OpenCodeStreamState {
   errors: OpenCodeErrorMessage[];
 }
 
-type JsonObject = Record<string, unknown>;
-
-function asObject(value: unknown): JsonObject | null {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as JsonObject) : null;
-}
-
-function asNumber(value: unknown): number {
-  return typeof value === 'number' && Number.isFinite(value) ? value : 0;
-}
-
-function asString(value: unknown): string | null {
-  return typeof value === 'string' ? value : null;
-}
-
 function retryAfterMs(headers: JsonObject | null): number | null {
   if (!headers) return null;
   const milliseconds = Number(headers['retry-after-ms']);
@@ -47,13 +43,13 @@ function retryAfterMs(headers: JsonObject | null): number | null {
 }
 
 function readError(line: JsonObject): OpenCodeErrorMessage {
-  const error = asObject(line.error) ?? {};
-  const data = asObject(error.data) ?? {};
+  const error = jsonObjectOrNull(line.error) ?? {};
+  const data = jsonObjectOrNull(error.data) ?? {};
   return {
-    name: asString(error.name) ?? 'UnknownError',
-    message: asString(data.message) ?? asString(error.message) ?? JSON.stringify(error),
+    name: stringOrNull(error.name) ?? 'UnknownError',
+    message: stringOrNull(data.message) ?? stringOrNull(error.message) ?? JSON.stringify(error),
     statusCode: typeof data.statusCode === 'number' ? data.statusCode : null,
-    retryAfterMs: retryAfterMs(asObject(data.responseHeaders)),
+    retryAfterMs: retryAfterMs(jsonObjectOrNull(data.responseHeaders)),
   };
 }
 
@@ -76,25 +72,20 @@ export class OpenCodeStreamParser {
   constructor(private readonly emit: (event: AgentEvent) => void) {}
 
   parseLine(line: string): void {
-    let message: JsonObject | null;
-    try {
-      message = asObject(JSON.parse(line));
-    } catch {
-      message = null;
-    }
+    const message = parseJsonObjectLine(line);
     if (message === null) {
       this.emit({ type: 'raw', line });
       return;
     }
-    const sessionId = asString(message.sessionID);
+    const sessionId = stringOrNull(message.sessionID);
     if (sessionId !== null && this.state.sessionId === null) {
       this.state.sessionId = sessionId;
       this.emit({ type: 'session-start', sessionId, model: null });
     }
-    const part = asObject(message.part) ?? {};
+    const part = jsonObjectOrNull(message.part) ?? {};
     switch (message.type) {
       case 'text': {
-        const text = asString(part.text) ?? '';
+        const text = stringOrNull(part.text) ?? '';
         this.state.lastText = text;
         this.emit({ type: 'text', text });
         return;
@@ -113,32 +104,32 @@ export class OpenCodeStreamParser {
 
   /** OpenCode reports a tool once it finished, so one line gives both the call and its result. */
   private parseToolUse(part: JsonObject): void {
-    const state = asObject(part.state) ?? {};
-    const toolCallId = asString(part.callID) ?? asString(part.id) ?? '';
+    const state = jsonObjectOrNull(part.state) ?? {};
+    const toolCallId = stringOrNull(part.callID) ?? stringOrNull(part.id) ?? '';
     this.emit({
       type: 'tool-call',
       toolCallId,
-      toolName: asString(part.tool) ?? '',
+      toolName: stringOrNull(part.tool) ?? '',
       input: state.input ?? null,
     });
     const isError = state.status === 'error';
-    const output = isError ? (asString(state.error) ?? '') : (asString(state.output) ?? '');
+    const output = isError ? (stringOrNull(state.error) ?? '') : (stringOrNull(state.output) ?? '');
     this.emit({ type: 'tool-result', toolCallId, output, isError });
   }
 
   private parseStepFinish(part: JsonObject): void {
-    const tokens = asObject(part.tokens) ?? {};
-    const cache = asObject(tokens.cache) ?? {};
+    const tokens = jsonObjectOrNull(part.tokens) ?? {};
+    const cache = jsonObjectOrNull(tokens.cache) ?? {};
     this.state.steps++;
-    this.state.lastStepReason = asString(part.reason);
+    this.state.lastStepReason = stringOrNull(part.reason);
     this.state.usage = addTokenUsage(this.state.usage, {
-      inputTokens: asNumber(tokens.input),
+      inputTokens: numberOrZero(tokens.input),
       // Reasoning tokens are billed as output.
-      outputTokens: asNumber(tokens.output) + asNumber(tokens.reasoning),
-      cacheReadTokens: asNumber(cache.read),
-      cacheWriteTokens: asNumber(cache.write),
+      outputTokens: numberOrZero(tokens.output) + numberOrZero(tokens.reasoning),
+      cacheReadTokens: numberOrZero(cache.read),
+      cacheWriteTokens: numberOrZero(cache.write),
     });
-    this.state.costUsd += asNumber(part.cost);
+    this.state.costUsd += numberOrZero(part.cost);
     this.emit({ type: 'usage', usage: { ...this.state.usage }, costUsd: this.state.costUsd });
   }
 }

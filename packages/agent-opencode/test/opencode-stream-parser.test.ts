@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { AgentEvent } from '@loompa/core';
+import type { AgentEvent, AgentProcessOutcome } from '@loompa/core';
 import { describe, expect, it } from 'vitest';
 import {
   buildOpenCodeRunResult,
@@ -8,7 +8,6 @@ import {
   OpenCodeStreamParser,
   openCodeSettingsSchema,
 } from '../src/index.js';
-import type { AgentProcessOutcome } from '../src/run-agent-process.js';
 
 function parse(lines: string[]) {
   const events: AgentEvent[] = [];

@@ -4,11 +4,31 @@
  */
 
 export {
+  contextOverflowError,
+  mentionsContextOverflow,
+  processFailureMessage,
+  processStopFailure,
+  rateLimitError,
+} from './agents/agent-run-errors.js';
+export {
   type CommandAgentSettings,
   commandAgent,
   commandAgentSettingsSchema,
   createCommandAgent,
 } from './agents/command-agent.js';
+export {
+  type JsonObject,
+  jsonObjectOrNull,
+  numberOrZero,
+  parseJsonObjectLine,
+  stringOrNull,
+} from './agents/json-values.js';
+export {
+  type AgentExecutableDescription,
+  resolveAgentExecutable,
+} from './agents/resolve-agent-executable.js';
+export { withRunStateDirectory } from './agents/run-state-directory.js';
+export { safeEventListener } from './agents/safe-event-listener.js';
 export {
   type ChangeRequestAction,
   type ChangeRequestHistory,
@@ -81,7 +101,14 @@ export type {
   RunningItemSnapshot,
   WorkItemPhase,
 } from './orchestrator/orchestrator-snapshot.js';
+export { type FindExecutableOptions, findExecutable, isExecutable } from './processes/find-executable.js';
 export { processGroupExists, signalProcessGroup, terminateProcessGroup } from './processes/process-group.js';
+export {
+  type AgentProcessOptions,
+  type AgentProcessOutcome,
+  type AgentProcessStop,
+  runAgentProcess,
+} from './processes/run-agent-process.js';
 export { redactedPlaceholder, redactSecrets, redactValue, registerSecret } from './secrets/redact-secrets.js';
 export type {
   AgentBackendV1,

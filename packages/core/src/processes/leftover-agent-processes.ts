@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { findProcessesWithEnvironmentEntry, signalProcess } from './environment-marked-processes.js';
 
 /**
  * Agent processes carry a marker in their environment naming the orchestrator state that
@@ -10,32 +10,13 @@ export const agentOwnerVariable = 'LOOMPA_AGENT_OWNER';
 
 /** Pids of live processes whose environment has `LOOMPA_AGENT_OWNER=<owner>`. */
 export async function findMarkedProcesses(owner: string): Promise<number[]> {
-  let entries: string[];
-  try {
-    entries = await readdir('/proc');
-  } catch {
-    return [];
-  }
-  const needle = `${agentOwnerVariable}=${owner}`;
-  const found: number[] = [];
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
-    const pid = Number(entry);
-    if (pid === process.pid) continue;
-    try {
-      const environment = await readFile(`/proc/${entry}/environ`, 'latin1');
-      if (environment.split('\0').includes(needle)) found.push(pid);
-    } catch {
-      // The process ended while we looked, or belongs to someone else: not ours.
-    }
-  }
-  return found;
+  return findProcessesWithEnvironmentEntry(agentOwnerVariable, owner);
 }
 
 /** Stops every process marked with `owner`: SIGTERM, then SIGKILL for what is left. */
 export async function terminateMarkedProcesses(owner: string, graceMs = 2_000): Promise<number[]> {
   const pids = await findMarkedProcesses(owner);
-  for (const pid of pids) signal(pid, 'SIGTERM');
+  for (const pid of pids) signalProcess(pid, 'SIGTERM');
   const deadline = Date.now() + graceMs;
   let remaining = pids;
   while (remaining.length > 0 && Date.now() < deadline) {
@@ -43,14 +24,6 @@ export async function terminateMarkedProcesses(owner: string, graceMs = 2_000): 
     const alive = new Set(await findMarkedProcesses(owner));
     remaining = remaining.filter((pid) => alive.has(pid));
   }
-  for (const pid of remaining) signal(pid, 'SIGKILL');
+  for (const pid of remaining) signalProcess(pid, 'SIGKILL');
   return pids;
-}
-
-function signal(pid: number, name: NodeJS.Signals): void {
-  try {
-    process.kill(pid, name);
-  } catch {
-    // Already gone.
-  }
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { StringDecoder } from 'node:string_decoder';
 import { execa } from 'execa';
+import { findProcessesWithEnvironmentEntry, signalProcess } from './environment-marked-processes.js';
+import { OutputLines } from './output-lines.js';
 
 /** Why the process stopped: on its own, or because this module stopped it. */
 export type AgentProcessStop = 'exited' | 'cancelled' | 'idle-timeout' | 'run-timeout' | 'stopped';
@@ -15,13 +15,19 @@ export interface AgentProcessOptions {
   /** Written to standard input, which is then closed; standard input is empty when absent. */
   input?: string;
   abortSignal?: AbortSignal;
+  /** Stops the run (outcome `idle-timeout`) when neither output stream says anything for this long. */
   idleTimeoutMs?: number;
+  /** Stops the run (outcome `run-timeout`) once it has taken this long. */
   runTimeoutMs?: number;
   /**
-   * Called with every line of standard output, without its line break. `stop` ends the
-   * process (outcome `stopped`), for limits the caller enforces itself.
+   * Called with every non-blank line of standard output, without its line break. `stop` ends
+   * the process (outcome `stopped`), for limits the caller enforces itself.
    */
   onLine(line: string, stop: () => void): void;
+  /** Called with every non-blank line of standard error, without its line break. */
+  onErrorLine?(line: string, stop: () => void): void;
+  /** Called with the decoded text of both streams as it arrives, blank lines included. */
+  onOutput?(text: string, stream: 'stdout' | 'stderr'): void;
 }
 
 export interface AgentProcessOutcome {
@@ -34,7 +40,7 @@ export interface AgentProcessOutcome {
   startError: string | null;
 }
 
-const stderrTailBytes = 4096;
+const stderrTailCharacters = 4096;
 /** Time between the polite SIGTERM and SIGKILL; keeps cancellation within two seconds. */
 const terminationGraceMs = 1000;
 
@@ -43,43 +49,16 @@ const liveProcessGroups = new Set<number>();
 let exitHookInstalled = false;
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // ESRCH: the group is already gone.
-  }
+  signalProcess(-pid, signal);
 }
 
-/**
- * The variable that marks every process of one run. Agents start tools in new process groups
- * and sessions (Claude Code's shell does), out of reach of a group kill; the environment is
- * inherited all the same, so on Linux the run's processes are found by it in `/proc`.
- */
+/** The variable that marks every process of one run, so tools that left the group are found. */
 const runMarkerVariable = 'LOOMPA_AGENT_RUN_ID';
-
-function processesMarkedWith(marker: string): number[] {
-  if (process.platform !== 'linux') return [];
-  const needle = `${runMarkerVariable}=${marker}\0`;
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/environ`, 'latin1').includes(needle)) pids.push(Number(entry));
-    } catch {
-      // Gone already, or not ours to read.
-    }
-  }
-  return pids;
-}
 
 function killRun(pid: number | undefined, marker: string, signal: NodeJS.Signals): void {
   if (pid !== undefined) killGroup(pid, signal);
-  for (const markedPid of processesMarkedWith(marker)) {
-    try {
-      process.kill(markedPid, signal);
-    } catch {
-      // Already gone.
-    }
+  for (const markedPid of findProcessesWithEnvironmentEntry(runMarkerVariable, marker)) {
+    signalProcess(markedPid, signal);
   }
 }
 
@@ -92,7 +71,7 @@ function installExitHook(): void {
 }
 
 /**
- * Runs an agent CLI in its own process group, streaming its standard output line by line.
+ * Runs an agent CLI in its own process group, streaming its output line by line.
  * Stopping (abort, idle or run timeout) sends SIGTERM to the whole run, then SIGKILL after
  * a grace period, so tools the agent started (shells, servers) die with it. Whatever is left
  * of the run after the main process exits is killed too.
@@ -146,25 +125,21 @@ export async function runAgentProcess(options: AgentProcessOptions): Promise<Age
   const stopFromCaller = () => requestStop('stopped');
   options.abortSignal?.addEventListener('abort', onAbort, { once: true });
 
-  const decoder = new StringDecoder('utf8');
-  let pending = '';
+  const standardOutput = new OutputLines((line) => options.onLine(line, stopFromCaller));
+  const standardError = new OutputLines((line) => options.onErrorLine?.(line, stopFromCaller));
+  let stderrTail = '';
+  const readStandardError = (text: string) => {
+    stderrTail = (stderrTail + text).slice(-stderrTailCharacters);
+    if (text !== '') options.onOutput?.(text, 'stderr');
+  };
   child.stdout?.on('data', (chunk: Buffer) => {
     resetIdleTimer();
-    pending += decoder.write(chunk);
-    let start = 0;
-    let newline = pending.indexOf('\n', start);
-    while (newline !== -1) {
-      const line = pending.slice(start, newline);
-      if (line.trim() !== '') options.onLine(line, stopFromCaller);
-      start = newline + 1;
-      newline = pending.indexOf('\n', start);
-    }
-    pending = pending.slice(start);
+    const text = standardOutput.write(chunk);
+    if (text !== '') options.onOutput?.(text, 'stdout');
   });
-  let stderrTail = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     resetIdleTimer();
-    stderrTail = (stderrTail + chunk.toString('utf8')).slice(-stderrTailBytes);
+    readStandardError(standardError.write(chunk));
   });
 
   const result = await child;
@@ -172,8 +147,9 @@ export async function runAgentProcess(options: AgentProcessOptions): Promise<Age
   clearTimeout(runTimer);
   clearTimeout(killTimer);
   options.abortSignal?.removeEventListener('abort', onAbort);
-  pending += decoder.end();
-  if (pending.trim() !== '') options.onLine(pending, stopFromCaller);
+  const lastOutput = standardOutput.end();
+  if (lastOutput !== '') options.onOutput?.(lastOutput, 'stdout');
+  readStandardError(standardError.end());
   killRun(pid, marker, 'SIGKILL');
   if (pid !== undefined) liveProcessGroups.delete(pid);
   const startError =
