@@ -128,6 +128,27 @@ describe('WorkspaceManager', () => {
     await manager.remove('ENG-5');
   });
 
+  it('prepares and removes many worktrees at once without git tripping over itself', async () => {
+    const manager = new WorkspaceManager(settings);
+    const identifiers = Array.from({ length: 16 }, (_, index) => `PAR-${index}`);
+    const workspaces = await Promise.all(identifiers.map((identifier) => manager.prepare(identifier)));
+    expect(workspaces.every((workspace) => workspace.created)).toBe(true);
+    for (const workspace of workspaces) {
+      expect(git(workspace.path, 'symbolic-ref', '--short', 'HEAD')).toBe(workspace.branch);
+    }
+    expect(git(repository, 'worktree', 'list', '--porcelain').match(/^worktree /gm)).toHaveLength(17);
+    await Promise.all([
+      ...identifiers.slice(0, 8).map((identifier) => manager.remove(identifier)),
+      ...['PAR-16', 'PAR-17', 'PAR-18', 'PAR-19'].map((identifier) => manager.prepare(identifier)),
+    ]);
+    const listed = git(repository, 'worktree', 'list', '--porcelain');
+    expect(listed.match(/^worktree /gm)).toHaveLength(13);
+    for (const identifier of ['PAR-8', 'PAR-15', 'PAR-16', 'PAR-19']) {
+      expect(listed).toContain(path.join(settings.workspaceRoot, identifier));
+    }
+    expect(listed).not.toContain(path.join(settings.workspaceRoot, 'PAR-0'));
+  });
+
   it('starts new branches from scm.base_branch when it is set', async () => {
     git(repository, 'checkout', '--quiet', '-b', 'develop');
     const developCommit = commitFile(repository, 'develop.txt', 'develop');

@@ -40,6 +40,8 @@ async function exists(target: string): Promise<boolean> {
  */
 export class WorkspaceManager {
   private sourceReady: Promise<string> | null = null;
+  /** The tail of the queue of worktree changes; see `exclusive`. */
+  private worktreeChanges: Promise<unknown> = Promise.resolve();
 
   constructor(private settings: WorkspaceManagerSettings) {}
 
@@ -103,12 +105,27 @@ export class WorkspaceManager {
     return resolveWorkspacePath(this.settings.workspaceRoot, workspaceKeyFor(identifier));
   }
 
+  /**
+   * Runs worktree changes one at a time. Git keeps every worktree's metadata in the source
+   * checkout: a `worktree add` racing another (or a `worktree prune`) fails on, or deletes,
+   * the other's half-written entry, so concurrent dispatches must not change worktrees at once.
+   */
+  private exclusive<Result>(work: () => Promise<Result>): Promise<Result> {
+    const result = this.worktreeChanges.then(work, work);
+    this.worktreeChanges = result.catch(() => {});
+    return result;
+  }
+
   /** Creates the worktree for an issue, or reuses the one already there. */
   async prepare(identifier: string): Promise<Workspace> {
-    const key = workspaceKeyFor(identifier);
     const workspacePath = await this.pathFor(identifier);
-    const branch = this.branchFor(identifier);
     const source = await this.sourceCheckout();
+    return this.exclusive(() => this.prepareWorktree(identifier, workspacePath, source));
+  }
+
+  private async prepareWorktree(identifier: string, workspacePath: string, source: string): Promise<Workspace> {
+    const key = workspaceKeyFor(identifier);
+    const branch = this.branchFor(identifier);
     if (await exists(path.join(workspacePath, '.git'))) {
       return { key, path: workspacePath, branch, created: false };
     }
@@ -137,14 +154,16 @@ export class WorkspaceManager {
   async remove(identifier: string): Promise<string> {
     const workspacePath = await this.pathFor(identifier);
     const source = await this.sourceCheckout();
-    if (await exists(workspacePath)) {
-      await runGit(['worktree', 'remove', '--force', '--force', workspacePath], {
-        cwd: source,
-        allowFailure: true,
-      });
-      await rm(workspacePath, { recursive: true, force: true });
-    }
-    await runGit(['worktree', 'prune'], { cwd: source, allowFailure: true });
+    await this.exclusive(async () => {
+      if (await exists(workspacePath)) {
+        await runGit(['worktree', 'remove', '--force', '--force', workspacePath], {
+          cwd: source,
+          allowFailure: true,
+        });
+        await rm(workspacePath, { recursive: true, force: true });
+      }
+      await runGit(['worktree', 'prune'], { cwd: source, allowFailure: true });
+    });
     return workspacePath;
   }
 
