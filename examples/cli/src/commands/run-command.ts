@@ -1,0 +1,114 @@
+import { mkdir } from 'node:fs/promises';
+import { createJsonLogger, createOrchestrator, type LogLevel, type Workflow } from '@loompa/core';
+import { type LoompaService, startLoompaService, toEventLine } from '@loompa/embed-service';
+import { type ExitCode, exitCodes } from '../exit-codes.js';
+import { removeInstanceRecord, writeInstanceRecord } from '../instance-record.js';
+import { loadCliWorkflow, loompaPlugins } from '../loompa-plugins.js';
+import { ProgressView, renderRunSummary } from '../progress-view.js';
+import { RunSummary } from '../run-summary.js';
+import { handleShutdownSignals, type StopRequest } from '../shutdown-signals.js';
+import { describeStartFailure, resolveWorkflowPath } from '../workflow-file.js';
+
+export interface RunCommandOptions {
+  once?: boolean;
+  dryRun?: boolean;
+  json?: boolean;
+  stateDir?: string;
+  port?: number;
+  logLevel?: LogLevel;
+}
+
+/**
+ * `loompa run`: builds the orchestrator from the workflow with every plugin registered, runs
+ * it (once, or until stopped), and reports on the terminal or as JSON lines on stdout.
+ */
+export async function runCommand(
+  workflowArgument: string | undefined,
+  options: RunCommandOptions,
+): Promise<ExitCode> {
+  const workflowPath = resolveWorkflowPath(workflowArgument);
+  const stderr = process.stderr;
+  let workflow: Workflow;
+  try {
+    // Validate first so an invalid workflow is reported with every problem before anything starts.
+    workflow = await loadCliWorkflow(workflowPath);
+  } catch (error) {
+    for (const line of describeStartFailure(error)) stderr.write(`${line}\n`);
+    return exitCodes.failure;
+  }
+
+  const json = options.json ?? false;
+  const logLevel = options.logLevel ?? (json ? 'info' : 'warn');
+  const view = json
+    ? null
+    : new ProgressView({ stream: process.stdout, live: process.stdout.isTTY === true });
+  const note = (message: string) => {
+    if (view) view.print(message);
+    else stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'info', message })}\n`);
+  };
+  const orchestrator = createOrchestrator({
+    workflowPath,
+    ...loompaPlugins,
+    dryRun: options.dryRun ?? false,
+    ...(options.stateDir ? { stateDirectory: options.stateDir } : {}),
+    // On a terminal, log lines pass through the view so they never tear its live area.
+    logger: view ? view.logger(logLevel) : createJsonLogger({ level: logLevel }),
+  });
+  const summary = new RunSummary();
+  orchestrator.events.on('event', summary.record);
+  if (view) view.start(orchestrator);
+  else orchestrator.events.on('event', (event) => process.stdout.write(`${toEventLine(event)}\n`));
+
+  let stopping: Promise<void> | null = null;
+  let markStopped: () => void = () => {};
+  const stopped = new Promise<void>((resolve) => {
+    markStopped = resolve;
+  });
+  const stop = (request: StopRequest) => {
+    note(
+      request === 'drain'
+        ? 'Stopping: nothing new starts and running agents finish. Press Ctrl-C again to cancel them.'
+        : 'Cancelling the running agents…',
+    );
+    const current = orchestrator.stop({ drain: request === 'drain' });
+    stopping = (stopping ? Promise.all([stopping, current]).then(() => {}) : current).finally(markStopped);
+  };
+  const signals = handleShutdownSignals(stop);
+
+  const stateDirectory = options.stateDir ?? workflow.config.workspace.state_directory;
+  let service: LoompaService | null = null;
+  let exitCode: ExitCode = exitCodes.success;
+  try {
+    if (options.port !== undefined) {
+      service = await startLoompaService({ orchestrator, port: options.port });
+      await mkdir(stateDirectory, { recursive: true });
+      await writeInstanceRecord(stateDirectory, {
+        pid: process.pid,
+        url: service.url,
+        workflowPath,
+        startedAt: new Date().toISOString(),
+      });
+      note(`Serving the Loompa API at ${service.url}/api/v1/state`);
+    }
+    if (options.once) {
+      await Promise.race([orchestrator.runOnce(), stopped]);
+    } else {
+      await orchestrator.start();
+      await stopped;
+    }
+  } catch (error) {
+    for (const line of describeStartFailure(error)) stderr.write(`${line}\n`);
+    exitCode = exitCodes.failure;
+  } finally {
+    // Signals stay handled until the stop is complete, so a second Ctrl-C still aborts cleanly.
+    await (stopping ?? orchestrator.stop());
+    signals.dispose();
+    await service?.close();
+    if (service) await removeInstanceRecord(stateDirectory);
+    view?.stop();
+  }
+  if (view && exitCode === exitCodes.success) {
+    process.stdout.write(`${renderRunSummary(summary, orchestrator.snapshot())}\n`);
+  }
+  return exitCode;
+}

@@ -1,0 +1,28 @@
+import { claudeAgent } from '@loompa/agent-claude';
+import { openCodeAgent } from '@loompa/agent-opencode';
+import { budgetPlugin } from '@loompa/budget';
+import {
+  commandAgent,
+  loadWorkflow,
+  type OrchestratorOptions,
+  type Workflow,
+  type WorkflowPlugins,
+} from '@loompa/core';
+import { localScm } from '@loompa/scm-local';
+import { markdownTracker } from '@loompa/tracker-markdown';
+
+/**
+ * Every plugin of this repository under the kind WORKFLOW.md names it by. `command` is built
+ * into the orchestrator; it is listed so `loompa validate` checks its section too.
+ */
+export const loompaPlugins = {
+  trackers: { markdown: markdownTracker },
+  scms: { local: localScm },
+  agents: { claude: claudeAgent, opencode: openCodeAgent, command: commandAgent },
+  budget: budgetPlugin,
+} satisfies Required<WorkflowPlugins> & Pick<OrchestratorOptions, 'trackers' | 'scms' | 'agents' | 'budget'>;
+
+/** Loads and validates a WORKFLOW.md against every plugin the CLI knows, as `loompa run` will. */
+export function loadCliWorkflow(workflowPath: string): Promise<Workflow> {
+  return loadWorkflow(workflowPath, { plugins: loompaPlugins });
+}

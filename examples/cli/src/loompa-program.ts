@@ -1,0 +1,96 @@
+import { Command, InvalidArgumentError as InvalidOptionValueError, Option } from 'commander';
+import { addTaskCommands } from './commands/task-command.js';
+import type { ExitCode } from './exit-codes.js';
+import { parseDate, parseDimensions } from './option-parsers.js';
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new InvalidOptionValueError('must be a port number from 0 to 65535 (0: any free port)');
+  }
+  return port;
+}
+
+// Commands are imported when they run: each pulls in different plugins, and help needs none.
+
+/**
+ * The `loompa` command line. Actions report their exit code through `setExitCode`; usage
+ * errors surface as commander errors, which `main` turns into exit code 2.
+ */
+export function createLoompaProgram(setExitCode: (code: ExitCode) => void): Command {
+  const program = new Command('loompa')
+    .description('Orchestrate AI coding agents on issue-tracker work, configured by a WORKFLOW.md.')
+    .version('0.1.0')
+    .showHelpAfterError('(run `loompa --help` for usage)')
+    .exitOverride();
+
+  program
+    .command('run')
+    .description(
+      'run the orchestrator of a workflow until stopped (Ctrl-C drains, a second Ctrl-C cancels agents)',
+    )
+    .argument('[workflow]', 'the WORKFLOW.md to run', 'WORKFLOW.md')
+    .option('--once', 'run one tick, wait for the agents it started, and exit')
+    .option('--dry-run', 'decide and report, but start no agent and write nothing')
+    .option(
+      '--json',
+      'print one JSON object per event on stdout (type, at, issue, payload); logs go to stderr',
+    )
+    .option('--state-dir <dir>', 'keep state here instead of workspace.state_directory')
+    .addOption(
+      new Option('--port <port>', 'also serve the HTTP API on 127.0.0.1 (0: any free port)').argParser(
+        parsePort,
+      ),
+    )
+    .addOption(
+      new Option('--log-level <level>', 'lowest log level shown').choices(['debug', 'info', 'warn', 'error']),
+    )
+    .action(async (workflow: string, options) =>
+      setExitCode(await (await import('./commands/run-command.js')).runCommand(workflow, options)),
+    );
+
+  program
+    .command('validate')
+    .description('check a workflow and print every problem with file, line, YAML path and what was expected')
+    .argument('[workflow]', 'the WORKFLOW.md to check', 'WORKFLOW.md')
+    .option('--json', 'print { valid, file, problems } as JSON')
+    .action(async (workflow: string, options) =>
+      setExitCode(await (await import('./commands/validate-command.js')).validateCommand(workflow, options)),
+    );
+
+  addTaskCommands(program);
+
+  program
+    .command('budget')
+    .description(
+      'show spend and what remains of each limit, then spend by day, issue, focus, profile and model',
+    )
+    .argument('[workflow]', 'the WORKFLOW.md whose budget to show', 'WORKFLOW.md')
+    .option('--state-dir <dir>', 'read the ledger here instead of workspace.state_directory')
+    .addOption(new Option('--from <date>', 'only spend from this date (inclusive)').argParser(parseDate))
+    .addOption(new Option('--to <date>', 'only spend before this date').argParser(parseDate))
+    .addOption(
+      new Option('--by <dimensions>', 'tables to show: day,issue,focus,profile,model').argParser(
+        parseDimensions,
+      ),
+    )
+    .option('--json', 'print the status and report as JSON')
+    .action(async (workflow: string, options) =>
+      setExitCode(await (await import('./commands/budget-command.js')).budgetCommand(workflow, options)),
+    );
+
+  program
+    .command('status')
+    .description(
+      "show a running instance's snapshot (found through its state directory or --url), or the stored state",
+    )
+    .argument('[workflow]', 'the WORKFLOW.md whose instance to show', 'WORKFLOW.md')
+    .option('--url <url>', 'base URL of a running instance, e.g. http://127.0.0.1:4100')
+    .option('--state-dir <dir>', 'the state directory to look in instead of the workflow’s')
+    .option('--json', 'print the snapshot as JSON')
+    .action(async (workflow: string, options) =>
+      setExitCode(await (await import('./commands/status-command.js')).statusCommand(workflow, options)),
+    );
+
+  return program;
+}
