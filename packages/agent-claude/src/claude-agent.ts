@@ -4,6 +4,7 @@ import {
   type AgentBackendV1,
   type AgentRunOptions,
   type AgentRunResult,
+  processOptionsForRun,
   resolveAgentExecutable,
   runAgentProcess,
   safeEventListener,
@@ -91,14 +92,10 @@ export class ClaudeAgent implements AgentBackendV1 {
       const emit = safeEventListener(options.onEvent);
       const parser = new ClaudeStreamParser(emit);
       const outcome = await runAgentProcess({
+        ...processOptionsForRun(options),
         executable,
         args: this.buildArguments(options, resumeSessionId),
-        cwd: options.cwd,
         env,
-        input: options.prompt,
-        abortSignal: options.abortSignal,
-        idleTimeoutMs: options.limits?.idleTimeoutMs,
-        runTimeoutMs: options.limits?.runTimeoutMs,
         onLine: (line) => parser.parseLine(line),
       });
       const result = buildClaudeRunResult(parser.state, outcome, options.limits ?? {});

@@ -3,7 +3,7 @@ import {
   type JsonObject,
   jsonObjectOrNull,
   numberOrZero,
-  parseJsonObjectLine,
+  readJsonObjectLine,
   stringOrNull,
   type TokenUsage,
 } from '@loompa/core';
@@ -96,11 +96,8 @@ export class ClaudeStreamParser {
   constructor(private readonly emit: (event: AgentEvent) => void) {}
 
   parseLine(line: string): void {
-    const message = parseJsonObjectLine(line);
-    if (message === null) {
-      this.emit({ type: 'raw', line });
-      return;
-    }
+    const message = readJsonObjectLine(line, this.emit);
+    if (message === null) return;
     const sessionId = stringOrNull(message.session_id);
     if (sessionId !== null) this.state.sessionId = sessionId;
     switch (message.type) {

@@ -4,6 +4,7 @@ import {
   type AgentBackendV1,
   type AgentRunOptions,
   type AgentRunResult,
+  processOptionsForRun,
   resolveAgentExecutable,
   runAgentProcess,
   safeEventListener,
@@ -132,14 +133,10 @@ export class OpenCodeAgent implements AgentBackendV1 {
       const parser = new OpenCodeStreamParser(emit);
       const maxTurns = options.limits?.maxTurns;
       const outcome = await runAgentProcess({
+        ...processOptionsForRun(options),
         executable,
         args: this.buildArguments(options, resumeSessionId),
-        cwd: options.cwd,
         env,
-        input: options.prompt,
-        abortSignal: options.abortSignal,
-        idleTimeoutMs: options.limits?.idleTimeoutMs,
-        runTimeoutMs: options.limits?.runTimeoutMs,
         onLine: (line, stop) => {
           parser.parseLine(line);
           // OpenCode's own step limit only asks the model to stop, so the limit is enforced here:

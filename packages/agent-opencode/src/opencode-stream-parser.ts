@@ -5,7 +5,7 @@ import {
   type JsonObject,
   jsonObjectOrNull,
   numberOrZero,
-  parseJsonObjectLine,
+  readJsonObjectLine,
   stringOrNull,
   type TokenUsage,
 } from '@loompa/core';
@@ -72,11 +72,8 @@ export class OpenCodeStreamParser {
   constructor(private readonly emit: (event: AgentEvent) => void) {}
 
   parseLine(line: string): void {
-    const message = parseJsonObjectLine(line);
-    if (message === null) {
-      this.emit({ type: 'raw', line });
-      return;
-    }
+    const message = readJsonObjectLine(line, this.emit);
+    if (message === null) return;
     const sessionId = stringOrNull(message.sessionID);
     if (sessionId !== null && this.state.sessionId === null) {
       this.state.sessionId = sessionId;

@@ -21,8 +21,10 @@ export {
   jsonObjectOrNull,
   numberOrZero,
   parseJsonObjectLine,
+  readJsonObjectLine,
   stringOrNull,
 } from './agents/json-values.js';
+export { processOptionsForRun } from './agents/process-options-for-run.js';
 export {
   type AgentExecutableDescription,
   resolveAgentExecutable,

@@ -10,6 +10,7 @@ import type {
 } from '../specifications/agent-backend.js';
 import { emptyTokenUsage } from '../specifications/common.js';
 import type { PluginDefinition } from '../specifications/plugin.js';
+import { processOptionsForRun } from './process-options-for-run.js';
 import { safeEventListener } from './safe-event-listener.js';
 
 /** Settings of the `command:` section of WORKFLOW.md. */
@@ -75,14 +76,10 @@ async function runCommand(file: string, args: string[], options: AgentRunOptions
     emit({ type: 'text', text: lastLine });
   };
   const outcome = await runAgentProcess({
+    ...processOptionsForRun(options),
     executable: file,
     args,
-    cwd: options.cwd,
     env: options.env,
-    input: options.prompt,
-    abortSignal: options.abortSignal,
-    idleTimeoutMs: options.limits?.idleTimeoutMs,
-    runTimeoutMs: options.limits?.runTimeoutMs,
     onLine,
     onErrorLine: onLine,
     onOutput(text, stream) {

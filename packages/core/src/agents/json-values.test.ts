@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { jsonObjectOrNull, numberOrZero, parseJsonObjectLine, stringOrNull } from './json-values.js';
+import type { AgentEvent } from '../specifications/agent-backend.js';
+import {
+  jsonObjectOrNull,
+  numberOrZero,
+  parseJsonObjectLine,
+  readJsonObjectLine,
+  stringOrNull,
+} from './json-values.js';
 
 describe('JSON line readers', () => {
   it('parses a line into an object, and anything else into null', () => {
@@ -22,5 +29,13 @@ describe('JSON line readers', () => {
     expect(numberOrZero(Number.POSITIVE_INFINITY)).toBe(0);
     expect(stringOrNull('')).toBe('');
     expect(stringOrNull(1)).toBeNull();
+  });
+
+  it('keeps a line that is not a JSON object as a raw event', () => {
+    const events: AgentEvent[] = [];
+    const emit = (event: AgentEvent) => events.push(event);
+    expect(readJsonObjectLine('{"type":"step_finish"}', emit)).toEqual({ type: 'step_finish' });
+    expect(readJsonObjectLine('Warning: npm update available', emit)).toBeNull();
+    expect(events).toEqual([{ type: 'raw', line: 'Warning: npm update available' }]);
   });
 });

@@ -1,3 +1,5 @@
+import type { AgentEvent } from '../specifications/agent-backend.js';
+
 /**
  * Readers for the JSON lines agent CLIs print. Their formats change between versions, so a
  * field of the wrong type reads as absent instead of throwing.
@@ -27,4 +29,14 @@ export function parseJsonObjectLine(line: string): JsonObject | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * One line of an agent's JSON stream: the object it holds, or null after emitting the line as
+ * a `raw` event, so nothing the agent printed is lost when its format changes.
+ */
+export function readJsonObjectLine(line: string, emit: (event: AgentEvent) => void): JsonObject | null {
+  const message = parseJsonObjectLine(line);
+  if (message === null) emit({ type: 'raw', line });
+  return message;
 }
