@@ -21,7 +21,10 @@ function focus(name: string, fields: Partial<Focus> = {}): Focus {
   };
 }
 
-async function matchName(issue: Partial<Issue>, foci: readonly Focus[] = builtInFoci): Promise<string | null> {
+async function matchName(
+  issue: Partial<Issue>,
+  foci: readonly Focus[] = builtInFoci,
+): Promise<string | null> {
   const match = await matcher.match({ issue: createTestIssue({ title: '', ...issue }), foci: [...foci] });
   return match?.focus.name ?? null;
 }
@@ -67,7 +70,10 @@ describe('default focus matcher', () => {
     expect(await matchName({ title: 'one two', type: 'Bug' }, foci)).toBe('typed');
     expect(await matchName({ title: 'one two', labels: ['ui'] }, foci)).toBe('keywords');
     expect(await matchName({ title: 'one', labels: ['ui'] }, foci)).toBe('labelled');
-    const match = await matcher.match({ issue: createTestIssue({ title: 'x', labels: ['ui'], type: 'bug' }), foci });
+    const match = await matcher.match({
+      issue: createTestIssue({ title: 'x', labels: ['ui'], type: 'bug' }),
+      foci,
+    });
     expect(match?.focus.name).toBe('typed');
     expect(match?.reasons).toEqual(['type "bug"']);
   });

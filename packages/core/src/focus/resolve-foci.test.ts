@@ -43,7 +43,11 @@ describe('resolveFoci', () => {
   it('adds new foci after the built-in ones, with empty defaults', () => {
     const foci = resolveFoci(
       configWith({
-        performance: { role: 'performance engineer', keywords: ['slow', 'latency'], instructions: 'Profile first.' },
+        performance: {
+          role: 'performance engineer',
+          keywords: ['slow', 'latency'],
+          instructions: 'Profile first.',
+        },
         empty: {},
       }),
     );

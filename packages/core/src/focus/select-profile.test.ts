@@ -22,7 +22,8 @@ const profiles = resolveProfiles(config);
 const escalation = config.agent.escalation;
 
 const pick = (issue: Partial<Issue>, failures = 0) =>
-  selectProfile(profiles, escalation, createTestIssue({ title: 'Plain work', ...issue }), failures)?.name ?? null;
+  selectProfile(profiles, escalation, createTestIssue({ title: 'Plain work', ...issue }), failures)?.name ??
+  null;
 
 describe('resolveProfiles', () => {
   it('turns the workflow profiles into spec form', () => {

@@ -2,7 +2,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { processExists } from '../../test/helpers/orchestrator-fixture.js';
-import { agentOwnerVariable, findMarkedProcesses, terminateMarkedProcesses } from './leftover-agent-processes.js';
+import {
+  agentOwnerVariable,
+  findMarkedProcesses,
+  terminateMarkedProcesses,
+} from './leftover-agent-processes.js';
 
 const waitOptions = { timeout: 15_000, interval: 25 };
 const started: ChildProcess[] = [];
@@ -11,7 +15,10 @@ afterEach(() => {
 });
 
 function startMarked(owner: string | null, script = 'exec sleep 60'): ChildProcess {
-  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', ...(owner ? { [agentOwnerVariable]: owner } : {}) };
+  const env = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    ...(owner ? { [agentOwnerVariable]: owner } : {}),
+  };
   const child = spawn('sh', ['-c', script], { env, stdio: 'ignore', detached: true });
   started.push(child);
   return child;
@@ -24,7 +31,10 @@ describe('leftover agent processes', () => {
     const otherOwner = startMarked(randomUUID());
     const unmarked = startMarked(null);
     const minePids = mine.map((child) => child.pid!);
-    await vi.waitFor(async () => expect((await findMarkedProcesses(owner)).sort()).toEqual(minePids.sort()), waitOptions);
+    await vi.waitFor(
+      async () => expect((await findMarkedProcesses(owner)).sort()).toEqual(minePids.sort()),
+      waitOptions,
+    );
 
     const stopped = await terminateMarkedProcesses(owner);
     expect(stopped.sort()).toEqual(minePids.sort());
@@ -37,7 +47,10 @@ describe('leftover agent processes', () => {
   it('kills marked processes that ignore SIGTERM', async () => {
     const owner = randomUUID();
     const stubborn = startMarked(owner, 'trap "" TERM; while true; do sleep 1; done');
-    await vi.waitFor(async () => expect(await findMarkedProcesses(owner)).toContain(stubborn.pid), waitOptions);
+    await vi.waitFor(
+      async () => expect(await findMarkedProcesses(owner)).toContain(stubborn.pid),
+      waitOptions,
+    );
     await terminateMarkedProcesses(owner, 300);
     await vi.waitFor(() => expect(processExists(stubborn.pid!)).toBe(false), waitOptions);
   });

@@ -19,7 +19,10 @@ async function startGroup(script: string, pidCount: number): Promise<{ leader: n
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
     output += chunk;
   });
-  await vi.waitFor(() => expect(output.trim().split('\n').filter(Boolean).length).toBe(pidCount), waitOptions);
+  await vi.waitFor(
+    () => expect(output.trim().split('\n').filter(Boolean).length).toBe(pidCount),
+    waitOptions,
+  );
   return { leader: child.pid!, pids: output.trim().split('\n').map(Number) };
 }
 

@@ -3,9 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { workspaceKeyFor } from './workspace-key.js';
 
 describe('workspaceKeyFor', () => {
-  it.each(['ENG-12', 'task_3', 'v1.2.3', 'A-b_c.d'])('keeps %j, which needs no change, as it is', (identifier) => {
-    expect(workspaceKeyFor(identifier)).toBe(identifier);
-  });
+  it.each(['ENG-12', 'task_3', 'v1.2.3', 'A-b_c.d'])(
+    'keeps %j, which needs no change, as it is',
+    (identifier) => {
+      expect(workspaceKeyFor(identifier)).toBe(identifier);
+    },
+  );
 
   it('replaces characters outside [A-Za-z0-9._-] and adds a short hash', () => {
     const key = workspaceKeyFor('team/a-1');
@@ -38,7 +41,9 @@ describe('workspaceKeyFor', () => {
       expect(key).toMatch(/^[A-Za-z0-9_][A-Za-z0-9._-]*$/);
       expect(key).not.toContain('..');
       for (const branch of [key, `loompa/${key}`]) {
-        expect(() => execFileSync('git', ['check-ref-format', '--branch', branch], { stdio: 'pipe' })).not.toThrow();
+        expect(() =>
+          execFileSync('git', ['check-ref-format', '--branch', branch], { stdio: 'pipe' }),
+        ).not.toThrow();
       }
     },
   );

@@ -123,7 +123,11 @@ export class WorkspaceManager {
     return this.exclusive(() => this.prepareWorktree(identifier, workspacePath, source));
   }
 
-  private async prepareWorktree(identifier: string, workspacePath: string, source: string): Promise<Workspace> {
+  private async prepareWorktree(
+    identifier: string,
+    workspacePath: string,
+    source: string,
+  ): Promise<Workspace> {
     const key = workspaceKeyFor(identifier);
     const branch = this.branchFor(identifier);
     if (await exists(path.join(workspacePath, '.git'))) {
