@@ -1,19 +1,16 @@
-import { chmodSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LoompaError } from '../errors/loompa-error.js';
 import { type AgentExecutableDescription, resolveAgentExecutable } from './resolve-agent-executable.js';
 
-const temporaryDirectories: string[] = [];
-function temporaryDirectory(): string {
-  const directory = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'loompa-agent-executable-')));
-  temporaryDirectories.push(directory);
-  return directory;
-}
-afterEach(() => {
-  for (const directory of temporaryDirectories.splice(0)) rmSync(directory, { recursive: true, force: true });
+/** One folder for the whole file: each test uses its own place in it. */
+let directory = '';
+beforeAll(() => {
+  directory = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'loompa-agent-executable-')));
 });
+afterAll(() => rmSync(directory, { recursive: true, force: true }));
 
 const description: AgentExecutableDescription = {
   command: 'loompa-test-agent-cli',
@@ -33,16 +30,18 @@ function thrown(run: () => unknown): Error {
 
 describe('resolveAgentExecutable', () => {
   it('returns the configured path when it is executable, and the PATH match otherwise', () => {
-    const directory = temporaryDirectory();
-    const binary = path.join(directory, description.command);
+    const binary = path.join(directory, 'bin', description.command);
+    mkdirSync(path.dirname(binary));
     writeFileSync(binary, '#!/bin/sh\n');
     chmodSync(binary, 0o755);
     expect(resolveAgentExecutable({ ...description, binaryPath: binary })).toBe(binary);
-    expect(resolveAgentExecutable({ ...description, binaryPath: null, searchPath: directory })).toBe(binary);
+    expect(
+      resolveAgentExecutable({ ...description, binaryPath: null, searchPath: path.dirname(binary) }),
+    ).toBe(binary);
   });
 
   it('names the setting, the path and the package when the configured path is not executable', () => {
-    const binary = path.join(temporaryDirectory(), 'not-executable');
+    const binary = path.join(directory, 'not-executable');
     writeFileSync(binary, 'text');
     const error = thrown(() => resolveAgentExecutable({ ...description, binaryPath: binary }));
     expect(LoompaError.hasCode(error, 'agent_backend_failed')).toBe(true);
@@ -55,8 +54,8 @@ describe('resolveAgentExecutable', () => {
     const error = thrown(() =>
       resolveAgentExecutable({
         ...description,
-        searchPath: temporaryDirectory(),
-        nearModule: temporaryDirectory(),
+        searchPath: path.join(directory, 'empty'),
+        nearModule: path.join(directory, 'empty'),
       }),
     );
     expect(LoompaError.hasCode(error, 'agent_backend_failed')).toBe(true);

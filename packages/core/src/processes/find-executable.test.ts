@@ -2,18 +2,14 @@ import { chmodSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync 
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { findExecutable, isExecutable } from './find-executable.js';
 
-const temporaryDirectories: string[] = [];
-function temporaryDirectory(): string {
-  const directory = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'loompa-find-executable-')));
-  temporaryDirectories.push(directory);
-  return directory;
-}
-afterEach(() => {
-  for (const directory of temporaryDirectories.splice(0)) rmSync(directory, { recursive: true, force: true });
+let directory = '';
+beforeEach(() => {
+  directory = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'loompa-find-executable-')));
 });
+afterEach(() => rmSync(directory, { recursive: true, force: true }));
 
 function writeFile(file: string, mode: number): string {
   mkdirSync(path.dirname(file), { recursive: true });
@@ -27,7 +23,6 @@ const command = 'loompa-test-agent-cli';
 
 describe('isExecutable', () => {
   it('is true for an executable file only', () => {
-    const directory = temporaryDirectory();
     expect(isExecutable(writeFile(path.join(directory, 'yes'), 0o755))).toBe(true);
     expect(isExecutable(writeFile(path.join(directory, 'no'), 0o644))).toBe(false);
     expect(isExecutable(path.join(directory, 'missing'))).toBe(false);
@@ -36,7 +31,6 @@ describe('isExecutable', () => {
 
 describe('findExecutable', () => {
   it('takes the first executable match on the search path, skipping files that cannot run', () => {
-    const directory = temporaryDirectory();
     writeFile(path.join(directory, 'first', command), 0o644);
     const expected = writeFile(path.join(directory, 'second', command), 0o755);
     writeFile(path.join(directory, 'third', command), 0o755);
@@ -47,7 +41,6 @@ describe('findExecutable', () => {
   });
 
   it('looks in node_modules/.bin above the module that needs the command', () => {
-    const directory = temporaryDirectory();
     const expected = writeFile(path.join(directory, 'node_modules', '.bin', command), 0o755);
     const moduleFile = path.join(directory, 'packages', 'agent', 'src', 'agent.ts');
     expect(findExecutable(command, { searchPath: '', nearModule: pathToFileURL(moduleFile).href })).toBe(
@@ -57,7 +50,6 @@ describe('findExecutable', () => {
   });
 
   it('prefers the search path to node_modules', () => {
-    const directory = temporaryDirectory();
     writeFile(path.join(directory, 'node_modules', '.bin', command), 0o755);
     const onPath = writeFile(path.join(directory, 'bin', command), 0o755);
     expect(findExecutable(command, { searchPath: path.join(directory, 'bin'), nearModule: directory })).toBe(
@@ -66,8 +58,6 @@ describe('findExecutable', () => {
   });
 
   it('returns null when the command is nowhere', () => {
-    expect(
-      findExecutable(command, { searchPath: temporaryDirectory(), nearModule: temporaryDirectory() }),
-    ).toBe(null);
+    expect(findExecutable(command, { searchPath: directory, nearModule: directory })).toBe(null);
   });
 });
