@@ -2,23 +2,13 @@ import { createTestIssue } from '@loompa/testkit';
 import { describe, expect, it } from 'vitest';
 import type { Focus } from '../specifications/focus.js';
 import type { Issue } from '../specifications/issue.js';
-import { builtInFoci } from './built-in-foci.js';
+import { builtInFoci, generalFocus } from './built-in-foci.js';
 import { createDefaultFocusMatcher } from './default-focus-matcher.js';
 
 const matcher = createDefaultFocusMatcher();
 
 function focus(name: string, fields: Partial<Focus> = {}): Focus {
-  return {
-    name,
-    role: name,
-    instructions: '',
-    keywords: [],
-    types: [],
-    labels: [],
-    model: null,
-    agentKind: null,
-    ...fields,
-  };
+  return { ...generalFocus, name, role: name, ...fields };
 }
 
 async function matchName(

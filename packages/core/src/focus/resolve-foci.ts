@@ -1,21 +1,12 @@
 import type { Focus } from '../specifications/focus.js';
 import type { WorkflowConfig } from '../workflow/workflow-schema.js';
-import { builtInFoci } from './built-in-foci.js';
+import { builtInFoci, generalFocus } from './built-in-foci.js';
 
 /** The built-in foci with the workflow's `foci:` entries applied (override by name, or add). */
 export function resolveFoci(config: WorkflowConfig): Focus[] {
   const foci = new Map(builtInFoci.map((focus) => [focus.name, { ...focus }]));
   for (const [name, settings] of Object.entries(config.foci)) {
-    const base: Focus = foci.get(name) ?? {
-      name,
-      role: name,
-      instructions: '',
-      keywords: [],
-      types: [],
-      labels: [],
-      model: null,
-      agentKind: null,
-    };
+    const base: Focus = foci.get(name) ?? { ...generalFocus, name, role: name };
     foci.set(name, {
       name,
       role: settings.role ?? base.role,
