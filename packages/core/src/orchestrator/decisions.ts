@@ -94,6 +94,8 @@ export function selectDispatches(
   busy: ReadonlySet<string>,
   usage: SlotUsage,
 ): Issue[] {
+  // With every slot taken there is nothing to choose: skip sorting thousands of candidates.
+  if (usage.runningTotal >= usage.maxConcurrentAgents) return [];
   const runningByState = { ...usage.runningByState };
   let runningTotal = usage.runningTotal;
   const chosen: Issue[] = [];

@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 /**
  * Children started by Loompa (hooks, command agents) run in their own process group, so a
  * stop reaches everything they started (a shell's children, a test runner's workers), not
@@ -17,10 +18,36 @@ export function signalProcessGroup(pid: number, signal: NodeJS.Signals): void {
 export function processGroupExists(pid: number): boolean {
   try {
     process.kill(-pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+  return hasLiveGroupMember(pid);
+}
+
+/**
+ * Where PID 1 does not reap orphans (many containers), a killed group leaves zombies that
+ * `kill(-pgid, 0)` still counts. On Linux, look for a member that is not a zombie; elsewhere
+ * trust the signal check.
+ */
+function hasLiveGroupMember(groupId: number): boolean {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return true;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // Fields after the command name: state, parent pid, process group id, …
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) === groupId && fields[0] !== 'Z') return true;
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return false;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { InvalidArgumentError } from '../errors/error-classes.js';
 
 /**
  * Where the orchestrator keeps what cannot be rebuilt from the tracker, the forge and git:
@@ -30,11 +31,20 @@ export function createFileStore(directory: string): OrchestratorStore {
     return ready;
   };
   const read = async <Value>(fileName: string): Promise<Value | undefined> => {
+    const filePath = path.join(directory, fileName);
+    let text: string;
     try {
-      return JSON.parse(await readFile(path.join(directory, fileName), 'utf8')) as Value;
+      text = await readFile(filePath, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw error;
+    }
+    try {
+      return JSON.parse(text) as Value;
+    } catch (error) {
+      throw new InvalidArgumentError(`The store file ${filePath} is not valid JSON; remove or repair it`, {
+        cause: error,
+      });
     }
   };
   return {
