@@ -1,0 +1,4 @@
+/** Makes a title shout. */
+export function shout(text) {
+  return `${text.toUpperCase()}!`;
+}

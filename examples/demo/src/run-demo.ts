@@ -1,0 +1,220 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdir, rm } from 'node:fs/promises';
+import { claudeAgent } from '@loompa/agent-claude';
+import { budgetPlugin } from '@loompa/budget';
+import { createOrchestrator, type Logger, type OrchestratorEvent, totalTokens } from '@loompa/core';
+import { localScm } from '@loompa/scm-local';
+import { markdownTracker } from '@loompa/tracker-markdown';
+import { codingScript, type DemoTask, demoTasks, reviewerScript } from './demo-tasks.js';
+import { prepareSampleRepository } from './prepare-sample-repository.js';
+import { type ScriptedModelRouter, startScriptedModelRouter } from './scripted-model-router.js';
+
+/** One row of the closing table. */
+export interface DemoResult {
+  task: string;
+  branch: string | null;
+  /** `passed`, or `passed after 1 fix`, or the state it was left in. */
+  checks: string;
+  review: string;
+  merged: boolean;
+  turns: number;
+  tokens: number;
+  costUsd: number;
+  /** Times the branch was rebased onto a main that moved on (conflicts resolved by the agent included). */
+  rebases: number;
+}
+
+export interface DemoOptions {
+  /** Use the model behind the caller's credentials instead of the scripted one. */
+  live?: boolean;
+  /** Give up after this long (default 170 s). */
+  timeoutMs?: number;
+  /** Milestones as they happen. */
+  onProgress?: (line: string) => void;
+  logger?: Logger;
+  /** Keep the throwaway copy (its path is returned). */
+  keep?: boolean;
+  tasks?: DemoTask[];
+}
+
+export interface DemoRun {
+  results: DemoResult[];
+  /** Where the throwaway copy was (removed unless `keep`). */
+  sandboxRoot: string;
+  repository: string;
+  /** The scripted model's requests per conversation; empty when live. */
+  modelRequests: Record<string, number>;
+  finished: boolean;
+  /** `git log --oneline main` of the sample repository at the end. */
+  mainHistory: string[];
+  /** Whether the sample's own tests pass on the final main. */
+  mainTestsPass: boolean;
+}
+
+function scriptsFor(tasks: readonly DemoTask[]) {
+  const scripts = { reviewer: reviewerScript } as Record<string, ReturnType<typeof codingScript>>;
+  for (const task of tasks) {
+    scripts[`${task.id}:initial`] = codingScript(task.initial, `Done: ${task.title}.`);
+    if (task.ciFailure)
+      scripts[`${task.id}:ci-failure`] = codingScript(task.ciFailure, 'Fixed the failing check.');
+    if (task.conflict) scripts[`${task.id}:conflict`] = codingScript(task.conflict, 'Resolved the conflict.');
+  }
+  return scripts;
+}
+
+const reactionDescriptions = {
+  'ci-failure': 'checks failed; the agent is resumed with the check log',
+  review: 'the reviewer asked for changes; the agent is resumed with them',
+  conflict: 'main moved on; rebasing the branch (the agent resolves conflicts, if any)',
+} as const;
+
+/** Describes the events worth a line while the demo runs. */
+function progressLine(event: OrchestratorEvent): string | null {
+  switch (event.type) {
+    case 'issue-dispatched':
+      return `${event.payload.issueIdentifier}: agent started`;
+    case 'change-request-opened':
+      return `${event.payload.issueIdentifier}: change request opened on ${event.payload.changeRequest.branch}`;
+    case 'reaction-started':
+      return `${event.payload.issueIdentifier}: ${reactionDescriptions[event.payload.reaction]}`;
+    case 'change-request-updated':
+      return `${event.payload.issueIdentifier}: change request updated`;
+    case 'change-request-merged':
+      return `${event.payload.issueIdentifier}: merged into main`;
+    case 'issue-blocked':
+      return `${event.payload.issueIdentifier}: blocked: ${event.payload.reason}`;
+    default:
+      return null;
+  }
+}
+
+/**
+ * Runs the whole loop on a throwaway copy of the sample repository until every task is done
+ * (or blocked, or the time is up), and reports one row per task.
+ */
+export async function runDemo(options: DemoOptions = {}): Promise<DemoRun> {
+  const tasks = options.tasks ?? demoTasks;
+  const sandbox = await prepareSampleRepository(tasks);
+  let router: ScriptedModelRouter | null = null;
+  const savedEnvironment = { base: process.env.ANTHROPIC_BASE_URL, key: process.env.ANTHROPIC_API_KEY };
+  if (!options.live) {
+    router = await startScriptedModelRouter(scriptsFor(tasks));
+    // The reviewer agent takes its environment from this process, so both agents see the router.
+    process.env.ANTHROPIC_BASE_URL = router.url;
+    process.env.ANTHROPIC_API_KEY = 'loompa-demo-scripted-model-needs-no-key';
+  }
+  const orchestrator = createOrchestrator({
+    workflowPath: sandbox.workflowPath,
+    trackers: { markdown: markdownTracker },
+    scms: { local: localScm },
+    agents: { claude: claudeAgent },
+    budget: budgetPlugin,
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
+  const events: OrchestratorEvent[] = [];
+  const settled = new Set<string>();
+  let allSettled: () => void = () => {};
+  const done = new Promise<void>((resolve) => {
+    allSettled = resolve;
+  });
+  orchestrator.events.on('event', (event) => {
+    events.push(event);
+    const line = progressLine(event);
+    if (line) options.onProgress?.(line);
+    if (event.type === 'issue-done' || event.type === 'issue-blocked') {
+      settled.add(event.payload.issueIdentifier);
+      if (settled.size === tasks.length) allSettled();
+    }
+  });
+  let timer: NodeJS.Timeout | null = null;
+  let finished = false;
+  try {
+    await orchestrator.start();
+    finished = await Promise.race([
+      done.then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), options.timeoutMs ?? 170_000);
+      }),
+    ]);
+  } finally {
+    if (timer) clearTimeout(timer);
+    await orchestrator.stop();
+    await router?.close();
+    if (!options.live) {
+      for (const [name, value] of [
+        ['ANTHROPIC_BASE_URL', savedEnvironment.base],
+        ['ANTHROPIC_API_KEY', savedEnvironment.key],
+      ] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+  }
+  const results = tasks.map((task) => summarize(task.id, events));
+  const mainHistory = execFileSync('git', ['log', '--oneline', 'main'], {
+    cwd: sandbox.repository,
+    encoding: 'utf8',
+  })
+    .trim()
+    .split('\n');
+  // The sample's tests on the final main, in a clean checkout of it (the source checkout holds the task files).
+  await mkdir(`${sandbox.root}/main-check`, { recursive: true });
+  const mainTestsPass =
+    spawnSync(
+      'sh',
+      ['-c', 'git archive main | tar -x -C "$0" && cd "$0" && node --test', `${sandbox.root}/main-check`],
+      {
+        cwd: sandbox.repository,
+        stdio: 'ignore',
+      },
+    ).status === 0;
+  if (!options.keep) await rm(sandbox.root, { recursive: true, force: true });
+  return {
+    results,
+    sandboxRoot: sandbox.root,
+    repository: sandbox.repository,
+    modelRequests: Object.fromEntries(router?.requestsByRoute ?? []),
+    finished,
+    mainHistory,
+    mainTestsPass,
+  };
+}
+
+function summarize(identifier: string, events: readonly OrchestratorEvent[]): DemoResult {
+  const mine = events.filter(
+    (event) => (event.payload as { issueIdentifier?: string }).issueIdentifier === identifier,
+  );
+  const reactions = mine.flatMap((event) =>
+    event.type === 'reaction-started' ? [event.payload.reaction] : [],
+  );
+  const runs = mine.flatMap((event) => (event.type === 'agent-run-finished' ? [event.payload.result] : []));
+  const opened = mine.find((event) => event.type === 'change-request-opened');
+  const merged = mine.some((event) => event.type === 'change-request-merged');
+  const blocked = mine.find((event) => event.type === 'issue-blocked');
+  const fixes = reactions.filter((reaction) => reaction === 'ci-failure').length;
+  const reviewRounds = reactions.filter((reaction) => reaction === 'review').length;
+  // scm-local merges only when the head's checks passed and the review approved it.
+  const checks = merged
+    ? fixes === 0
+      ? 'passed'
+      : `passed after ${fixes} fix${fixes === 1 ? '' : 'es'}`
+    : blocked
+      ? 'not passed'
+      : 'pending';
+  const review = merged
+    ? reviewRounds === 0
+      ? 'approved'
+      : `approved after ${reviewRounds} rounds`
+    : 'pending';
+  return {
+    task: identifier,
+    branch: opened?.type === 'change-request-opened' ? opened.payload.changeRequest.branch : null,
+    checks,
+    review,
+    merged,
+    turns: runs.reduce((sum, result) => sum + result.turns, 0),
+    tokens: runs.reduce((sum, result) => sum + totalTokens(result.usage), 0),
+    costUsd: runs.reduce((sum, result) => sum + (result.costUsd ?? 0), 0),
+    rebases: reactions.filter((reaction) => reaction === 'conflict').length,
+  };
+}
