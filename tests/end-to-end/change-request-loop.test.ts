@@ -260,6 +260,17 @@ describe('the change-request loop', () => {
     expect(fixture.eventsOf('change-request-merged')).toEqual([]);
   });
 
+  it('runs the whole loop on its own after start(): tracker and forge changes trigger ticks, no polling needed', async () => {
+    const fixture = await createLoop({
+      tasks: [{ id: 'TASK-1', title: 'Hands off' }],
+      agentScript: 'echo done > result.txt',
+      scm: { auto_merge: true, checks: ['test -f result.txt'] },
+    });
+    await fixture.orchestrator.start();
+    await vi.waitFor(() => expect(fixture.eventsOf('issue-done')).toHaveLength(1), loopTimeout);
+    expect(fixture.git('show', 'main:result.txt')).toBe('done');
+  });
+
   it('after a restart adopts the open change request: no second change request, comment or agent run', async () => {
     const fixture = await createLoop({
       tasks: [{ id: 'TASK-1', title: 'Survive a restart' }],

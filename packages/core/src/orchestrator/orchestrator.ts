@@ -375,6 +375,16 @@ export class Orchestrator {
         },
       });
     }
+    // A forge that reports changes (checks finished, a review arrived) gets an immediate tick too.
+    const scm = this.scm();
+    if (scm?.watch) {
+      scm.watch({
+        abortSignal: this.lifecycle.signal,
+        onChange: () => this.requestTick(),
+        onError: (error) =>
+          this.logger.warn('SCM watch failed; polling continues', { message: describeError(error) }),
+      });
+    }
     const tracker = this.tracker();
     if (tracker.watch) {
       tracker.watch({
