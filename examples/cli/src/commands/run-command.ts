@@ -41,7 +41,10 @@ export async function runCommand(
   const logLevel = options.logLevel ?? (json ? 'info' : 'warn');
   const view = json
     ? null
-    : new ProgressView({ stream: process.stdout, live: process.stdout.isTTY === true });
+    : new ProgressView({
+        stream: process.stdout,
+        live: process.stdout.isTTY === true && (process.stdout.columns ?? 0) > 0,
+      });
   const note = (message: string) => {
     if (view) view.print(message);
     else stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'info', message })}\n`);
