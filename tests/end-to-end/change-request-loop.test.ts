@@ -205,7 +205,8 @@ describe('the change-request loop', () => {
       repositoryFiles: { 'shared.txt': 'zero\n' },
       agentScript: [
         'case "$prompt" in',
-        '  *"stopped on conflicts"*) printf "one\\ntwo\\n" > shared.txt; git add shared.txt ;;',
+        // Resolves without staging: the orchestrator stages once no conflict marker is left.
+        '  *"stopped on conflicts"*) printf "one\\ntwo\\n" > shared.txt ;;',
         '  *TASK-1*) echo one > shared.txt ;;',
         '  *TASK-2*) echo two > shared.txt ;;',
         'esac',

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { runGit } from '../git/run-git.js';
 import type { PushTarget } from '../specifications/scm-provider.js';
@@ -155,9 +156,31 @@ export async function startRebase(
   return { state: 'conflict', files };
 }
 
-/** After the conflicts of one step were resolved: stage and continue. */
-export async function continueRebase(worktree: string, identity: CommitIdentity): Promise<RebaseStep> {
-  const remaining = await unmergedFiles(worktree);
+const conflictMarkerPattern = /^(<{7}|={7}|>{7})( |$)/m;
+
+/** Files of `files` that still hold conflict markers. */
+async function filesWithConflictMarkers(worktree: string, files: readonly string[]): Promise<string[]> {
+  const marked: string[] = [];
+  for (const file of files) {
+    try {
+      if (conflictMarkerPattern.test(await readFile(path.join(worktree, file), 'utf8'))) marked.push(file);
+    } catch {
+      // A conflicted file the resolution deleted is resolved.
+    }
+  }
+  return marked;
+}
+
+/**
+ * After the agent worked on the conflicts of one step: a file counts as resolved when no
+ * conflict marker is left in it, whether or not the agent staged it; then stage and continue.
+ */
+export async function continueRebase(
+  worktree: string,
+  identity: CommitIdentity,
+  conflictedFiles: readonly string[],
+): Promise<RebaseStep> {
+  const remaining = await filesWithConflictMarkers(worktree, conflictedFiles);
   if (remaining.length > 0) return { state: 'conflict', files: remaining };
   await runGit(['add', '--all'], { cwd: worktree });
   const result = await runGit(['rebase', '--continue'], {

@@ -1612,7 +1612,7 @@ export class Orchestrator {
           round,
         );
         if (result.status !== 'completed') break;
-        step = await continueRebase(workspace.path, identity);
+        step = await continueRebase(workspace.path, identity, step.files);
       }
       if (step.state === 'conflict') {
         await abortRebase(workspace.path);
