@@ -156,7 +156,8 @@ export async function startRebase(
   return { state: 'conflict', files };
 }
 
-const conflictMarkerPattern = /^(<{7}|={7}|>{7})( |$)/m;
+// Only the opening and closing markers: a line of seven "=" is also a markdown heading underline.
+const conflictMarkerPattern = /^(<{7}|>{7})( |$)/m;
 
 /** Files of `files` that still hold conflict markers. */
 async function filesWithConflictMarkers(worktree: string, files: readonly string[]): Promise<string[]> {
