@@ -50,6 +50,7 @@ const stringsWith = (slugify: string[]) =>
   [
     '/** Makes a title shout. */',
     'export function shout(text) {',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: this is the sample file's own template literal.
     '  return `${text.toUpperCase()}!`;',
     '}',
     '',

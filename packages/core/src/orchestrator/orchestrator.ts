@@ -3,17 +3,11 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { commandAgent } from '../agents/command-agent.js';
 import {
-  abortRebase,
-  baseCommitFor,
-  continueRebase,
-  startRebase,
-} from '../change-requests/branch-commits.js';
-import {
   type ChangeRequestAction,
   decideChangeRequestAction,
 } from '../change-requests/decide-change-request-action.js';
 import { publishWork } from '../change-requests/publish-work.js';
-import { ciFailureFeedback, conflictFeedback, reviewFeedback } from '../change-requests/reaction-feedback.js';
+import { type ReactionDecision, type ReactionOutcome, runReaction } from '../change-requests/run-reaction.js';
 import { WorkflowError } from '../errors/error-classes.js';
 import { describeError, LoompaError } from '../errors/loompa-error.js';
 import {
@@ -34,9 +28,9 @@ import type {
   AgentRunOptions,
   AgentRunResult,
 } from '../specifications/agent-backend.js';
-import type { BudgetDecision, BudgetSubject, BudgetV1, CostRecord } from '../specifications/budget.js';
+import type { BudgetDecision, BudgetSubject, BudgetV1 } from '../specifications/budget.js';
 import type { ChangeRequest, ChangeRequestStatus } from '../specifications/change-request.js';
-import { addTokenUsage, emptyTokenUsage, type TokenUsage } from '../specifications/common.js';
+import { addTokenUsage, emptyTokenUsage } from '../specifications/common.js';
 import type { AgentProfile, Focus } from '../specifications/focus.js';
 import type { FocusMatcherV1 } from '../specifications/focus-matcher.js';
 import { type Issue, normalizeName } from '../specifications/issue.js';
@@ -68,9 +62,17 @@ import {
   type SlotUsage,
   selectDispatches,
 } from './decisions.js';
-import type { OrchestratorSnapshot, WorkItemPhase } from './orchestrator-snapshot.js';
+import type { OrchestratorSnapshot } from './orchestrator-snapshot.js';
 import { PluginInstances } from './plugin-registry.js';
 import { type AttemptResult, runAttempt } from './run-attempt.js';
+import {
+  fingerprintOf,
+  freshChangeRequestHistory,
+  placeholderIssue,
+  storeKeyFor,
+  type WorkItemRecord,
+} from './work-item-record.js';
+import type { AwaitingItem, RetryItem, RunningItem } from './work-items.js';
 
 export interface OrchestratorOptions {
   /** A workflow already loaded; or give `workflowPath` to load it and hot-reload on edits. */
@@ -93,130 +95,6 @@ export interface OrchestratorOptions {
   stateDirectory?: string;
   /** The environment agents inherit (minus credentials); `process.env` by default. */
   environment?: NodeJS.ProcessEnv;
-}
-
-/** Facts kept in the store per issue: they cannot be rebuilt from the tracker, forge or git. */
-interface WorkItemRecord {
-  issueId: string;
-  identifier: string;
-  failures: number;
-  sessionId: string | null;
-  blocked: { reason: string; fingerprint: string; since: string } | null;
-  /** The change request opened (or adopted) for the issue, while it is open. */
-  changeRequest: ChangeRequest | null;
-  /** The agent finished but publishing did not: publish without running the agent again. */
-  publishPending: boolean;
-  lastPushedHead: string | null;
-  ciAttempts: number;
-  reviewAttempts: number;
-  conflictAttempts: number;
-  failedConflictHeads: string[];
-  handledCommentIds: string[];
-}
-
-/** Change-request history cleared when a new change request starts. */
-const freshChangeRequestHistory = {
-  changeRequest: null,
-  publishPending: false,
-  lastPushedHead: null,
-  ciAttempts: 0,
-  reviewAttempts: 0,
-  conflictAttempts: 0,
-  failedConflictHeads: [],
-  handledCommentIds: [],
-} satisfies Partial<WorkItemRecord>;
-
-/** How a reaction ended: pushed a new head, or failed with a reason. */
-type ReactionOutcome =
-  | { ok: true; head: string; handledCommentIds?: string[] }
-  | { ok: false; reason: string; failedConflictHead?: string | null };
-
-/** An issue whose change request is open and watched for CI, review and mergeability. */
-interface AwaitingItem {
-  issue: Issue;
-  changeRequest: ChangeRequest;
-  since: Date;
-  /** The last decision, so the snapshot can say what it waits for. */
-  waitingFor: string | null;
-}
-
-interface RunningItem {
-  /** An attempt at the issue, or a reaction to its change request. */
-  kind: 'attempt' | 'reaction';
-  /** What the spend of this item is recorded as. */
-  activity: CostRecord['activity'];
-  issue: Issue;
-  attempt: number | null;
-  phase: WorkItemPhase;
-  focus: Focus;
-  profile: AgentProfile | null;
-  agentKind: string;
-  model: string | null;
-  startedAt: Date;
-  lastActivityAt: number;
-  lastEvent: string | null;
-  lastEventAt: Date | null;
-  sessionId: string | null;
-  turns: number;
-  /** Usage and cost of finished runs of this attempt plus the live run's latest figures. */
-  finishedUsage: TokenUsage;
-  finishedCostUsd: number;
-  liveUsage: TokenUsage;
-  liveCostUsd: number;
-  abortController: AbortController;
-  stopRequest: {
-    kind: 'stall' | 'reconcile' | 'budget' | 'shutdown';
-    reason: string;
-    removeWorkspace: boolean;
-  } | null;
-  worker: Promise<void> | null;
-}
-
-interface RetryItem {
-  issueId: string;
-  identifier: string;
-  attempt: number;
-  dueAt: Date;
-  reason: string;
-  continuation: boolean;
-  timer: NodeJS.Timeout;
-}
-
-const storeKeyFor = (issueId: string) => `item/${issueId}`;
-
-/** Stands in for an adopted issue until the first refresh from the tracker. */
-function placeholderIssue(record: WorkItemRecord): Issue {
-  return {
-    id: record.issueId,
-    identifier: record.identifier,
-    title: record.identifier,
-    description: null,
-    state: '',
-    priority: null,
-    labels: [],
-    type: null,
-    assignees: [],
-    url: null,
-    createdAt: null,
-    updatedAt: null,
-    branchName: null,
-    blockedBy: [],
-    dispatchable: true,
-  };
-}
-
-/** A stable summary of what a person can change on an issue; a change unblocks it. */
-function fingerprintOf(issue: Issue): string {
-  const facts = {
-    state: normalizeName(issue.state),
-    title: issue.title,
-    description: issue.description,
-    labels: [...issue.labels].map(normalizeName).sort(),
-    priority: issue.priority,
-    type: issue.type,
-    assignees: [...issue.assignees].sort(),
-  };
-  return createHash('sha256').update(JSON.stringify(facts)).digest('hex');
 }
 
 /**
@@ -1514,7 +1392,7 @@ export class Orchestrator {
     entry: AwaitingItem,
     status: ChangeRequestStatus,
     record: WorkItemRecord,
-    decision: Extract<ChangeRequestAction, { action: 'react-to-ci' | 'react-to-review' | 'rebase' }>,
+    decision: ReactionDecision,
   ): Promise<void> {
     const { issue } = entry;
     if (!hasFreeSlot(this.slotUsage(), issue.state)) {
@@ -1565,120 +1443,25 @@ export class Orchestrator {
       headSha: status.headSha,
     });
     await this.updateStatusComment(issue, entry.changeRequest, `Reacting: ${reaction} (round ${attempt}).`);
-    item.worker = this.runReaction(item, entry.changeRequest, status, decision)
+    item.worker = runReaction({
+      workflow: this.requireWorkflow(),
+      scm: this.scm()!,
+      workspaces: this.workspaces!,
+      logger: this.logger,
+      issue,
+      focus: item.focus,
+      profile: item.profile,
+      agentKind: item.agentKind,
+      model: item.model,
+      changeRequest: entry.changeRequest,
+      status,
+      decision,
+      lastPushedHead: counted.lastPushedHead,
+      runAgent: (feedback, cwd, turn) => this.runAgentForItem(item, feedback, cwd, turn),
+      isStopping: () => item.stopRequest !== null,
+    })
       .catch((error: unknown) => ({ ok: false as const, reason: describeError(error) }))
       .then((outcome) => this.finishReaction(item, entry, outcome));
-  }
-
-  private async runReaction(
-    item: RunningItem,
-    changeRequest: ChangeRequest,
-    status: ChangeRequestStatus,
-    decision: Extract<ChangeRequestAction, { action: 'react-to-ci' | 'react-to-review' | 'rebase' }>,
-  ): Promise<ReactionOutcome> {
-    const scm = this.scm()!;
-    const workflow = this.requireWorkflow();
-    const workspace = await this.workspaces!.prepare(item.issue.identifier);
-    const record = await this.readRecord(item.issue);
-    const identity = { name: workflow.config.scm.author_name, email: workflow.config.scm.author_email };
-    const publish = (followUpSubject: string, historyRewritten: boolean) =>
-      publishWork({
-        workflow,
-        scm,
-        issue: item.issue,
-        worktree: workspace.path,
-        branch: workspace.branch,
-        baseBranch: changeRequest.baseBranch,
-        focus: item.focus,
-        profile: item.profile,
-        agentKind: item.agentKind,
-        model: item.model,
-        lastPushedHead: record.lastPushedHead,
-        followUpSubject,
-        historyRewritten,
-        knownChangeRequest: changeRequest,
-      });
-
-    if (decision.action === 'rebase') {
-      const target = (await scm.getPushTarget?.({})) ?? null;
-      const onto = await baseCommitFor(workspace.path, changeRequest.baseBranch, target);
-      let step = await startRebase(workspace.path, onto, identity);
-      for (let round = 1; step.state === 'conflict'; round++) {
-        if (round > 10 || item.stopRequest) break;
-        const result = await this.runAgentForItem(
-          item,
-          conflictFeedback(changeRequest.baseBranch, step.files),
-          workspace.path,
-          round,
-        );
-        if (result.status !== 'completed') break;
-        step = await continueRebase(workspace.path, identity, step.files);
-      }
-      if (step.state === 'conflict') {
-        await abortRebase(workspace.path);
-        return {
-          ok: false,
-          reason: 'the agent could not resolve the rebase conflict',
-          failedConflictHead: status.headSha,
-        };
-      }
-      const published = await publish(
-        `${item.issue.identifier}: rebase onto ${changeRequest.baseBranch}`,
-        true,
-      );
-      return { ok: true, head: published.head };
-    }
-
-    const feedback =
-      decision.action === 'react-to-ci'
-        ? ciFailureFeedback(
-            await Promise.all(
-              decision.failedChecks.map(async (check) => ({
-                check,
-                logTail: scm.getCheckLog
-                  ? await scm
-                      .getCheckLog({
-                        changeRequest,
-                        checkId: check.id,
-                        maxBytes: workflow.config.reactions.ci.log_tail_bytes,
-                      })
-                      .catch((error: unknown) => `(the log could not be read: ${describeError(error)})`)
-                  : '(this provider does not expose check logs)',
-              })),
-            ),
-          )
-        : reviewFeedback(decision.threads);
-    const result = await this.runAgentForItem(item, feedback, workspace.path, 1);
-    if (result.status !== 'completed') {
-      return {
-        ok: false,
-        reason: result.error?.message ?? `the agent run ended with status ${result.status}`,
-      };
-    }
-    const subject =
-      decision.action === 'react-to-ci'
-        ? `${item.issue.identifier}: fix failing checks`
-        : `${item.issue.identifier}: address review feedback`;
-    const published = await publish(subject, false);
-    if (decision.action === 'react-to-review') {
-      for (const thread of decision.threads) {
-        try {
-          await scm.replyToThread?.({
-            changeRequest,
-            threadId: thread.id,
-            body: `Addressed in ${published.head.slice(0, 12)}.`,
-          });
-          await scm.resolveThread?.({ changeRequest, threadId: thread.id });
-        } catch (error) {
-          this.logger.warn('replying to a review thread failed', {
-            issue: item.issue.identifier,
-            message: describeError(error),
-          });
-        }
-      }
-      return { ok: true, head: published.head, handledCommentIds: decision.commentIds };
-    }
-    return { ok: true, head: published.head };
   }
 
   /** Runs the agent once for a reaction, continuing its session when the backend can. */

@@ -1,0 +1,150 @@
+import { describeError } from '../errors/loompa-error.js';
+import type { Logger } from '../logging/logger.js';
+import type { AgentRunResult } from '../specifications/agent-backend.js';
+import type { ChangeRequest, ChangeRequestStatus } from '../specifications/change-request.js';
+import type { AgentProfile, Focus } from '../specifications/focus.js';
+import type { Issue } from '../specifications/issue.js';
+import type { ScmProviderV1 } from '../specifications/scm-provider.js';
+import type { Workflow } from '../workflow/load-workflow.js';
+import type { PromptFeedback } from '../workflow/prompt-template.js';
+import type { WorkspaceManager } from '../workspaces/workspace-manager.js';
+import { abortRebase, baseCommitFor, continueRebase, startRebase } from './branch-commits.js';
+import type { ChangeRequestAction } from './decide-change-request-action.js';
+import { publishWork } from './publish-work.js';
+import { ciFailureFeedback, conflictFeedback, reviewFeedback } from './reaction-feedback.js';
+
+/** The decisions that resume the agent. */
+export type ReactionDecision = Extract<
+  ChangeRequestAction,
+  { action: 'react-to-ci' | 'react-to-review' | 'rebase' }
+>;
+
+/** How a reaction ended: pushed a new head, or failed with a reason. */
+export type ReactionOutcome =
+  | { ok: true; head: string; handledCommentIds?: string[] }
+  | { ok: false; reason: string; failedConflictHead?: string | null };
+
+/** What one reaction needs; the orchestrator supplies it and keeps all state itself. */
+export interface ReactionContext {
+  workflow: Workflow;
+  scm: ScmProviderV1;
+  workspaces: WorkspaceManager;
+  logger: Logger;
+  issue: Issue;
+  focus: Focus;
+  profile: AgentProfile | null;
+  agentKind: string;
+  model: string | null;
+  changeRequest: ChangeRequest;
+  status: ChangeRequestStatus;
+  decision: ReactionDecision;
+  /** The head Loompa pushed last, the lease for the next push. */
+  lastPushedHead: string | null;
+  /** Runs the agent once with `feedback` in `cwd`; `turn` numbers the rounds of one reaction. */
+  runAgent(feedback: PromptFeedback, cwd: string, turn: number): Promise<AgentRunResult>;
+  /** True once the orchestrator asked this item to stop. */
+  isStopping(): boolean;
+}
+
+/** Rounds of conflict resolution within one rebase before giving up. */
+const maximumConflictRounds = 10;
+
+/**
+ * One reaction: fix failing checks from their log tails, address review threads (then reply
+ * and resolve them), or rebase onto the base branch with the agent resolving each conflict
+ * (the orchestrator, never the agent, continues or aborts the rebase). Then publish.
+ */
+export async function runReaction(context: ReactionContext): Promise<ReactionOutcome> {
+  const { scm, workflow, changeRequest, decision, issue } = context;
+  const workspace = await context.workspaces.prepare(issue.identifier);
+  const identity = { name: workflow.config.scm.author_name, email: workflow.config.scm.author_email };
+  const publish = (followUpSubject: string, historyRewritten: boolean) =>
+    publishWork({
+      workflow,
+      scm,
+      issue,
+      worktree: workspace.path,
+      branch: workspace.branch,
+      baseBranch: changeRequest.baseBranch,
+      focus: context.focus,
+      profile: context.profile,
+      agentKind: context.agentKind,
+      model: context.model,
+      lastPushedHead: context.lastPushedHead,
+      followUpSubject,
+      historyRewritten,
+      knownChangeRequest: changeRequest,
+    });
+
+  if (decision.action === 'rebase') {
+    const target = (await scm.getPushTarget?.({})) ?? null;
+    const onto = await baseCommitFor(workspace.path, changeRequest.baseBranch, target);
+    let step = await startRebase(workspace.path, onto, identity);
+    for (let round = 1; step.state === 'conflict'; round++) {
+      if (round > maximumConflictRounds || context.isStopping()) break;
+      const result = await context.runAgent(
+        conflictFeedback(changeRequest.baseBranch, step.files),
+        workspace.path,
+        round,
+      );
+      if (result.status !== 'completed') break;
+      step = await continueRebase(workspace.path, identity, step.files);
+    }
+    if (step.state === 'conflict') {
+      await abortRebase(workspace.path);
+      return {
+        ok: false,
+        reason: 'the agent could not resolve the rebase conflict',
+        failedConflictHead: context.status.headSha,
+      };
+    }
+    const published = await publish(`${issue.identifier}: rebase onto ${changeRequest.baseBranch}`, true);
+    return { ok: true, head: published.head };
+  }
+
+  const feedback =
+    decision.action === 'react-to-ci'
+      ? ciFailureFeedback(
+          await Promise.all(
+            decision.failedChecks.map(async (check) => ({
+              check,
+              logTail: scm.getCheckLog
+                ? await scm
+                    .getCheckLog({
+                      changeRequest,
+                      checkId: check.id,
+                      maxBytes: workflow.config.reactions.ci.log_tail_bytes,
+                    })
+                    .catch((error: unknown) => `(the log could not be read: ${describeError(error)})`)
+                : '(this provider does not expose check logs)',
+            })),
+          ),
+        )
+      : reviewFeedback(decision.threads);
+  const result = await context.runAgent(feedback, workspace.path, 1);
+  if (result.status !== 'completed') {
+    return { ok: false, reason: result.error?.message ?? `the agent run ended with status ${result.status}` };
+  }
+  const subject =
+    decision.action === 'react-to-ci'
+      ? `${issue.identifier}: fix failing checks`
+      : `${issue.identifier}: address review feedback`;
+  const published = await publish(subject, false);
+  if (decision.action !== 'react-to-review') return { ok: true, head: published.head };
+  for (const thread of decision.threads) {
+    try {
+      await scm.replyToThread?.({
+        changeRequest,
+        threadId: thread.id,
+        body: `Addressed in ${published.head.slice(0, 12)}.`,
+      });
+      await scm.resolveThread?.({ changeRequest, threadId: thread.id });
+    } catch (error) {
+      context.logger.warn('replying to a review thread failed', {
+        issue: issue.identifier,
+        message: describeError(error),
+      });
+    }
+  }
+  return { ok: true, head: published.head, handledCommentIds: decision.commentIds };
+}

@@ -1,0 +1,72 @@
+import { createHash } from 'node:crypto';
+import type { ChangeRequest } from '../specifications/change-request.js';
+import { type Issue, normalizeName } from '../specifications/issue.js';
+
+/** Facts kept in the store per issue: they cannot be rebuilt from the tracker, forge or git. */
+export interface WorkItemRecord {
+  issueId: string;
+  identifier: string;
+  failures: number;
+  sessionId: string | null;
+  blocked: { reason: string; fingerprint: string; since: string } | null;
+  /** The change request opened (or adopted) for the issue, while it is open. */
+  changeRequest: ChangeRequest | null;
+  /** The agent finished but publishing did not: publish without running the agent again. */
+  publishPending: boolean;
+  lastPushedHead: string | null;
+  ciAttempts: number;
+  reviewAttempts: number;
+  conflictAttempts: number;
+  failedConflictHeads: string[];
+  handledCommentIds: string[];
+}
+
+/** Change-request history cleared when a new change request starts. */
+export const freshChangeRequestHistory = {
+  changeRequest: null,
+  publishPending: false,
+  lastPushedHead: null,
+  ciAttempts: 0,
+  reviewAttempts: 0,
+  conflictAttempts: 0,
+  failedConflictHeads: [],
+  handledCommentIds: [],
+} satisfies Partial<WorkItemRecord>;
+
+/** The store key of an issue's record. */
+export const storeKeyFor = (issueId: string) => `item/${issueId}`;
+
+/** Stands in for an adopted issue until the first refresh from the tracker. */
+export function placeholderIssue(record: WorkItemRecord): Issue {
+  return {
+    id: record.issueId,
+    identifier: record.identifier,
+    title: record.identifier,
+    description: null,
+    state: '',
+    priority: null,
+    labels: [],
+    type: null,
+    assignees: [],
+    url: null,
+    createdAt: null,
+    updatedAt: null,
+    branchName: null,
+    blockedBy: [],
+    dispatchable: true,
+  };
+}
+
+/** A stable summary of what a person can change on an issue; a change unblocks it. */
+export function fingerprintOf(issue: Issue): string {
+  const facts = {
+    state: normalizeName(issue.state),
+    title: issue.title,
+    description: issue.description,
+    labels: [...issue.labels].map(normalizeName).sort(),
+    priority: issue.priority,
+    type: issue.type,
+    assignees: [...issue.assignees].sort(),
+  };
+  return createHash('sha256').update(JSON.stringify(facts)).digest('hex');
+}
