@@ -96,14 +96,18 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoRun> {
   const tasks = options.tasks ?? demoTasks;
   const sandbox = await prepareSampleRepository(tasks);
   let router: ScriptedModelRouter | null = null;
-  const savedEnvironment = { base: process.env.ANTHROPIC_BASE_URL, key: process.env.ANTHROPIC_API_KEY };
+  let environment: NodeJS.ProcessEnv = process.env;
   if (!options.live) {
     router = await startScriptedModelRouter(scriptsFor(tasks));
-    // The reviewer agent takes its environment from this process, so both agents see the router.
-    process.env.ANTHROPIC_BASE_URL = router.url;
-    process.env.ANTHROPIC_API_KEY = 'loompa-demo-scripted-model-needs-no-key';
+    // Every agent, the reviewer included, gets the orchestrator's environment: point it at the router.
+    environment = {
+      ...process.env,
+      ANTHROPIC_BASE_URL: router.url,
+      ANTHROPIC_API_KEY: 'loompa-demo-scripted-model-needs-no-key',
+    };
   }
   const orchestrator = createOrchestrator({
+    environment,
     workflowPath: sandbox.workflowPath,
     trackers: { markdown: markdownTracker },
     scms: { local: localScm },
@@ -140,15 +144,6 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoRun> {
     if (timer) clearTimeout(timer);
     await orchestrator.stop();
     await router?.close();
-    if (!options.live) {
-      for (const [name, value] of [
-        ['ANTHROPIC_BASE_URL', savedEnvironment.base],
-        ['ANTHROPIC_API_KEY', savedEnvironment.key],
-      ] as const) {
-        if (value === undefined) delete process.env[name];
-        else process.env[name] = value;
-      }
-    }
   }
   const results = tasks.map((task) => summarize(task.id, events));
   const mainHistory = execFileSync('git', ['log', '--oneline', 'main'], {

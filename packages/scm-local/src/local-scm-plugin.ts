@@ -25,6 +25,7 @@ export const localScm: PluginDefinition<ScmProviderV1, LocalScmWorkflowSettings>
       );
     }
     const reviewer = settings.reviewer;
+    const reviewerAgent = reviewer ? context.resolveAgent(reviewer.agent) : null;
     return createLocalScm({
       repositoryPath: context.repositoryPath,
       stateDirectory: context.stateDirectory,
@@ -40,7 +41,11 @@ export const localScm: PluginDefinition<ScmProviderV1, LocalScmWorkflowSettings>
       checkTimeoutMs: settings.check_timeout_ms,
       reviewer: reviewer
         ? {
-            agent: context.resolveAgent(reviewer.agent),
+            agent: reviewerAgent!,
+            // The orchestrator's agent environment, so the reviewer reaches the same model provider.
+            ...(context.agentEnvironment
+              ? { environment: () => context.agentEnvironment!(reviewerAgent!) }
+              : {}),
             model: reviewer.model,
             prompt: reviewer.prompt,
             name: reviewer.name,

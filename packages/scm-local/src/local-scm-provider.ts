@@ -104,6 +104,7 @@ export class LocalScmProvider implements ScmProviderV1 {
           maxTurns: settings.reviewer.maxTurns ?? 20,
           timeoutMs: settings.reviewer.timeoutMs ?? 900_000,
           maxDiffBytes: settings.reviewer.maxDiffBytes ?? 200_000,
+          ...(settings.reviewer.environment ? { environment: settings.reviewer.environment } : {}),
         }
       : null;
     this.requiredApprovals = settings.requiredApprovals ?? (this.reviewer ? 1 : 0);

@@ -90,6 +90,8 @@ export interface LocalReviewerSettings {
   maxTurns?: number;
   timeoutMs?: number;
   maxDiffBytes?: number;
+  /** The reviewer's environment; by default the process environment without credentials. */
+  environment?: () => Record<string, string>;
 }
 
 /** Settings of `createLocalScm`, the programmatic (camelCase) face of the `scm:` section. */

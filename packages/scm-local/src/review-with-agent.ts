@@ -11,6 +11,8 @@ export interface AgentReviewer {
   maxTurns: number;
   timeoutMs: number;
   maxDiffBytes: number;
+  /** The reviewer's environment; by default the process environment without credentials. */
+  environment?: () => Record<string, string>;
 }
 
 export interface ReviewWithAgentOptions {
@@ -48,7 +50,7 @@ export async function reviewWithAgent(options: ReviewWithAgentOptions): Promise<
       prompt,
       cwd,
       ...(reviewer.model ? { model: reviewer.model } : {}),
-      env: reviewerEnvironment(reviewer.agent),
+      env: reviewer.environment?.() ?? reviewerEnvironment(reviewer.agent),
       stateDirectory: options.agentStateDirectory,
       limits: { maxTurns: reviewer.maxTurns, runTimeoutMs: reviewer.timeoutMs },
       ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),

@@ -62,7 +62,7 @@ describe('scm-local settings and plugin definition', () => {
     expect(reviewer.error!.issues[0]!.path).toEqual(['reviewer', 'agent']);
   });
 
-  it('creates a provider from the workflow section, resolving the reviewer agent by kind', async () => {
+  it('creates a provider from the workflow section, resolving the reviewer agent by kind and its environment', async () => {
     const reviewerAgent = new MockAgentBackend({ run: createTestRunResult({ finalText: 'APPROVED' }) });
     const resolved: string[] = [];
     const settings = localScmSettingsSchema.parse({ checks: ['true'], reviewer: { agent: 'scripted' } });
@@ -73,6 +73,7 @@ describe('scm-local settings and plugin definition', () => {
           resolved.push(kind);
           return reviewerAgent;
         },
+        agentEnvironment: (agent) => ({ MODEL_BASE_URL: 'http://127.0.0.1:1', FOR: agent.name }),
       }),
     );
     expect(provider).toBeInstanceOf(LocalScmProvider);
@@ -95,6 +96,11 @@ describe('scm-local settings and plugin definition', () => {
       mergeability: 'clean',
     });
     expect(await fs.readdir(path.join(repository.stateDirectory, 'change-requests'))).toEqual(['1.json']);
+    // The reviewer runs with the environment the orchestrator gives every agent.
+    expect(reviewerAgent.recorder.callsOf<{ env: Record<string, string> }>('run')[0]!.env).toEqual({
+      MODEL_BASE_URL: 'http://127.0.0.1:1',
+      FOR: 'mock',
+    });
   });
 
   it('needs a source checkout and a known reviewer kind', () => {

@@ -398,6 +398,7 @@ export class Orchestrator {
       stateDirectory: this.stateDirectory(),
       logger: this.logger,
       resolveAgent: (kind) => this.agentFor(kind),
+      agentEnvironment: (agent) => this.agentEnvironment(agent),
     };
   }
 

@@ -16,6 +16,12 @@ export interface PluginContext {
    * an agent themselves, such as a reviewer). Throws `UnknownPluginKindError` for an unknown kind.
    */
   resolveAgent(kind: string): AgentBackendV1;
+  /**
+   * The environment core gives `agent`: the orchestrator's own minus tracker and forge
+   * credentials, plus the workflow's `agent.env`. Plugins that run an agent themselves use it
+   * so their agent sees the same provider settings as every other. Absent outside an orchestrator.
+   */
+  agentEnvironment?(agent: AgentBackendV1): Record<string, string>;
 }
 
 /**
