@@ -1,6 +1,7 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   createSandbox,
   isProcessRunning,
@@ -68,8 +69,15 @@ describe('loompa run and Ctrl-C', () => {
     const stderrSeen = waitForOutput(loompa.stderr!, (text) => text.includes('Stopping:'));
     loompa.kill('SIGINT');
     await stderrSeen;
-    const pids = await agentPids(pidsFile);
-    expect(pids).toHaveLength(2);
+    // The agent-run-started event can come before the agent script has written its pids.
+    let pids: number[] = [];
+    await vi.waitFor(
+      async () => {
+        pids = existsSync(pidsFile) ? await agentPids(pidsFile) : [];
+        expect(pids).toHaveLength(2);
+      },
+      { timeout: 15_000, interval: 50 },
+    );
     for (const pid of pids) expect(isProcessRunning(pid)).toBe(true);
     loompa.kill('SIGINT');
     const result = await loompa;

@@ -137,7 +137,7 @@ export class Orchestrator {
   private pollTimer: NodeJS.Timeout | null = null;
   private nextPollAt: Date | null = null;
   private currentTick: Promise<void> | null = null;
-  private tickQueued = false;
+  private queuedTick: Promise<void> | null = null;
   private readonly idleWaiters: Array<() => void> = [];
   /** Due retries being handled right now, awaited by `stop()`. */
   private readonly retryHandlers = new Set<Promise<void>>();
@@ -320,8 +320,15 @@ export class Orchestrator {
   /** Runs a tick now (or joins the one in progress and queues one more). */
   tick(): Promise<void> {
     if (this.currentTick) {
-      this.tickQueued = true;
-      return this.currentTick;
+      // A tick under way may have read the tracker before the caller's change: the caller
+      // gets the tick queued after it, which sees everything up to now.
+      this.queuedTick ??= this.currentTick
+        .catch(() => {})
+        .then(() => {
+          this.queuedTick = null;
+          return this.stopping ? undefined : this.tick();
+        });
+      return this.queuedTick;
     }
     this.currentTick = (async () => {
       try {
@@ -329,10 +336,6 @@ export class Orchestrator {
         await this.runTick();
       } finally {
         this.currentTick = null;
-        if (this.tickQueued && !this.stopping) {
-          this.tickQueued = false;
-          void this.tick();
-        }
       }
     })();
     return this.currentTick;

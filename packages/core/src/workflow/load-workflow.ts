@@ -204,7 +204,12 @@ export function parseWorkflow(text: string, filePath: string, options: LoadWorkf
 
   const parsed = workflowConfigSchema.safeParse(data);
   if (!parsed.success) {
-    fail(parsed.error.issues.map((issue) => describeValidationIssue(issue, data, located, missingVariables)));
+    // Report everything at once: type errors, unknown kinds and template problems alike.
+    fail([
+      ...parsed.error.issues.map((issue) => describeValidationIssue(issue, data, located, missingVariables)),
+      ...unknownKindsInRawData(data, located, options.plugins ?? {}),
+      ...templateProblems(body, promptLineOffset),
+    ]);
   }
   const config = parsed.data!;
 
@@ -240,17 +245,7 @@ export function parseWorkflow(text: string, filePath: string, options: LoadWorkf
     problems,
   );
 
-  const templateProblem = checkPromptTemplate(body);
-  if (templateProblem) {
-    problems.push({
-      yamlPath: '',
-      line: templateProblem.line === null ? null : templateProblem.line + promptLineOffset,
-      column: templateProblem.column,
-      expected: 'a valid Liquid template',
-      found: templateProblem.message,
-      message: `prompt template: ${templateProblem.message}`,
-    });
-  }
+  problems.push(...templateProblems(body, promptLineOffset));
   if (problems.length > 0) fail(problems);
 
   return {
@@ -402,4 +397,41 @@ export function renderWorkflowPrompt(workflow: Workflow, variables: PromptVariab
     source: workflow.filePath,
     lineOffset: workflow.promptLineOffset,
   });
+}
+
+/** The prompt body's syntax or unknown-variable problem, located in the file. */
+function templateProblems(body: string, promptLineOffset: number): WorkflowProblem[] {
+  const templateProblem = checkPromptTemplate(body);
+  if (!templateProblem) return [];
+  return [
+    {
+      yamlPath: '',
+      line: templateProblem.line === null ? null : templateProblem.line + promptLineOffset,
+      column: templateProblem.column,
+      expected: 'a valid Liquid template',
+      found: templateProblem.message,
+      message: `prompt template: ${templateProblem.message}`,
+    },
+  ];
+}
+
+/** Unknown `kind` strings, read from the raw front matter when the schema already failed. */
+function unknownKindsInRawData(
+  data: Record<string, unknown>,
+  located: LocatedYaml | null,
+  plugins: WorkflowPlugins,
+): WorkflowProblem[] {
+  const checks: Array<[string, string, Record<string, unknown> | undefined]> = [
+    ['tracker', 'tracker', plugins.trackers],
+    ['scm', 'scm', plugins.scms],
+    ['agent', 'agent', plugins.agents],
+  ];
+  const problems: WorkflowProblem[] = [];
+  for (const [section, slot, registry] of checks) {
+    const kind = (data[section] as Record<string, unknown> | undefined)?.kind;
+    if (registry && typeof kind === 'string' && !Object.hasOwn(registry, kind)) {
+      problems.push(knownKindProblem(located, [section, 'kind'], slot, kind, registry));
+    }
+  }
+  return problems;
 }

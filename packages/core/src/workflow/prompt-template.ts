@@ -66,12 +66,56 @@ function liquidMessage(error: unknown): string {
 /** Parses a template and returns its syntax problem, or null when it is valid. */
 export function checkPromptTemplate(template: string): TemplateSyntaxProblem | null {
   try {
-    liquid.parse(template);
+    const parsed = liquid.parse(template);
+    // Render once with a complete sample so a misspelt variable (`issue.titel`) is reported
+    // when the file is loaded, not when the first issue is dispatched.
+    liquid.renderSync(parsed, toTemplateData(sampleVariables) as Record<string, unknown>);
     return null;
   } catch (error) {
     return { message: liquidMessage(error), ...liquidPosition(error) };
   }
 }
+
+/** Every variable a template may use, filled in: what a first run with a profile sees. */
+const sampleVariables = {
+  issue: {
+    id: 'sample',
+    identifier: 'SAMPLE-1',
+    title: 'Sample issue',
+    description: 'Sample description',
+    state: 'todo',
+    priority: 2,
+    labels: ['sample'],
+    type: 'feature',
+    assignees: ['someone'],
+    url: 'https://example.invalid/SAMPLE-1',
+    createdAt: new Date(0),
+    updatedAt: new Date(0),
+    branchName: null,
+    blockedBy: [],
+    dispatchable: true,
+  } satisfies Issue,
+  attempt: null,
+  focus: {
+    name: 'general',
+    role: 'software engineer',
+    instructions: '',
+    keywords: [],
+    types: [],
+    labels: [],
+    model: null,
+    agentKind: null,
+  } satisfies Focus,
+  profile: {
+    name: 'default',
+    agentKind: null,
+    model: null,
+    types: [],
+    keywords: [],
+    priority: { min: null, max: null },
+  } satisfies AgentProfile,
+  feedback: null,
+};
 
 /** Plain data for Liquid: dates as ISO strings, no prototypes. */
 function toTemplateData(value: unknown): unknown {
