@@ -1,5 +1,4 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -111,22 +110,7 @@ export function parseJsonLines(text: string): Array<Record<string, unknown>> {
     });
 }
 
-/** True while a process exists and is not a zombie (PID 1 here may never reap it). */
-export function isProcessRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The state follows the command name in parentheses, which may itself contain spaces.
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
-}
+export { isProcessAlive as isProcessRunning } from '@loompa/core';
 
 /** Resolves once the text a stream has produced so far satisfies `predicate`. */
 export function waitForOutput(

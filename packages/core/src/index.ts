@@ -103,8 +103,10 @@ export type {
   RunningItemSnapshot,
   WorkItemPhase,
 } from './orchestrator/orchestrator-snapshot.js';
+export { findProcessesWithEnvironmentEntry } from './processes/environment-marked-processes.js';
 export { type FindExecutableOptions, findExecutable, isExecutable } from './processes/find-executable.js';
 export { processGroupExists, signalProcessGroup, terminateProcessGroup } from './processes/process-group.js';
+export { isProcessAlive, readProcessStatus } from './processes/process-state.js';
 export {
   type AgentProcessOptions,
   type AgentProcessOutcome,

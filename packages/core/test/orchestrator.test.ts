@@ -3,7 +3,8 @@ import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createTestIssue, createTestRunResult, MockAgentBackend } from '@loompa/testkit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createOrchestratorFixture, type Fixture, processExists } from './helpers/orchestrator-fixture.js';
+import { isProcessAlive } from '../src/index.js';
+import { createOrchestratorFixture, type Fixture } from './helpers/orchestrator-fixture.js';
 
 const waitOptions = { timeout: 15_000, interval: 25 };
 /** An agent that records its pids and waits until the test lets it go (or it is killed). */
@@ -227,8 +228,8 @@ describe('reconciliation', () => {
     expect(existsSync(path.join(fixture.workspaceRoot, 'TRM-1'))).toBe(false);
     expect(existsSync(path.join(fixture.workspaceRoot, 'TRM-1.before-remove'))).toBe(true);
     await vi.waitFor(() => {
-      expect(processExists(shellPid)).toBe(false);
-      expect(processExists(sleepPid)).toBe(false);
+      expect(isProcessAlive(shellPid)).toBe(false);
+      expect(isProcessAlive(sleepPid)).toBe(false);
     }, waitOptions);
     expect(fixture.eventsOf('retry-scheduled')).toEqual([]);
   });
@@ -246,7 +247,7 @@ describe('reconciliation', () => {
       reason: 'the issue is no longer in the tracker',
     });
     expect(existsSync(path.join(fixture.workspaceRoot, 'GON-1'))).toBe(true);
-    await vi.waitFor(() => expect(processExists(sleepPid)).toBe(false), waitOptions);
+    await vi.waitFor(() => expect(isProcessAlive(sleepPid)).toBe(false), waitOptions);
   });
 
   it('keeps running when refreshing the issues fails', async () => {
@@ -287,8 +288,8 @@ describe('reconciliation', () => {
     }, waitOptions);
     expect(fixture.eventsOf('retry-scheduled')[0]).toMatchObject({ attempt: 1, delayMs: 10_000 });
     expect(fixture.eventsOf('retry-scheduled')[0]!.reason).toMatch(/stalled|No output/);
-    expect(processExists(shellPid)).toBe(false);
-    expect(processExists(sleepPid)).toBe(false);
+    expect(isProcessAlive(shellPid)).toBe(false);
+    expect(isProcessAlive(sleepPid)).toBe(false);
   });
 });
 
@@ -329,7 +330,7 @@ describe('hooks', () => {
       }),
     ]);
     expect(existsSync(path.join(fixture.workspaceRoot, 'HK-2', 'agent-ran'))).toBe(false);
-    await vi.waitFor(() => expect(processExists(hookPid)).toBe(false), waitOptions);
+    await vi.waitFor(() => expect(isProcessAlive(hookPid)).toBe(false), waitOptions);
   });
 
   it('a failing after_run is reported and ignored', async () => {

@@ -5,6 +5,7 @@ import {
   type CheckResult,
   type ContinuousIntegrationState,
   describeError,
+  isProcessAlive,
   type Logger,
   redactSecrets,
   ScmError,
@@ -12,7 +13,7 @@ import {
 import { readJsonFile, writeJsonFileAtomically } from './atomic-json-file.js';
 import type { LocalCheck } from './local-scm-settings.js';
 import { runCheckCommand } from './run-check-command.js';
-import { isProcessAlive, type TemporaryWorktrees } from './temporary-worktree.js';
+import type { TemporaryWorktrees } from './temporary-worktree.js';
 
 export interface CheckRecord {
   index: number;

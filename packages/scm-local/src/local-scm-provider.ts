@@ -6,6 +6,7 @@ import {
   createSilentLogger,
   describeError,
   InvalidArgumentError,
+  isProcessAlive,
   type Logger,
   type MergeMethod,
   type PushTarget,
@@ -31,7 +32,7 @@ import { type ReviewRecordFile, readReviewFiles, writeReviewFile } from './revie
 import { summarizeReview } from './review-state.js';
 import { type AgentReviewer, reviewWithAgent } from './review-with-agent.js';
 import { resolveCommit } from './run-git.js';
-import { isProcessAlive, TemporaryWorktrees } from './temporary-worktree.js';
+import { TemporaryWorktrees } from './temporary-worktree.js';
 
 /** A comment in a person's request for changes; without a path it is about the whole change. */
 export interface LocalReviewComment {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { isProcessAlive } from '@loompa/core';
 import { runGit } from './run-git.js';
 
 /**
@@ -54,24 +54,5 @@ export class TemporaryWorktrees {
       await runGit(['worktree', 'prune'], { cwd: this.repositoryPath });
     })();
     return this.cleanedLeftovers;
-  }
-}
-
-/**
- * True when a process with this id is running (it may belong to another user). A zombie
- * counts as dead: in containers whose init does not reap, a killed process lingers as one.
- */
-export function isProcessAlive(processId: number): boolean {
-  try {
-    process.kill(processId, 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  try {
-    const stat = readFileSync(`/proc/${processId}/stat`, 'utf8');
-    // The state letter follows the command name, which is in parentheses and may hold spaces.
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true;
   }
 }

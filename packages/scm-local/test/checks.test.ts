@@ -1,8 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { registerSecret } from '@loompa/core';
+import { isProcessAlive, registerSecret } from '@loompa/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isProcessAlive } from '../src/temporary-worktree.js';
 import {
   createLocalRepositoryFixture,
   git,

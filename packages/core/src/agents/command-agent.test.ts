@@ -3,8 +3,8 @@ import { mkdtemp, readFile, realpath, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { processExists } from '../../test/helpers/orchestrator-fixture.js';
 import { AgentBackendError } from '../errors/error-classes.js';
+import { isProcessAlive } from '../processes/process-state.js';
 import { registerSecret } from '../secrets/redact-secrets.js';
 import type { AgentEvent, AgentRunOptions, AgentRunResult } from '../specifications/agent-backend.js';
 import { commandAgent, createCommandAgent } from './command-agent.js';
@@ -46,7 +46,7 @@ async function readPid(name: string): Promise<number> {
 }
 
 async function expectGone(pids: number[]): Promise<void> {
-  for (const pid of pids) await vi.waitFor(() => expect(processExists(pid)).toBe(false), waitOptions);
+  for (const pid of pids) await vi.waitFor(() => expect(isProcessAlive(pid)).toBe(false), waitOptions);
 }
 
 /** A command that records its shell's and a background child's pids, then waits. */

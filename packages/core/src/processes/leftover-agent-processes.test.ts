@@ -1,12 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { processExists } from '../../test/helpers/orchestrator-fixture.js';
 import {
   agentOwnerVariable,
   findMarkedProcesses,
   terminateMarkedProcesses,
 } from './leftover-agent-processes.js';
+import { isProcessAlive } from './process-state.js';
 
 const waitOptions = { timeout: 15_000, interval: 25 };
 const started: ChildProcess[] = [];
@@ -38,9 +38,9 @@ describe('leftover agent processes', () => {
 
     const stopped = await terminateMarkedProcesses(owner);
     expect(stopped.sort()).toEqual(minePids.sort());
-    for (const pid of minePids) await vi.waitFor(() => expect(processExists(pid)).toBe(false), waitOptions);
-    expect(processExists(otherOwner.pid!)).toBe(true);
-    expect(processExists(unmarked.pid!)).toBe(true);
+    for (const pid of minePids) await vi.waitFor(() => expect(isProcessAlive(pid)).toBe(false), waitOptions);
+    expect(isProcessAlive(otherOwner.pid!)).toBe(true);
+    expect(isProcessAlive(unmarked.pid!)).toBe(true);
     expect(await findMarkedProcesses(owner)).toEqual([]);
   });
 
@@ -52,7 +52,7 @@ describe('leftover agent processes', () => {
       waitOptions,
     );
     await terminateMarkedProcesses(owner, 300);
-    await vi.waitFor(() => expect(processExists(stubborn.pid!)).toBe(false), waitOptions);
+    await vi.waitFor(() => expect(isProcessAlive(stubborn.pid!)).toBe(false), waitOptions);
   });
 
   it('finds nothing when no process carries the marker', async () => {

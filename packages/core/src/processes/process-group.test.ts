@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { processExists } from '../../test/helpers/orchestrator-fixture.js';
 import { processGroupExists, signalProcessGroup, terminateProcessGroup } from './process-group.js';
+import { isProcessAlive } from './process-state.js';
 
 const waitOptions = { timeout: 15_000, interval: 25 };
 const started: ChildProcess[] = [];
@@ -32,28 +32,28 @@ describe('terminateProcessGroup', () => {
     expect(pids[0]).toBe(leader);
     expect(processGroupExists(leader)).toBe(true);
     await terminateProcessGroup(leader);
-    for (const pid of pids) await vi.waitFor(() => expect(processExists(pid)).toBe(false), waitOptions);
+    for (const pid of pids) await vi.waitFor(() => expect(isProcessAlive(pid)).toBe(false), waitOptions);
   });
 
   it('kills members that ignore SIGTERM once the grace period is over', async () => {
     const { pids } = await startGroup(`echo $$; sh -c 'trap "" TERM; echo $$; exec sleep 60' & wait`, 2);
     const [leader, stubborn] = pids as [number, number];
     await terminateProcessGroup(leader, 300);
-    await vi.waitFor(() => expect(processExists(stubborn)).toBe(false), waitOptions);
+    await vi.waitFor(() => expect(isProcessAlive(stubborn)).toBe(false), waitOptions);
   });
 
   it('leaves processes outside the group alone', async () => {
     const { leader: target } = await startGroup('echo $$; exec sleep 60', 1);
     const { leader: bystander } = await startGroup('echo $$; exec sleep 60', 1);
     await terminateProcessGroup(target);
-    await vi.waitFor(() => expect(processExists(target)).toBe(false), waitOptions);
-    expect(processExists(bystander)).toBe(true);
+    await vi.waitFor(() => expect(isProcessAlive(target)).toBe(false), waitOptions);
+    expect(isProcessAlive(bystander)).toBe(true);
   });
 
   it('is harmless for a group that is already gone', async () => {
     const { leader } = await startGroup('echo $$; exec sleep 60', 1);
     signalProcessGroup(leader, 'SIGKILL');
-    await vi.waitFor(() => expect(processExists(leader)).toBe(false), waitOptions);
+    await vi.waitFor(() => expect(isProcessAlive(leader)).toBe(false), waitOptions);
     await vi.waitFor(() => expect(processGroupExists(leader)).toBe(false), waitOptions);
     expect(() => signalProcessGroup(leader, 'SIGTERM')).not.toThrow();
     await expect(terminateProcessGroup(leader, 100)).resolves.toBeUndefined();

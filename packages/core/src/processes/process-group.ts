@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
+import { readProcessStatus } from './process-state.js';
 /**
  * Children started by Loompa (hooks, command agents) run in their own process group, so a
  * stop reaches everything they started (a shell's children, a test runner's workers), not
@@ -36,18 +37,11 @@ function hasLiveGroupMember(groupId: number): boolean {
   } catch {
     return true;
   }
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // Fields after the command name: state, parent pid, process group id, …
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[2]) === groupId && fields[0] !== 'Z') return true;
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return false;
+  return entries.some((entry) => {
+    if (!/^\d+$/.test(entry)) return false;
+    const status = readProcessStatus(Number(entry));
+    return status !== null && status.groupId === groupId && status.state !== 'Z';
+  });
 }
 
 /**

@@ -1,5 +1,6 @@
 import { Liquid } from 'liquidjs';
 import { PromptRenderError } from '../errors/error-classes.js';
+import { generalFocus } from '../focus/built-in-foci.js';
 import type { AgentProfile, Focus } from '../specifications/focus.js';
 import type { Issue } from '../specifications/issue.js';
 
@@ -96,16 +97,7 @@ const sampleVariables = {
     dispatchable: true,
   } satisfies Issue,
   attempt: null,
-  focus: {
-    name: 'general',
-    role: 'software engineer',
-    instructions: '',
-    keywords: [],
-    types: [],
-    labels: [],
-    model: null,
-    agentKind: null,
-  } satisfies Focus,
+  focus: generalFocus,
   profile: {
     name: 'default',
     agentKind: null,

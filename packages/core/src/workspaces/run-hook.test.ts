@@ -3,8 +3,8 @@ import { mkdtemp, readFile, realpath, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { processExists } from '../../test/helpers/orchestrator-fixture.js';
 import { HookError } from '../errors/error-classes.js';
+import { isProcessAlive } from '../processes/process-state.js';
 import { runHook } from './run-hook.js';
 
 const waitOptions = { timeout: 15_000, interval: 25 };
@@ -103,7 +103,7 @@ describe('runHook', () => {
     const error = await hookError(hook);
     expect(error.message).toBe('hook before_run timed out after 1500 ms and was killed');
     expect(error.details).toMatchObject({ timedOut: true });
-    for (const pid of pids) await vi.waitFor(() => expect(processExists(pid)).toBe(false), waitOptions);
+    for (const pid of pids) await vi.waitFor(() => expect(isProcessAlive(pid)).toBe(false), waitOptions);
   });
 
   it('ends with its script, stopping what the script left in the background', async () => {
@@ -115,7 +115,7 @@ describe('runHook', () => {
       timeoutMs: 25_000,
     });
     const pid = await readPid('background.pid');
-    await vi.waitFor(() => expect(processExists(pid)).toBe(false), waitOptions);
+    await vi.waitFor(() => expect(isProcessAlive(pid)).toBe(false), waitOptions);
   });
 
   it('is killed with its children when the abort signal fires', async () => {
@@ -131,7 +131,7 @@ describe('runHook', () => {
     controller.abort();
     const error = await hookError(hook);
     expect(error.message).toBe('hook before_run was cancelled and killed');
-    for (const pid of pids) await vi.waitFor(() => expect(processExists(pid)).toBe(false), waitOptions);
+    for (const pid of pids) await vi.waitFor(() => expect(isProcessAlive(pid)).toBe(false), waitOptions);
   });
 
   it('does not start when the signal is already aborted', async () => {

@@ -1,5 +1,4 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -85,22 +84,4 @@ export async function createOrchestratorFixture(options: OrchestratorFixtureOpti
       await rm(root, { recursive: true, force: true });
     },
   };
-}
-
-/**
- * True while a process with this pid is alive. A zombie counts as dead: in containers whose
- * PID 1 does not reap orphans, a killed grandchild stays a zombie forever.
- */
-export function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const status = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return status.slice(status.lastIndexOf(')') + 2, status.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
 }
