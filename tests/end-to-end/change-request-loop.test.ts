@@ -296,6 +296,35 @@ describe('the change-request loop', () => {
     expect(fixture.taskFile('TASK-1')).toBe(taskBefore);
   });
 
+  it('links the issue after a restart when a crash came between opening and commenting', async () => {
+    const fixture = await createLoop({
+      tasks: [{ id: 'TASK-1', title: 'Link me' }],
+      agentScript: 'echo done > result.txt',
+      scm: { auto_merge: false },
+    });
+    await fixture.orchestrator.runOnce();
+    await fixture.orchestrator.stop();
+    // Undo the link as a crash right after opening would have left things.
+    const taskPath = path.join(fixture.repository, '.loompa', 'tasks', 'TASK-1.md');
+    const linked = readFileSync(taskPath, 'utf8');
+    await writeFile(taskPath, linked.replace(/^.*opened a change request.*\n/m, ''));
+    const storeDirectory = path.join(fixture.root, 'state', 'store');
+    const [recordFile] = readdirSync(storeDirectory);
+    const record = JSON.parse(readFileSync(path.join(storeDirectory, recordFile!), 'utf8'));
+    await writeFile(
+      path.join(storeDirectory, recordFile!),
+      JSON.stringify({ ...record, trackerLinked: false }),
+    );
+
+    const restarted = fixture.restart();
+    await restarted.runOnce();
+    await restarted.tick();
+    expect(fixture.taskFile('TASK-1').match(/opened a change request/g)).toHaveLength(1);
+    await restarted.tick();
+    expect(fixture.taskFile('TASK-1').match(/opened a change request/g)).toHaveLength(1);
+    expect(agentRuns(fixture)).toBe(1);
+  });
+
   it('finds an open change request left by a crash before it was recorded, instead of running again', async () => {
     const fixture = await createLoop({
       tasks: [{ id: 'TASK-1', title: 'Crash after opening' }],

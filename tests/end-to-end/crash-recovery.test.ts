@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findProcessesWithEnvironmentEntry, isProcessAlive } from '@loompa/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { stringify } from 'yaml';
 
@@ -61,19 +62,7 @@ async function killOutright(running: RunningOrchestrator): Promise<void> {
 
 /** Processes (not zombies) whose environment marks them as agents of this test. */
 function markedAgentProcesses(marker: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const environment = readFileSync(`/proc/${entry}/environ`, 'latin1');
-      const status = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const state = status.slice(status.lastIndexOf(')') + 2, status.lastIndexOf(')') + 3);
-      if (environment.includes(marker) && state !== 'Z') pids.push(Number(entry));
-    } catch {
-      // gone
-    }
-  }
-  return pids;
+  return findProcessesWithEnvironmentEntry('CRASH_TEST_MARKER', marker).filter(isProcessAlive);
 }
 
 describe('crash recovery', () => {
@@ -96,7 +85,7 @@ describe('crash recovery', () => {
     );
     const runsFile = path.join(root, 'runs.log');
     const releaseFile = path.join(root, 'release');
-    const marker = `CRASH_TEST_MARKER=${path.basename(root)}`;
+    const marker = path.basename(root);
     // The agent records each start, then works (printing as it goes) until the test lets it finish.
     const agentScript = path.join(root, 'agent.sh');
     await writeFile(
@@ -147,7 +136,13 @@ describe('crash recovery', () => {
       () => expect(second.events.map((event) => event.type)).toContain('change-request-opened'),
       waitOptions,
     );
-    const taskAfterPublish = readFileSync(path.join(repository, '.loompa', 'tasks', 'TASK-1.md'), 'utf8');
+    // Publishing ends with the link comment on the task; kill only once it is there.
+    const taskPath = path.join(repository, '.loompa', 'tasks', 'TASK-1.md');
+    await vi.waitFor(
+      () => expect(readFileSync(taskPath, 'utf8')).toContain('opened a change request'),
+      waitOptions,
+    );
+    const taskAfterPublish = readFileSync(taskPath, 'utf8');
     await killOutright(second);
 
     // 3. Killed after publishing: the third instance adopts the change request and waits.

@@ -1199,8 +1199,6 @@ export class Orchestrator {
 
   /** The issue now has an open change request: link it, move the issue to review, and watch it. */
   private async enterAwaiting(issue: Issue, changeRequest: ChangeRequest, opened: boolean): Promise<void> {
-    const workflow = this.requireWorkflow();
-    const tracker = this.tracker();
     this.awaiting.set(issue.id, { issue, changeRequest, since: new Date(), waitingFor: null });
     this.events.publish(opened ? 'change-request-opened' : 'change-request-updated', {
       issueId: issue.id,
@@ -1208,23 +1206,39 @@ export class Orchestrator {
       changeRequest,
       ...(opened ? {} : { headSha: null }),
     } as never);
+    await this.linkIssueToChangeRequest(issue, changeRequest, await this.readRecord(issue));
+    await this.updateStatusComment(issue, changeRequest, 'Published; waiting for checks and review.');
+  }
+
+  /**
+   * Comments the change request on the issue and moves it to the review state, once per
+   * change request. The record remembers it, so a crash between opening and linking is
+   * mended on the next check instead of being lost (or repeated).
+   */
+  private async linkIssueToChangeRequest(
+    issue: Issue,
+    changeRequest: ChangeRequest,
+    record: WorkItemRecord,
+  ): Promise<void> {
+    if (record.trackerLinked || this.dryRun) return;
+    const tracker = this.tracker();
     try {
       await tracker.commentOnIssue?.({
         issueId: issue.id,
         key: 'loompa-change-request',
         body: `Loompa opened a change request for ${issue.identifier}: ${changeRequest.url ?? `branch ${changeRequest.branch}`}`,
       });
-      const reviewState = workflow.config.tracker.review_state;
+      const reviewState = this.requireWorkflow().config.tracker.review_state;
       if (reviewState && normalizeName(issue.state) !== normalizeName(reviewState)) {
         await tracker.transitionIssue?.({ issueId: issue.id, state: reviewState });
       }
+      await this.writeRecord({ ...(await this.readRecord(issue)), trackerLinked: true });
     } catch (error) {
-      this.logger.warn('updating the tracker after publishing failed', {
+      this.logger.warn('updating the tracker after publishing failed; trying again next tick', {
         issue: issue.identifier,
         message: describeError(error),
       });
     }
-    await this.updateStatusComment(issue, changeRequest, 'Published; waiting for checks and review.');
   }
 
   /** Keeps one status comment per change request up to date instead of adding new ones. */
@@ -1282,6 +1296,11 @@ export class Orchestrator {
         continue;
       }
       entry.issue = issue;
+      let record = await this.readRecord(issue);
+      if (!record.trackerLinked) {
+        await this.linkIssueToChangeRequest(issue, entry.changeRequest, record);
+        record = await this.readRecord(issue);
+      }
       let status: ChangeRequestStatus;
       try {
         status = await scm.getStatus({ changeRequest: entry.changeRequest });
@@ -1293,7 +1312,6 @@ export class Orchestrator {
         });
         continue;
       }
-      const record = await this.readRecord(issue);
       const decision = decideChangeRequestAction(status, record, {
         ci: workflow.config.reactions.ci,
         review: workflow.config.reactions.review,

@@ -19,6 +19,8 @@ export interface WorkItemRecord {
   conflictAttempts: number;
   failedConflictHeads: string[];
   handledCommentIds: string[];
+  /** The issue carries the link comment (and review state) for the current change request. */
+  trackerLinked: boolean;
 }
 
 /** Change-request history cleared when a new change request starts. */
@@ -31,6 +33,7 @@ export const freshChangeRequestHistory = {
   conflictAttempts: 0,
   failedConflictHeads: [],
   handledCommentIds: [],
+  trackerLinked: false,
 } satisfies Partial<WorkItemRecord>;
 
 /** The store key of an issue's record. */
