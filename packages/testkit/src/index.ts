@@ -42,4 +42,5 @@ export {
 } from './model-servers/model-script.js';
 export { createScriptedAnthropicServer } from './model-servers/scripted-anthropic-server.js';
 export { createScriptedOpenAIServer } from './model-servers/scripted-openai-server.js';
+export { createScriptedResponsesServer } from './model-servers/scripted-responses-server.js';
 export type { ScriptedModelServer } from './model-servers/scripted-server.js';

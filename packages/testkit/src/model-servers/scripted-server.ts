@@ -8,6 +8,7 @@ import {
   type RecordedRequest,
   type ResolvedToolCall,
   resolveToolCall,
+  type ScriptedToolAction,
   type ScriptedTurn,
   type ScriptedUsage,
 } from './model-script.js';
@@ -28,6 +29,12 @@ export interface ModelProtocol {
   describeConversation(body: unknown): ConversationView;
   writeAnswer(response: http.ServerResponse, answer: ScriptedAnswer, body: unknown): void;
   errorBody(status: number, message: string): unknown;
+  /**
+   * Maps a neutral tool action onto this protocol's tools, for CLIs whose tools differ from the
+   * `write`/`edit`/`bash` set (Codex offers `apply_patch` and `exec_command`); `resolveToolCall`
+   * from model-script.ts when absent.
+   */
+  resolveToolCall?(view: ConversationView, call: ScriptedToolAction): ResolvedToolCall;
 }
 
 export interface ScriptedModelServer {
@@ -132,7 +139,7 @@ export async function startScriptedServer(
       const toolCalls =
         turn.type === 'tool-calls'
           ? turn.calls.map((call, position) => ({
-              ...resolveToolCall(view, call),
+              ...(protocol.resolveToolCall ?? resolveToolCall)(view, call),
               id: `call_${sequence}_${position}`,
             }))
           : [];
