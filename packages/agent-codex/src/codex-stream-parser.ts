@@ -27,9 +27,9 @@ export interface CodexStreamState {
   turnCompleted: boolean;
   /** The message of `turn.failed`. */
   turnFailure: string | null;
-  /** Messages of top-level `error` lines (reconnect notices and fatal errors). */
+  /** Messages of top-level `error` lines (reconnect notices and fatal errors), the latest 20. */
   streamErrors: string[];
-  /** Messages of non-fatal `error` items (e.g. unknown model metadata). */
+  /** Messages of non-fatal `error` items (e.g. unknown model metadata), the latest 20. */
   warnings: string[];
 }
 
@@ -84,6 +84,14 @@ function describeFileChanges(changes: unknown): string {
       return `${stringOrNull(object.kind) ?? 'change'} ${stringOrNull(object.path) ?? ''}`.trim();
     })
     .join('\n');
+}
+
+/** Only the latest messages matter for a failure report; a long run must not hoard them. */
+const keptMessages = 20;
+
+function keepLatest(messages: string[], message: string): void {
+  messages.push(message);
+  if (messages.length > keptMessages) messages.shift();
 }
 
 const toolItemTypes = new Set(['command_execution', 'file_change', 'mcp_tool_call', 'web_search']);
@@ -158,7 +166,7 @@ export class CodexStreamParser {
           stringOrNull(jsonObjectOrNull(message.error)?.message) ?? 'the turn failed without a message';
         return;
       case 'error':
-        this.state.streamErrors.push(stringOrNull(message.message) ?? JSON.stringify(message));
+        keepLatest(this.state.streamErrors, stringOrNull(message.message) ?? JSON.stringify(message));
         return;
     }
   }
@@ -167,7 +175,7 @@ export class CodexStreamParser {
     if (item === null) return;
     const type = stringOrNull(item.type);
     if (type === 'error') {
-      this.state.warnings.push(stringOrNull(item.message) ?? '');
+      keepLatest(this.state.warnings, stringOrNull(item.message) ?? '');
       this.emit({ type: 'raw', line });
       return;
     }
