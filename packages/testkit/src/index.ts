@@ -20,6 +20,23 @@ export {
   type TrackerConformanceOptions,
   testTracker,
 } from './conformance/test-tracker.js';
+export type { FakeIdentity } from './fake-github/fake-credentials.js';
+export type {
+  FakeComment,
+  FakeGitHubModel,
+  FakeIssue,
+  FakeLabel,
+  FakeRepository,
+} from './fake-github/fake-github-model.js';
+export {
+  createFakeGitHub,
+  FakeGitHub,
+  type FakeGitHubOptions,
+  type FakeGitHubRequest,
+  type SeedIssueFields,
+} from './fake-github/fake-github-server.js';
+export type { FakeGitHubFault, FaultMatch } from './fake-github/injected-faults.js';
+export type { FakeWebhook, FakeWebhookDelivery, ManualDelivery } from './fake-github/webhook-deliveries.js';
 export {
   createTestRunResult,
   MockAgentBackend,
@@ -44,3 +61,4 @@ export { createScriptedAnthropicServer } from './model-servers/scripted-anthropi
 export { createScriptedOpenAIServer } from './model-servers/scripted-openai-server.js';
 export { createScriptedResponsesServer } from './model-servers/scripted-responses-server.js';
 export type { ScriptedModelServer } from './model-servers/scripted-server.js';
+export * from './fake-gitlab/index.js';

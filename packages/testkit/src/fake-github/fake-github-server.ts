@@ -1,0 +1,468 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { accountRoutes } from './account-routes.js';
+import { commentRoutes } from './comment-routes.js';
+import { type FakeApp, FakeCredentials, type FakeIdentity } from './fake-credentials.js';
+import { FakeGitHubModel, type FakeIssue, type FakeRepository } from './fake-github-model.js';
+import { type FakeGitHubFault, type FaultMatch, FaultQueue } from './injected-faults.js';
+import { issueRoutes } from './issue-routes.js';
+import { paginate } from './link-pagination.js';
+import { GitHubOpenApiValidator } from './openapi-validator.js';
+import { RateLimitLedger } from './rate-limit-ledger.js';
+import { FakeGitHubHttpError, type RouteHandler, type RouteResult } from './route-context.js';
+import {
+  type FakeWebhook,
+  type FakeWebhookDelivery,
+  type ManualDelivery,
+  WebhookDeliveries,
+} from './webhook-deliveries.js';
+
+export interface FakeGitHubOptions {
+  /** Repositories created at start, as `owner/name`. */
+  repositories?: readonly string[];
+  /** Primary rate limit per identity and hour; GitHub's 5,000 by default. */
+  rateLimit?: number;
+  /** How long App installation tokens live; GitHub's hour by default. */
+  installationTokenLifetimeMs?: number;
+}
+
+/** One request as the fake saw it. */
+export interface FakeGitHubRequest {
+  method: string;
+  path: string;
+  query: string;
+  operationId: string | null;
+  status: number;
+  /** Primary rate-limit points this request cost (0 for a 304 and for `GET /rate_limit`). */
+  cost: number;
+  identity: string | null;
+}
+
+export interface SeedIssueFields {
+  title: string;
+  body?: string | null;
+  author?: string;
+  labels?: readonly string[];
+  assignees?: readonly string[];
+  milestone?: string | null;
+  state?: 'open' | 'closed';
+  stateReason?: FakeIssue['stateReason'];
+  type?: string | null;
+  blockedBy?: readonly number[];
+}
+
+const routes: Record<string, RouteHandler> = { ...issueRoutes, ...commentRoutes, ...accountRoutes };
+
+/** Requests GitHub does not count against the primary limit. */
+const freeOperations = new Set(['rate-limit/get']);
+
+const secondaryLimitMessage =
+  'You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID.';
+
+function readBody(request: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => resolve(Buffer.concat(chunks)));
+    request.on('error', reject);
+  });
+}
+
+function headerValue(request: IncomingMessage, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * A GitHub that runs on 127.0.0.1 for tests and benchmarks. Created with `createFakeGitHub()`.
+ * Every request and response is held to GitHub's OpenAPI description; an unknown route or an
+ * invalid request is answered as GitHub would (404/422) and also recorded in `problems`, and
+ * `close()` rejects while any are left, so the test that caused one fails loudly.
+ */
+export class FakeGitHub {
+  readonly model: FakeGitHubModel;
+  readonly credentials: FakeCredentials;
+  readonly rateLimits: RateLimitLedger;
+  readonly requests: FakeGitHubRequest[] = [];
+  /** Requests that broke GitHub's contract (or responses of the fake that did). */
+  readonly problems: string[] = [];
+  private readonly faults = new FaultQueue();
+  private readonly webhooks: WebhookDeliveries;
+  private readonly server = createServer((request, response) => {
+    this.handle(request, response).catch((error: unknown) => {
+      this.problems.push(`fake GitHub crashed on ${request.method} ${request.url}: ${String(error)}`);
+      if (!response.headersSent) response.writeHead(500);
+      response.end();
+    });
+  });
+  private clockOffsetMs = 0;
+  private baseUrlValue = '';
+
+  private constructor(
+    private readonly validator: GitHubOpenApiValidator,
+    private readonly options: FakeGitHubOptions,
+  ) {
+    const now = () => this.now();
+    this.model = new FakeGitHubModel(now);
+    this.credentials = new FakeCredentials(now);
+    this.rateLimits = new RateLimitLedger(now, options.rateLimit ?? 5_000);
+    this.webhooks = new WebhookDeliveries(this.model, () => this.baseUrlValue);
+    for (const fullName of options.repositories ?? ['octo/widgets']) this.model.createRepository(fullName);
+  }
+
+  static async start(options: FakeGitHubOptions = {}): Promise<FakeGitHub> {
+    const fake = new FakeGitHub(await GitHubOpenApiValidator.load(), options);
+    await new Promise<void>((resolve) => fake.server.listen(0, '127.0.0.1', resolve));
+    fake.baseUrlValue = `http://127.0.0.1:${(fake.server.address() as AddressInfo).port}`;
+    return fake;
+  }
+
+  /** The API root to give Octokit as `baseUrl`. */
+  get url(): string {
+    return this.baseUrlValue;
+  }
+
+  /** The fake's clock: real time plus whatever `advanceClock` added. */
+  now(): number {
+    return Date.now() + this.clockOffsetMs;
+  }
+
+  /** Moves the fake's clock forward (token expiry, rate-limit resets, `updated_at`). */
+  advanceClock(milliseconds: number): void {
+    this.clockOffsetMs += milliseconds;
+  }
+
+  /** A personal access token for `login`, who gets push access to every repository. */
+  createToken(login = 'loompa-bot', token?: string): string {
+    this.model.ensureUser(login);
+    for (const repository of this.model.repositories.values())
+      repository.collaborators.add(login.toLowerCase());
+    return this.credentials.issueUserToken(login, token);
+  }
+
+  revokeToken(token: string): void {
+    this.credentials.revoke(token);
+  }
+
+  repository(fullName: string): FakeRepository {
+    const [owner, name] = fullName.split('/');
+    const repository = this.model.findRepository(owner ?? '', name ?? '');
+    if (!repository) throw new Error(`fake GitHub: no repository ${fullName}`);
+    return repository;
+  }
+
+  /** Creates an issue straight in the model, as a person on github.com would. */
+  seedIssue(fullName: string, fields: SeedIssueFields): FakeIssue {
+    const repository = this.repository(fullName);
+    return this.model.createIssue(repository, {
+      title: fields.title,
+      body: fields.body ?? null,
+      author: fields.author ?? repository.owner,
+      labels: fields.labels ?? [],
+      assignees: fields.assignees ?? [],
+      milestoneNumber:
+        fields.milestone === undefined || fields.milestone === null
+          ? null
+          : this.model.ensureMilestone(repository, fields.milestone).number,
+      state: fields.state ?? 'open',
+      stateReason: fields.stateReason ?? null,
+      typeName: fields.type ?? null,
+      blockedBy: fields.blockedBy ?? [],
+    });
+  }
+
+  /** A pull request, which the issues endpoints list as an issue with a `pull_request` key. */
+  seedPullRequest(fullName: string, fields: SeedIssueFields & { head: string; base?: string }): FakeIssue {
+    const repository = this.repository(fullName);
+    return this.model.createIssue(repository, {
+      title: fields.title,
+      body: fields.body ?? null,
+      author: fields.author ?? repository.owner,
+      labels: fields.labels ?? [],
+      state: fields.state ?? 'open',
+      pullRequest: { head: fields.head, base: fields.base ?? repository.defaultBranch, mergedAt: null },
+    });
+  }
+
+  /** Registers a GitHub App by its public key; `installApp` puts it on a repository. */
+  registerApp(app: { appId: number; slug: string; publicKeyPem: string }): void {
+    this.credentials.registerApp({ ...app, installations: new Map() } satisfies FakeApp);
+  }
+
+  installApp(appId: number, fullName: string): number {
+    const app = this.credentials.apps.get(appId);
+    if (!app) throw new Error(`fake GitHub: no app ${appId}`);
+    const repository = this.repository(fullName);
+    repository.installationId ??= this.model.allocateId();
+    app.installations.set(fullName.toLowerCase(), repository.installationId);
+    return repository.installationId;
+  }
+
+  /** The next `times` requests matching `match` fail with `fault`. */
+  injectFault(fault: FakeGitHubFault, options: { match?: FaultMatch; times?: number } = {}): void {
+    this.faults.add(fault, options.match ?? {}, options.times ?? 1);
+  }
+
+  get pendingFaults(): number {
+    return this.faults.pending;
+  }
+
+  /** Number of requests seen, optionally only those of one operation or method. */
+  requestCount(filter: { operationId?: string; method?: string } = {}): number {
+    return this.requests.filter(
+      (request) =>
+        (!filter.operationId || request.operationId === filter.operationId) &&
+        (!filter.method || request.method === filter.method.toUpperCase()),
+    ).length;
+  }
+
+  /** Primary rate-limit points spent so far, over every identity. */
+  get rateLimitCost(): number {
+    return this.rateLimits.totalCost;
+  }
+
+  /** Sets the primary budget left for a user login (or an identity key such as `installation:42`). */
+  setRateLimitRemaining(loginOrKey: string, remaining: number): void {
+    const key = loginOrKey.includes(':') ? loginOrKey : `user:${loginOrKey.toLowerCase()}`;
+    this.rateLimits.setRemaining(key, remaining);
+  }
+
+  /** Empties `problems` and returns what was there, for tests that provoke problems on purpose. */
+  takeProblems(): string[] {
+    return this.problems.splice(0, this.problems.length);
+  }
+
+  addWebhook(webhook: FakeWebhook): void {
+    this.webhooks.hooks.push(webhook);
+  }
+
+  get webhookDeliveries(): readonly FakeWebhookDelivery[] {
+    return this.webhooks.deliveries;
+  }
+
+  /** Sends one hand-made delivery (a bad signature, say) and resolves with the receiver's answer. */
+  deliverWebhook(delivery: ManualDelivery): Promise<FakeWebhookDelivery> {
+    return this.webhooks.deliver(delivery);
+  }
+
+  redeliverWebhook(deliveryId: string, secret: string): Promise<FakeWebhookDelivery> {
+    return this.webhooks.redeliver(deliveryId, secret);
+  }
+
+  /** Resolves when every webhook delivery queued so far has been answered. */
+  webhooksSettled(): Promise<void> {
+    return this.webhooks.settled();
+  }
+
+  /** Stops the server. Rejects when requests broke GitHub's contract, naming each. */
+  async close(): Promise<void> {
+    await this.webhooks.settled();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    if (this.problems.length > 0) {
+      throw new Error(`fake GitHub saw requests GitHub would not accept:\n- ${this.problems.join('\n- ')}`);
+    }
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const rawBody = await readBody(request);
+    const requestUrl = new URL(request.url ?? '/', this.baseUrlValue);
+    const method = (request.method ?? 'GET').toUpperCase();
+    const query = Object.fromEntries(requestUrl.searchParams.entries());
+    const log: FakeGitHubRequest = {
+      method,
+      path: requestUrl.pathname,
+      query: requestUrl.search,
+      operationId: null,
+      status: 0,
+      cost: 0,
+      identity: null,
+    };
+    this.requests.push(log);
+    const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      log.status = status;
+      const text = body === undefined ? '' : JSON.stringify(body);
+      response.writeHead(status, {
+        'x-github-request-id': randomUUID(),
+        'x-github-media-type': 'github.v3; format=json',
+        ...(text ? { 'content-type': 'application/json; charset=utf-8' } : {}),
+        ...headers,
+      });
+      response.end(text);
+    };
+
+    let body: unknown;
+    if (rawBody.length > 0) {
+      try {
+        body = JSON.parse(rawBody.toString('utf8'));
+      } catch {
+        this.problems.push(`${method} ${requestUrl.pathname}: body is not JSON`);
+        send(400, { message: 'Problems parsing JSON', documentation_url: 'https://docs.github.com/rest' });
+        return;
+      }
+    }
+    const validatable = {
+      method,
+      path: requestUrl.pathname,
+      query,
+      headers: request.headers as Record<string, string | string[]>,
+      body,
+    };
+    const matched = this.validator.match(validatable);
+    if (!matched || (!routes[matched.operationId] && matched.operationId !== 'rate-limit/get')) {
+      this.problems.push(
+        `${method} ${requestUrl.pathname}${requestUrl.search}: no such route in the fake GitHub`,
+      );
+      send(404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
+      return;
+    }
+    log.operationId = matched.operationId;
+
+    const fault = this.faults.take({ method, path: requestUrl.pathname, operationId: matched.operationId });
+    if (fault?.kind === 'connection-reset') {
+      log.status = -1;
+      request.socket.destroy();
+      return;
+    }
+    if (fault?.kind === 'status') {
+      send(fault.status, { message: 'Server Error' });
+      return;
+    }
+
+    const authentication = this.credentials.authenticate(headerValue(request, 'authorization'));
+    if (!authentication) {
+      send(401, { message: 'Requires authentication', documentation_url: 'https://docs.github.com/rest' });
+      return;
+    }
+    if (!authentication.ok) {
+      send(401, { message: authentication.message, documentation_url: 'https://docs.github.com/rest' });
+      return;
+    }
+    const identity: FakeIdentity = authentication.identity;
+    log.identity = identity.rateLimitKey;
+    const rateHeaders = () => ({ ...this.rateLimits.headers(identity.rateLimitKey) });
+
+    if (fault?.kind === 'secondary-rate-limit') {
+      this.rateLimits.charge(identity.rateLimitKey, 1);
+      log.cost = 1;
+      send(
+        fault.status ?? 403,
+        {
+          message: secondaryLimitMessage,
+          documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api',
+        },
+        { ...rateHeaders(), 'retry-after': String(fault.retryAfterSeconds ?? 60) },
+      );
+      return;
+    }
+    if (fault?.kind === 'primary-rate-limit') this.rateLimits.setRemaining(identity.rateLimitKey, 0);
+    const free = freeOperations.has(matched.operationId);
+    if (!free && this.rateLimits.remaining(identity.rateLimitKey) === 0) {
+      send(
+        403,
+        {
+          message: `API rate limit exceeded for ${identity.rateLimitKey}. (But here's the good news: Authenticated requests get a higher rate limit.)`,
+          documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api',
+        },
+        rateHeaders(),
+      );
+      return;
+    }
+
+    const requestProblem = this.validator.checkRequest(validatable, matched.operationId);
+    if (requestProblem) {
+      this.problems.push(
+        `${method} ${requestUrl.pathname}${requestUrl.search} (${matched.operationId}): ${requestProblem}`,
+      );
+      if (!free) this.rateLimits.charge(identity.rateLimitKey, 1);
+      send(
+        422,
+        {
+          message: `Invalid request.\n\n${requestProblem}`,
+          documentation_url: 'https://docs.github.com/rest',
+        },
+        rateHeaders(),
+      );
+      return;
+    }
+
+    let result: RouteResult;
+    try {
+      result =
+        matched.operationId === 'rate-limit/get'
+          ? this.rateLimitResult(identity)
+          : routes[matched.operationId]!({
+              operationId: matched.operationId,
+              parameters: matched.parameters,
+              query,
+              body,
+              identity,
+              model: this.model,
+              credentials: this.credentials,
+              baseUrl: this.baseUrlValue,
+              requestUrl,
+              installationTokenLifetimeMs: this.options.installationTokenLifetimeMs ?? 60 * 60 * 1000,
+            });
+    } catch (error) {
+      if (!(error instanceof FakeGitHubHttpError)) throw error;
+      result = { status: error.status, body: error.body };
+    }
+
+    const headers: Record<string, string> = { ...(result.headers ?? {}) };
+    let responseBody = result.body;
+    if (result.items) {
+      const { page, link } = paginate(result.items, requestUrl, this.baseUrlValue);
+      responseBody = page;
+      if (link) headers.link = link;
+    }
+    const responseProblem = this.validator.checkResponse(matched.operationId, result.status, responseBody);
+    if (responseProblem) {
+      this.problems.push(
+        `fake GitHub answered ${matched.operationId} with ${result.status} off the description: ${responseProblem}`,
+      );
+    }
+
+    if (method === 'GET' && result.status === 200) {
+      // Tied to the token and the body, as GitHub's are: another token never gets a 304.
+      const etag = `W/"${createHash('sha256').update(authentication.token).update('\n').update(JSON.stringify(responseBody)).digest('hex')}"`;
+      headers.etag = etag;
+      if (headerValue(request, 'if-none-match') === etag) {
+        send(304, undefined, { ...rateHeaders(), etag });
+        return;
+      }
+    }
+    if (!free) {
+      this.rateLimits.charge(identity.rateLimitKey, 1);
+      log.cost = 1;
+    }
+    send(result.status, responseBody, { ...rateHeaders(), ...headers });
+  }
+
+  private rateLimitResult(identity: FakeIdentity): RouteResult {
+    const window = this.rateLimits.window(identity.rateLimitKey);
+    const core = {
+      limit: window.limit,
+      remaining: Math.max(0, window.limit - window.used),
+      used: window.used,
+      reset: Math.ceil(window.resetAt / 1000),
+    };
+    const reset = Math.ceil((this.now() + 60 * 60 * 1000) / 1000);
+    return {
+      status: 200,
+      body: {
+        resources: {
+          core,
+          search: { limit: 30, remaining: 30, used: 0, reset },
+          graphql: { limit: 5_000, remaining: 5_000, used: 0, reset },
+        },
+        rate: core,
+      },
+    };
+  }
+}
+
+/** Starts a fake GitHub on 127.0.0.1; `close()` it when done. */
+export function createFakeGitHub(options: FakeGitHubOptions = {}): Promise<FakeGitHub> {
+  return FakeGitHub.start(options);
+}
