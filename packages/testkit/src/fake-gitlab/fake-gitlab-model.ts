@@ -1,0 +1,205 @@
+/**
+ * The in-memory state behind the fake GitLab: plain records, keyed the way GitLab keys them
+ * (projects by numeric id and path, issues and merge requests by per-project `iid`, global
+ * numeric ids for notes, pipelines and jobs, 40-hex ids for discussions).
+ */
+
+export interface FakeGitLabUser {
+  id: number;
+  username: string;
+  name: string;
+  /** The personal access token that authenticates as this user. */
+  token: string;
+}
+
+export interface FakeGitLabLabel {
+  id: number;
+  name: string;
+  color: string;
+  description: string | null;
+}
+
+export interface FakeGitLabNote {
+  id: number;
+  body: string;
+  authorId: number;
+  createdAt: Date;
+  updatedAt: Date;
+  system: boolean;
+  resolvable: boolean;
+  resolved: boolean;
+  resolvedById: number | null;
+  /** Set on diff notes: where in the change the note sits. */
+  position: { newPath: string; newLine: number } | null;
+}
+
+export interface FakeGitLabDiscussion {
+  id: string;
+  /** A plain note that is not part of a thread (GitLab still wraps it in a discussion). */
+  individualNote: boolean;
+  notes: FakeGitLabNote[];
+}
+
+export interface FakeGitLabIssue {
+  id: number;
+  iid: number;
+  projectId: number;
+  title: string;
+  description: string | null;
+  state: 'opened' | 'closed';
+  labels: string[];
+  assigneeIds: number[];
+  milestone: string | null;
+  authorId: number;
+  createdAt: Date;
+  updatedAt: Date;
+  closedAt: Date | null;
+  discussions: FakeGitLabDiscussion[];
+}
+
+export type FakeGitLabPipelineStatus =
+  | 'created'
+  | 'pending'
+  | 'running'
+  | 'success'
+  | 'failed'
+  | 'canceled'
+  | 'skipped';
+
+export interface FakeGitLabJob {
+  id: number;
+  pipelineId: number;
+  name: string;
+  stage: string;
+  status: FakeGitLabPipelineStatus;
+  trace: string;
+  allowFailure: boolean;
+  createdAt: Date;
+  finishedAt: Date | null;
+}
+
+export interface FakeGitLabBridge {
+  id: number;
+  pipelineId: number;
+  name: string;
+  stage: string;
+  downstreamPipelineId: number;
+}
+
+export interface FakeGitLabPipeline {
+  id: number;
+  iid: number;
+  projectId: number;
+  sha: string;
+  ref: string;
+  source: 'push' | 'parent_pipeline' | 'merge_request_event' | 'api';
+  status: FakeGitLabPipelineStatus;
+  jobs: FakeGitLabJob[];
+  bridges: FakeGitLabBridge[];
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface FakeGitLabCommitStatus {
+  id: number;
+  sha: string;
+  name: string;
+  status: FakeGitLabPipelineStatus;
+  targetUrl: string | null;
+  description: string | null;
+  createdAt: Date;
+}
+
+export type FakeGitLabReviewerState = 'unreviewed' | 'reviewed' | 'requested_changes';
+
+export interface FakeGitLabMergeRequest {
+  id: number;
+  iid: number;
+  projectId: number;
+  title: string;
+  description: string;
+  state: 'opened' | 'closed' | 'merged' | 'locked';
+  sourceBranch: string;
+  targetBranch: string;
+  authorId: number;
+  draft: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+  mergedAt: Date | null;
+  closedAt: Date | null;
+  /** The head commit as last seen on the source branch (kept after merge or branch deletion). */
+  sha: string;
+  mergeCommitSha: string | null;
+  squashCommitSha: string | null;
+  removeSourceBranch: boolean;
+  labels: string[];
+  discussions: FakeGitLabDiscussion[];
+  approvedByIds: number[];
+  reviewers: Map<number, FakeGitLabReviewerState>;
+  /**
+   * The asynchronously computed mergeability: which (head, target) pair it was computed for,
+   * and the git part of the answer. `null` value while GitLab would say `checking`.
+   */
+  mergeCheck: {
+    key: string;
+    gitResult: 'conflict' | 'need_rebase' | 'clean' | null;
+  } | null;
+  rebaseInProgress: boolean;
+  mergeError: string | null;
+  mergeWhenPipelineSucceeds: boolean;
+  /** What `merge_when_pipeline_succeeds` asked for, applied once the head pipeline succeeds. */
+  pendingAutoMerge: { sha: string | null; squash: boolean } | null;
+}
+
+export interface FakeGitLabProject {
+  id: number;
+  /** `group/project`, as in URLs. */
+  pathWithNamespace: string;
+  defaultBranch: string;
+  /** The bare repository served over smart HTTP. */
+  repositoryPath: string;
+  /** `ff` keeps history linear and needs a rebase when the target moved (GitLab's "Fast-forward merge"). */
+  mergeMethod: 'merge' | 'rebase_merge' | 'ff';
+  onlyAllowMergeIfPipelineSucceeds: boolean;
+  onlyAllowMergeIfAllDiscussionsAreResolved: boolean;
+  approvalsRequired: number;
+  labels: FakeGitLabLabel[];
+  issues: FakeGitLabIssue[];
+  mergeRequests: FakeGitLabMergeRequest[];
+  pipelines: FakeGitLabPipeline[];
+  commitStatuses: FakeGitLabCommitStatus[];
+  /** Branch heads as last synchronized from the repository, to notice pushes. */
+  knownBranchHeads: Map<string, string>;
+  nextIssueIid: number;
+  nextMergeRequestIid: number;
+  nextPipelineIid: number;
+}
+
+/** Numbers every record kind shares, as GitLab's global ids do. */
+export class FakeGitLabIds {
+  private next = 1000;
+  take(): number {
+    this.next += 1;
+    return this.next;
+  }
+  /** A 40-hex discussion id, like GitLab's. */
+  discussionId(): string {
+    return this.take().toString(16).padStart(40, '0');
+  }
+}
+
+export interface FakeGitLabState {
+  ids: FakeGitLabIds;
+  users: FakeGitLabUser[];
+  projects: FakeGitLabProject[];
+}
+
+/** Finds a project by numeric id or by `group/project` path (already decoded). */
+export function findProject(state: FakeGitLabState, idOrPath: string): FakeGitLabProject | undefined {
+  if (/^\d+$/.test(idOrPath)) return state.projects.find((project) => project.id === Number(idOrPath));
+  return state.projects.find((project) => project.pathWithNamespace === idOrPath);
+}
+
+export function allNotes(discussions: readonly FakeGitLabDiscussion[]): FakeGitLabNote[] {
+  return discussions.flatMap((discussion) => discussion.notes);
+}
