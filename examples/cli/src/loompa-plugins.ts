@@ -1,4 +1,5 @@
 import { claudeAgent } from '@loompa/agent-claude';
+import { codexAgent } from '@loompa/agent-codex';
 import { openCodeAgent } from '@loompa/agent-opencode';
 import { budgetPlugin } from '@loompa/budget';
 import {
@@ -18,7 +19,7 @@ import { markdownTracker } from '@loompa/tracker-markdown';
 export const loompaPlugins = {
   trackers: { markdown: markdownTracker },
   scms: { local: localScm },
-  agents: { claude: claudeAgent, opencode: openCodeAgent, command: commandAgent },
+  agents: { claude: claudeAgent, opencode: openCodeAgent, codex: codexAgent, command: commandAgent },
   budget: budgetPlugin,
 } satisfies Required<WorkflowPlugins> & Pick<OrchestratorOptions, 'trackers' | 'scms' | 'agents' | 'budget'>;
 

@@ -61,7 +61,7 @@ describe('loompa validate', () => {
         expect.objectContaining({
           yamlPath: 'agent.kind',
           line: 3,
-          message: 'unknown agent kind "claud"; registered kinds: claude, opencode, command',
+          message: 'unknown agent kind "claud"; registered kinds: claude, opencode, codex, command',
         }),
         expect.objectContaining({ yamlPath: 'tracker.id_prefix', line: 6 }),
       ]),
