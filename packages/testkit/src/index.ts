@@ -37,6 +37,7 @@ export {
 } from './fake-github/fake-github-server.js';
 export type { FakeGitHubFault, FaultMatch } from './fake-github/injected-faults.js';
 export type { FakeWebhook, FakeWebhookDelivery, ManualDelivery } from './fake-github/webhook-deliveries.js';
+export * from './fake-gitlab/index.js';
 export {
   createTestRunResult,
   MockAgentBackend,
@@ -61,4 +62,3 @@ export { createScriptedAnthropicServer } from './model-servers/scripted-anthropi
 export { createScriptedOpenAIServer } from './model-servers/scripted-openai-server.js';
 export { createScriptedResponsesServer } from './model-servers/scripted-responses-server.js';
 export type { ScriptedModelServer } from './model-servers/scripted-server.js';
-export * from './fake-gitlab/index.js';
