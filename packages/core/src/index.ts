@@ -39,6 +39,7 @@ export {
   type ReactionPolicy,
 } from './change-requests/decide-change-request-action.js';
 export { NothingToPublishError } from './change-requests/publish-work.js';
+export { UnexpectedChangeError } from './change-requests/publish-guard.js';
 export {
   AgentBackendError,
   formatWorkflowProblem,

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { WorkspaceError } from '../errors/error-classes.js';
 import { runGit } from '../git/run-git.js';
 import type { PushTarget } from '../specifications/scm-provider.js';
 
@@ -48,8 +49,10 @@ export async function hasMeaningfulChanges(worktree: string, sinceCommit: string
 
 /**
  * Shapes the work since `sinceCommit` (the agent's commits and anything uncommitted) into
- * one commit with `message`. Only unpublished history is rewritten: `sinceCommit` is the base
- * for a first publish and the last pushed head afterwards. Returns the new head, or null when
+ * one commit with `message`. The new commit's tree is the worktree's whole content recorded
+ * on top of `sinceCommit`, so `sinceCommit` must be a commit the worktree grew from (the fork
+ * point from the base, or the last pushed head): a newer base tip would make everything
+ * merged since the worktree was made look deleted. Returns the new head, or null when
  * nothing changed.
  */
 export async function commitWorkSince(
@@ -59,7 +62,7 @@ export async function commitWorkSince(
   identity: CommitIdentity,
 ): Promise<string | null> {
   await runGit(['add', '--all'], { cwd: worktree });
-  await runGit(['reset', '--soft', sinceCommit], { cwd: worktree });
+  await resetBranchKeepingWork(worktree, sinceCommit);
   const staged = await runGit(['diff', '--cached', '--quiet'], { cwd: worktree, allowFailure: true });
   if (staged.exitCode === 0) return null;
   await runGit(['commit', '--quiet', '--no-verify', '--file', '-'], {
@@ -68,6 +71,11 @@ export async function commitWorkSince(
     input: message,
   });
   return headCommit(worktree);
+}
+
+/** Moves the worktree's branch back to `commit`, keeping every change in the index and files. */
+export async function resetBranchKeepingWork(worktree: string, commit: string): Promise<void> {
+  await runGit(['reset', '--soft', commit], { cwd: worktree });
 }
 
 /** `subject`, a blank line, `body` when there is one, then the trailers. */
@@ -98,6 +106,34 @@ export async function pushBranch(
     cwd: worktree,
     env: target.environment,
   });
+}
+
+/** The commit `head` forked from `base`: the newest commit both histories share. */
+export async function forkPoint(worktree: string, head: string, base: string): Promise<string> {
+  const result = await runGit(['merge-base', head, base], { cwd: worktree, allowFailure: true });
+  if (result.exitCode !== 0 || !result.stdout) {
+    throw new WorkspaceError(`${head} in ${worktree} shares no history with the base commit ${base}`);
+  }
+  return result.stdout;
+}
+
+/** True when `ancestor` is `descendant` or lies in its history. */
+export async function isAncestor(worktree: string, ancestor: string, descendant: string): Promise<boolean> {
+  const result = await runGit(['merge-base', '--is-ancestor', ancestor, descendant], {
+    cwd: worktree,
+    allowFailure: true,
+  });
+  return result.exitCode === 0;
+}
+
+/**
+ * Paths that differ between `from` and `to` (a commit, or the index when `to` is null).
+ * Renames count as a deletion and an addition, so both paths are named.
+ */
+export async function changedPaths(worktree: string, from: string, to: string | null): Promise<string[]> {
+  const range = to === null ? ['--cached', from] : [from, to];
+  const result = await runGit(['diff', '--name-only', '--no-renames', '-z', ...range], { cwd: worktree });
+  return result.stdout.split('\0').filter(Boolean);
 }
 
 /** Fetches `branch` from the push target (or uses the local ref) and returns its commit. */

@@ -8,11 +8,16 @@ import { renderPrompt } from '../workflow/prompt-template.js';
 import {
   baseCommitFor,
   buildCommitMessage,
+  changedPaths,
   commitWorkSince,
+  forkPoint,
   hasMeaningfulChanges,
   headCommit,
+  isAncestor,
   pushBranch,
+  resetBranchKeepingWork,
 } from './branch-commits.js';
+import { assertChangeTouchesOnly } from './publish-guard.js';
 
 /** The worktree holds nothing worth publishing (no change, or whitespace only). */
 export class NothingToPublishError extends LoompaError {
@@ -70,15 +75,24 @@ export async function publishWork(options: PublishOptions): Promise<PublishResul
   const { workflow, scm, issue, worktree } = options;
   const settings = workflow.config.scm;
   const target = (await scm.getPushTarget?.({})) ?? null;
-  const baseCommit = await baseCommitFor(worktree, options.baseBranch, target);
-  const since = options.lastPushedHead ?? baseCommit;
+  const baseTip = await baseCommitFor(worktree, options.baseBranch, target);
+  const startingHead = await headCommit(worktree);
+  // Work is measured from the commit the branch grew from, never from a newer base tip:
+  // squashing onto a moved tip would record everything merged since as deleted.
+  const forkedFrom = await forkPoint(worktree, startingHead, baseTip);
+  const since =
+    options.lastPushedHead !== null && (await isAncestor(worktree, options.lastPushedHead, startingHead))
+      ? options.lastPushedHead
+      : forkedFrom;
 
-  let head = await headCommit(worktree);
-  if (!options.historyRewritten) {
-    // The first publish compares with the base: work identical to it is no work at all.
-    if (!(await hasMeaningfulChanges(worktree, options.lastPushedHead === null ? baseCommit : since))) {
-      throw new NothingToPublishError(issue.identifier);
-    }
+  let head = startingHead;
+  let touchedPaths: Set<string>;
+  if (options.historyRewritten) {
+    touchedPaths = new Set(await changedPaths(worktree, forkedFrom, startingHead));
+  } else {
+    // A first publish compares with the fork point: work identical to it is no work at all.
+    if (!(await hasMeaningfulChanges(worktree, since))) throw new NothingToPublishError(issue.identifier);
+    touchedPaths = new Set(await changedPaths(worktree, forkedFrom, null));
     const subject =
       options.followUpSubject ??
       renderPrompt(settings.commit_message, {
@@ -104,6 +118,21 @@ export async function publishWork(options: PublishOptions): Promise<PublishResul
     );
     if (committed === null) throw new NothingToPublishError(issue.identifier);
     head = committed;
+  }
+  try {
+    await assertChangeTouchesOnly({
+      worktree,
+      head,
+      baseTip,
+      touchedPaths,
+      identifier: issue.identifier,
+      branch: options.branch,
+    });
+  } catch (error) {
+    // The branch goes back to where the agent left it (its work kept, staged), so a
+    // provider that reads the local branch never sees the refused commit.
+    if (head !== startingHead) await resetBranchKeepingWork(worktree, startingHead);
+    throw error;
   }
   if (target) await pushBranch(worktree, options.branch, target, options.lastPushedHead);
 

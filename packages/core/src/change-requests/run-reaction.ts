@@ -21,7 +21,13 @@ export type ReactionDecision = Extract<
 
 /** How a reaction ended: pushed a new head, or failed with a reason. */
 export type ReactionOutcome =
-  | { ok: true; head: string; handledCommentIds?: string[] }
+  | {
+      ok: true;
+      head: string;
+      handledCommentIds?: string[];
+      /** A rebase that applied without the agent: bringing a branch up to date is no fix attempt. */
+      rebasedWithoutAgent?: boolean;
+    }
   | { ok: false; reason: string; failedConflictHead?: string | null };
 
 /** What one reaction needs; the orchestrator supplies it and keeps all state itself. */
@@ -58,6 +64,9 @@ export async function runReaction(context: ReactionContext): Promise<ReactionOut
   const { scm, workflow, changeRequest, decision, issue } = context;
   const workspace = await context.workspaces.prepare(issue.identifier);
   const identity = { name: workflow.config.scm.author_name, email: workflow.config.scm.author_email };
+  // A change request adopted after its record was lost has no pushed head on record: its
+  // current head is what the next push must lease against and build on.
+  const lastPushedHead = context.lastPushedHead ?? context.status.headSha;
   const publish = (followUpSubject: string, historyRewritten: boolean) =>
     publishWork({
       workflow,
@@ -70,7 +79,7 @@ export async function runReaction(context: ReactionContext): Promise<ReactionOut
       profile: context.profile,
       agentKind: context.agentKind,
       model: context.model,
-      lastPushedHead: context.lastPushedHead,
+      lastPushedHead,
       followUpSubject,
       historyRewritten,
       knownChangeRequest: changeRequest,
@@ -80,6 +89,7 @@ export async function runReaction(context: ReactionContext): Promise<ReactionOut
     const target = (await scm.getPushTarget?.({})) ?? null;
     const onto = await baseCommitFor(workspace.path, changeRequest.baseBranch, target);
     let step = await startRebase(workspace.path, onto, identity);
+    const rebasedWithoutAgent = step.state === 'done';
     for (let round = 1; step.state === 'conflict'; round++) {
       if (round > maximumConflictRounds || context.isStopping()) break;
       const result = await context.runAgent(
@@ -99,7 +109,7 @@ export async function runReaction(context: ReactionContext): Promise<ReactionOut
       };
     }
     const published = await publish(`${issue.identifier}: rebase onto ${changeRequest.baseBranch}`, true);
-    return { ok: true, head: published.head };
+    return { ok: true, head: published.head, rebasedWithoutAgent };
   }
 
   const feedback =

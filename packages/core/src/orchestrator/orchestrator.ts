@@ -1550,6 +1550,9 @@ export class Orchestrator {
       record.sessionId = item.sessionId ?? record.sessionId;
       if (outcome.ok) {
         record.lastPushedHead = outcome.head;
+        // Counted before it ran; a rebase the agent was not needed for gives the round back,
+        // or a base that keeps moving would block a change that never conflicted.
+        if (outcome.rebasedWithoutAgent) record.conflictAttempts = Math.max(0, record.conflictAttempts - 1);
         record.handledCommentIds = [...record.handledCommentIds, ...(outcome.handledCommentIds ?? [])];
       } else {
         if (outcome.failedConflictHead)
