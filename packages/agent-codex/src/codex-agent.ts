@@ -101,6 +101,7 @@ export class CodexAgent implements AgentBackendV1 {
           provider: this.settings.provider ?? null,
           maxRetries: this.settings.maxRetries ?? defaultCodexMaxRetries,
           instructions: options.instructions ?? null,
+          hiddenEnvironmentVariables: this.secretEnvironmentVariables,
         }),
       );
       const env: Record<string, string> = { ...options.env, ...directories };

@@ -6,6 +6,11 @@ export interface CodexConfigurationInput {
   maxRetries: number;
   /** The focus instructions, added by Codex as a developer message. */
   instructions: string | null;
+  /**
+   * Variables kept from the agent's shell commands (the API keys): Codex passes its whole
+   * environment to the commands the model runs, whose output goes back to the model and into events.
+   */
+  hiddenEnvironmentVariables: readonly string[];
 }
 
 /** A TOML basic string; JSON's escapes are TOML's, except that TOML also forbids a raw DEL. */
@@ -49,6 +54,10 @@ export function buildCodexConfiguration(input: CodexConfigurationInput): string 
     'remote_plugin = false',
     'shell_snapshot = false',
   );
+  if (input.hiddenEnvironmentVariables.length > 0) {
+    const names = input.hiddenEnvironmentVariables.map(tomlString).join(', ');
+    lines.push('', '[shell_environment_policy]', `exclude = [${names}]`);
+  }
   if (provider) {
     lines.push(
       '',

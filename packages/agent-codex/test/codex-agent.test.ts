@@ -141,14 +141,14 @@ describe('createCodexAgent with the real CLI', realCliTimeout, () => {
     expect(events.some((event) => event.type === 'raw' && event.line.includes('Model metadata'))).toBe(true);
   });
 
-  it('kills what the agent left running when the run ends', async () => {
+  it('kills what the agent left running when the run ends, and hides the API key from its commands', async () => {
     const cwd = gitWorktree();
     const pidFile = path.join(cwd, 'background.pid');
     const { run } = runIn(cwd, {
       turns: [
         {
           type: 'tool-calls',
-          calls: [{ action: 'run', command: 'tail -f /dev/null & echo $! > background.pid' }],
+          calls: [{ action: 'run', command: 'env > seen.env; tail -f /dev/null & echo $! > background.pid' }],
         },
         { type: 'text', text: 'Started.' },
       ],
@@ -158,6 +158,9 @@ describe('createCodexAgent with the real CLI', realCliTimeout, () => {
     const backgroundPid = Number(readFileSync(pidFile, 'utf8').trim());
     expect(backgroundPid).toBeGreaterThan(0);
     expect(isProcessAlive(backgroundPid)).toBe(false);
+    const seenEnvironment = readFileSync(path.join(cwd, 'seen.env'), 'utf8');
+    expect(seenEnvironment).toContain('CODEX_THREAD_ID=');
+    expect(seenEnvironment).not.toContain(apiKey);
   });
 
   it('fails as a process error when resuming a thread the state directory does not know', async () => {
@@ -227,6 +230,7 @@ describe('createCodexAgent without the CLI', () => {
       provider: { id: 'gateway', baseUrl: 'http://127.0.0.1:9/v1', envKey: 'GATEWAY_KEY' },
       maxRetries: 1,
       instructions: 'Say "hi"\nthen stop.',
+      hiddenEnvironmentVariables: ['OPENAI_API_KEY', 'GATEWAY_KEY'],
     });
     expect(configuration).toContain('approval_policy = "never"');
     expect(configuration).toContain('developer_instructions = "Say \\"hi\\"\\nthen stop."');
@@ -234,12 +238,20 @@ describe('createCodexAgent without the CLI', () => {
     expect(configuration).toContain('[model_providers.gateway]');
     expect(configuration).toContain('request_max_retries = 1');
     expect(configuration).toContain('env_key = "GATEWAY_KEY"');
+    expect(configuration).toContain(
+      '[shell_environment_policy]\nexclude = ["OPENAI_API_KEY", "GATEWAY_KEY"]',
+    );
     for (const switchedOff of ['[analytics]\nenabled = false', 'plugins = false', 'shell_snapshot = false']) {
       expect(configuration).toContain(switchedOff);
     }
-    expect(buildCodexConfiguration({ provider: null, maxRetries: 1, instructions: null })).not.toContain(
-      'model_provider',
-    );
+    expect(
+      buildCodexConfiguration({
+        provider: null,
+        maxRetries: 1,
+        instructions: null,
+        hiddenEnvironmentVariables: [],
+      }),
+    ).not.toContain('model_provider');
   });
 
   it('treats the provider key variable as a secret', () => {
