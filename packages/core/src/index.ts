@@ -38,8 +38,8 @@ export {
   newReviewFeedback,
   type ReactionPolicy,
 } from './change-requests/decide-change-request-action.js';
-export { NothingToPublishError } from './change-requests/publish-work.js';
 export { UnexpectedChangeError } from './change-requests/publish-guard.js';
+export { NothingToPublishError } from './change-requests/publish-work.js';
 export {
   AgentBackendError,
   formatWorkflowProblem,
