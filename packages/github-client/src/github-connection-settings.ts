@@ -150,7 +150,8 @@ export function checkGitHubCredentials(
           message: `environment variable ${variable} (the App private key) is empty or not set`,
         });
       }
-    } else {
+    } else if (options.workflowDirectory !== undefined || /^[~/$]/.test(section.app_private_key_path!)) {
+      // A relative path can only be checked once the WORKFLOW.md folder is known (at create time).
       try {
         const filePath = expandPathSetting(
           section.app_private_key_path!,
