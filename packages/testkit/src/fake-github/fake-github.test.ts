@@ -1,0 +1,162 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { verify } from '@octokit/webhooks-methods';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createFakeGitHub, type FakeGitHub } from './fake-github-server.js';
+
+let fake: FakeGitHub | null = null;
+afterEach(async () => {
+  await fake?.close();
+  fake = null;
+});
+
+async function start() {
+  fake = await createFakeGitHub({ repositories: ['octo/widgets'] });
+  return { github: fake, token: fake.createToken('loompa-bot') };
+}
+
+function call(github: FakeGitHub, token: string, path: string, init: RequestInit = {}) {
+  return fetch(`${github.url}${path}`, {
+    ...init,
+    headers: {
+      authorization: `token ${token}`,
+      accept: 'application/vnd.github+json',
+      ...(init.headers ?? {}),
+    },
+  });
+}
+
+describe('createFakeGitHub', () => {
+  it('records an unknown route and a request off the description, and close() names them', async () => {
+    const { github, token } = await start();
+    github.seedIssue('octo/widgets', { title: 'Target' });
+    expect((await call(github, token, '/repos/octo/widgets/pulls/1/nonsense')).status).toBe(404);
+    const invalid = await call(github, token, '/repos/octo/widgets/issues/1/comments', {
+      method: 'POST',
+      body: JSON.stringify({ text: 'wrong field' }),
+    });
+    expect(invalid.status).toBe(422);
+    expect(github.problems).toEqual([
+      expect.stringContaining('no such route'),
+      expect.stringContaining("must have required property 'body'"),
+    ]);
+    await expect(github.close()).rejects.toThrow(/GitHub would not accept/);
+    fake = null;
+  });
+
+  it('answers If-None-Match with a free 304 only for the token the ETag was made for', async () => {
+    const { github, token } = await start();
+    const otherToken = github.createToken('someone-else');
+    github.seedIssue('octo/widgets', { title: 'Cached' });
+    const first = await call(github, token, '/repos/octo/widgets/issues/1');
+    const etag = first.headers.get('etag')!;
+    expect(etag).toMatch(/^W\/".+"$/);
+    expect(first.headers.get('x-ratelimit-remaining')).toBe('4999');
+
+    const notModified = await call(github, token, '/repos/octo/widgets/issues/1', {
+      headers: { 'if-none-match': etag },
+    });
+    expect(notModified.status).toBe(304);
+    expect(notModified.headers.get('x-ratelimit-remaining')).toBe('4999');
+
+    const otherUser = await call(github, otherToken, '/repos/octo/widgets/issues/1', {
+      headers: { 'if-none-match': etag },
+    });
+    expect(otherUser.status).toBe(200);
+
+    await call(github, token, '/repos/octo/widgets/issues/1', {
+      method: 'PATCH',
+      body: JSON.stringify({ title: 'Changed' }),
+    });
+    const changed = await call(github, token, '/repos/octo/widgets/issues/1', {
+      headers: { 'if-none-match': etag },
+    });
+    expect(changed.status).toBe(200);
+    expect(github.rateLimitCost).toBe(4);
+  });
+
+  it('lists pull requests among issues and paginates with link headers', async () => {
+    const { github, token } = await start();
+    for (let index = 0; index < 4; index++) github.seedIssue('octo/widgets', { title: `Issue ${index}` });
+    github.seedPullRequest('octo/widgets', { title: 'A change', head: 'feature' });
+    const firstPage = await call(github, token, '/repos/octo/widgets/issues?per_page=2&direction=asc');
+    const link = firstPage.headers.get('link')!;
+    expect(link).toContain('rel="next"');
+    expect(link).toContain('page=3>; rel="last"');
+    const lastPage = (await (
+      await call(github, token, '/repos/octo/widgets/issues?per_page=2&direction=asc&page=3')
+    ).json()) as Array<{
+      title: string;
+      pull_request?: unknown;
+    }>;
+    expect(lastPage).toEqual([
+      expect.objectContaining({ title: 'A change', pull_request: expect.any(Object) }),
+    ]);
+  });
+
+  it('enforces the primary limit until the window resets, and sends secondary limits on demand', async () => {
+    const { github, token } = await start();
+    github.setRateLimitRemaining('loompa-bot', 0);
+    const limited = await call(github, token, '/repos/octo/widgets/issues');
+    expect(limited.status).toBe(403);
+    expect(limited.headers.get('x-ratelimit-remaining')).toBe('0');
+    expect(((await limited.json()) as { message: string }).message).toMatch(/rate limit exceeded/);
+    github.advanceClock(60 * 60 * 1000);
+    expect((await call(github, token, '/repos/octo/widgets/issues')).status).toBe(200);
+
+    github.injectFault(
+      { kind: 'secondary-rate-limit', status: 429, retryAfterSeconds: 7 },
+      { match: { method: 'GET' } },
+    );
+    const secondary = await call(github, token, '/repos/octo/widgets/issues');
+    expect(secondary.status).toBe(429);
+    expect(secondary.headers.get('retry-after')).toBe('7');
+    expect(((await secondary.json()) as { message: string }).message).toMatch(/secondary rate limit/);
+  });
+
+  it('refuses missing and revoked credentials', async () => {
+    const { github, token } = await start();
+    expect((await fetch(`${github.url}/repos/octo/widgets/issues`)).status).toBe(401);
+    github.revokeToken(token);
+    expect((await call(github, token, '/repos/octo/widgets/issues')).status).toBe(401);
+  });
+
+  it('delivers signed webhooks for changes', async () => {
+    const { github, token } = await start();
+    const received: Array<{ event: string; body: string; signature: string }> = [];
+    const receiver = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        received.push({
+          event: String(request.headers['x-github-event']),
+          body: Buffer.concat(chunks).toString('utf8'),
+          signature: String(request.headers['x-hub-signature-256']),
+        });
+        response.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      github.addWebhook({
+        url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/`,
+        secret: 'shh-secret',
+      });
+      github.seedIssue('octo/widgets', { title: 'Hooked' });
+      await call(github, token, '/repos/octo/widgets/issues/1/comments', {
+        method: 'POST',
+        body: JSON.stringify({ body: 'A comment' }),
+      });
+      await github.webhooksSettled();
+      expect(received.map((delivery) => delivery.event)).toEqual(['issues', 'issue_comment']);
+      for (const delivery of received)
+        expect(await verify('shh-secret', delivery.body, delivery.signature)).toBe(true);
+      expect(JSON.parse(received[1]!.body)).toMatchObject({
+        action: 'created',
+        comment: { body: 'A comment' },
+      });
+    } finally {
+      await new Promise<void>((resolve) => receiver.close(() => resolve()));
+    }
+  });
+});
