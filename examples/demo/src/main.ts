@@ -5,11 +5,37 @@
  */
 import { renderDemoTable } from './demo-table.js';
 import { demoTasks } from './demo-tasks.js';
-import { runDemo } from './run-demo.js';
+import { codexTaskKeyword, runDemo } from './run-demo.js';
 
 const live = process.argv.includes('--live');
 const keep = process.argv.includes('--keep');
 const write = (line: string) => process.stdout.write(`${line}\n`);
+
+/** `--agents claude,codex` (or `--agents=claude,codex`): Claude Code always; Codex takes the slugify task. */
+function requestedAgents(argv: readonly string[]): string[] {
+  const index = argv.findIndex((argument) => argument === '--agents' || argument.startsWith('--agents='));
+  if (index === -1) return ['claude'];
+  const value = argv[index]!.startsWith('--agents=')
+    ? argv[index]!.slice('--agents='.length)
+    : argv[index + 1];
+  return (value ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+}
+const agents = requestedAgents(process.argv);
+const unknownAgents = agents.filter((agent) => agent !== 'claude' && agent !== 'codex');
+if (unknownAgents.length > 0 || !agents.includes('claude')) {
+  process.stderr.write(
+    `pnpm demo -- --agents takes claude or claude,codex (found ${agents.join(',') || 'nothing'}).\n`,
+  );
+  process.exit(2);
+}
+const useCodex = agents.includes('codex');
+if (live && useCodex && !process.env.OPENAI_API_KEY && !process.env.CODEX_API_KEY) {
+  process.stderr.write('pnpm demo -- --live --agents claude,codex needs OPENAI_API_KEY for Codex.\n');
+  process.exit(1);
+}
 
 if (
   live &&
@@ -32,6 +58,11 @@ write(
         '  every answer is written in examples/demo/src/demo-tasks.ts; no model is called and nothing is billed.\n' +
         '  Run `pnpm demo -- --live` to use a real model.',
 );
+if (useCodex) {
+  write(
+    `Agents: the task about ${codexTaskKeyword} runs on the real Codex CLI (a \`kind: codex\` profile${live ? '' : ', scripted Responses API server on 127.0.0.1'}); the others on Claude Code.`,
+  );
+}
 write(
   'Checks: `node --test` in a clean checkout of each head. Review: a Claude reviewer agent. Merge: automatic.\n',
 );
@@ -40,6 +71,7 @@ const started = Date.now();
 const run = await runDemo({
   live,
   keep,
+  agents,
   onProgress: (line) => write(`  ${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s  ${line}`),
 });
 write('');
@@ -51,7 +83,7 @@ write(`  node --test on main: ${run.mainTestsPass ? 'pass' : 'FAIL'}`);
 write('');
 const merged = run.results.filter((result) => result.merged).length;
 write(
-  `${merged} of ${run.results.length} tasks merged in ${((Date.now() - started) / 1000).toFixed(0)} s${live ? '' : ' (scripted model: costs are what Claude Code computes for the scripted token counts)'}.`,
+  `${merged} of ${run.results.length} tasks merged in ${((Date.now() - started) / 1000).toFixed(0)} s${live ? '' : ` (scripted model: costs are what Claude Code computes${useCodex ? ' and, for Codex, codex.prices give' : ''} for the scripted token counts)`}.`,
 );
 if (keep) write(`The sample repository is kept at ${run.repository}: try \`git log --oneline main\` there.`);
 process.exit(run.finished && run.mainTestsPass && merged === run.results.length ? 0 : 1);

@@ -12,6 +12,16 @@ export const sampleRepositoryPath = fileURLToPath(new URL('../sample-repository'
 /** The Claude Code CLI installed with the demo. */
 export const claudeBinaryPath = fileURLToPath(new URL('../node_modules/.bin/claude', import.meta.url));
 
+/** How the demo hands some tasks to Codex. */
+export interface DemoCodexSetup {
+  /** Tasks whose title or description holds one of these words run on Codex (a `kind: codex` profile). */
+  keywords: string[];
+  /** The scripted Responses server; null runs Codex's own OpenAI provider (live). */
+  baseUrl: string | null;
+  /** The variable holding the key for `baseUrl`. */
+  keyVariable: string;
+}
+
 export interface DemoSandbox {
   root: string;
   repository: string;
@@ -23,7 +33,10 @@ export interface DemoSandbox {
  * markdown tasks and a WORKFLOW.md: markdown tracker, scm-local running the sample's tests
  * as its check with a Claude reviewer and auto-merge, Claude Code as the agent.
  */
-export async function prepareSampleRepository(tasks: readonly DemoTask[]): Promise<DemoSandbox> {
+export async function prepareSampleRepository(
+  tasks: readonly DemoTask[],
+  codex: DemoCodexSetup | null = null,
+): Promise<DemoSandbox> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'loompa-demo-'));
   const repository = path.join(root, 'sample-calculator');
   await cp(sampleRepositoryPath, repository, { recursive: true });
@@ -42,7 +55,29 @@ export async function prepareSampleRepository(tasks: readonly DemoTask[]): Promi
     repository: { path: '.' },
     workspace: { root: path.join(root, 'workspaces'), state_directory: path.join(root, 'state') },
     polling: { interval_ms: 1_000 },
-    agent: { kind: 'claude', max_concurrent_agents: 3, max_turns: 10, max_attempts: 2 },
+    agent: {
+      kind: 'claude',
+      max_concurrent_agents: 3,
+      max_turns: 10,
+      max_attempts: 2,
+      ...(codex
+        ? { profiles: [{ name: 'codex', kind: 'codex', model: 'gpt-5.5', keywords: codex.keywords }] }
+        : {}),
+    },
+    ...(codex
+      ? {
+          codex: {
+            ...(codex.baseUrl
+              ? {
+                  provider: { id: 'scripted', base_url: codex.baseUrl, env_key: codex.keyVariable },
+                  max_retries: 0,
+                }
+              : {}),
+            // Codex reports no cost; illustrative per-million prices let the table show one.
+            prices: { 'gpt-5.5': { input: 1.25, output: 10, cache_read: 0.125 } },
+          },
+        }
+      : {}),
     // acceptEdits lets the agent edit files in its worktree; staging a resolved conflict is allowed explicitly.
     claude: {
       binary_path: claudeBinaryPath,

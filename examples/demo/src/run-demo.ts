@@ -1,6 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import { claudeAgent } from '@loompa/agent-claude';
+import { codexAgent } from '@loompa/agent-codex';
 import { budgetPlugin } from '@loompa/budget';
 import { createOrchestrator, type Logger, type OrchestratorEvent, totalTokens } from '@loompa/core';
 import { localScm } from '@loompa/scm-local';
@@ -35,7 +36,13 @@ export interface DemoOptions {
   /** Keep the throwaway copy (its path is returned). */
   keep?: boolean;
   tasks?: DemoTask[];
+  /** Agent kinds to use: `claude` always; with `codex`, the slugify task runs on Codex. */
+  agents?: readonly string[];
 }
+
+/** The task that runs on Codex with `--agents claude,codex`: it fails its checks first, so the resume shows too. */
+export const codexTaskKeyword = 'slugify';
+const codexKeyVariable = 'LOOMPA_DEMO_CODEX_API_KEY';
 
 export interface DemoRun {
   results: DemoResult[];
@@ -72,7 +79,7 @@ const reactionDescriptions = {
 function progressLine(event: OrchestratorEvent): string | null {
   switch (event.type) {
     case 'issue-dispatched':
-      return `${event.payload.issueIdentifier}: agent started`;
+      return `${event.payload.issueIdentifier}: agent started (${event.payload.agentKind})`;
     case 'change-request-opened':
       return `${event.payload.issueIdentifier}: change request opened on ${event.payload.changeRequest.branch}`;
     case 'reaction-started':
@@ -94,24 +101,37 @@ function progressLine(event: OrchestratorEvent): string | null {
  */
 export async function runDemo(options: DemoOptions = {}): Promise<DemoRun> {
   const tasks = options.tasks ?? demoTasks;
-  const sandbox = await prepareSampleRepository(tasks);
+  const useCodex = options.agents?.includes('codex') ?? false;
   let router: ScriptedModelRouter | null = null;
+  let codexRouter: ScriptedModelRouter | null = null;
   let environment: NodeJS.ProcessEnv = process.env;
   if (!options.live) {
     router = await startScriptedModelRouter(scriptsFor(tasks));
+    if (useCodex) codexRouter = await startScriptedModelRouter(scriptsFor(tasks), 'responses');
     // Every agent, the reviewer included, gets the orchestrator's environment: point it at the router.
     environment = {
       ...process.env,
       ANTHROPIC_BASE_URL: router.url,
       ANTHROPIC_API_KEY: 'loompa-demo-scripted-model-needs-no-key',
+      ...(codexRouter ? { [codexKeyVariable]: 'loompa-demo-scripted-model-needs-no-key' } : {}),
     };
   }
+  const sandbox = await prepareSampleRepository(
+    tasks,
+    useCodex
+      ? {
+          keywords: [codexTaskKeyword],
+          baseUrl: codexRouter ? `${codexRouter.url}/v1` : null,
+          keyVariable: codexKeyVariable,
+        }
+      : null,
+  );
   const orchestrator = createOrchestrator({
     environment,
     workflowPath: sandbox.workflowPath,
     trackers: { markdown: markdownTracker },
     scms: { local: localScm },
-    agents: { claude: claudeAgent },
+    agents: { claude: claudeAgent, codex: codexAgent },
     budget: budgetPlugin,
     ...(options.logger ? { logger: options.logger } : {}),
   });
@@ -144,6 +164,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoRun> {
     if (timer) clearTimeout(timer);
     await orchestrator.stop();
     await router?.close();
+    await codexRouter?.close();
   }
   const results = tasks.map((task) => summarize(task.id, events));
   const mainHistory = execFileSync('git', ['log', '--oneline', 'main'], {
@@ -168,7 +189,12 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoRun> {
     results,
     sandboxRoot: sandbox.root,
     repository: sandbox.repository,
-    modelRequests: Object.fromEntries(router?.requestsByRoute ?? []),
+    modelRequests: Object.fromEntries([
+      ...(router?.requestsByRoute ?? []),
+      ...[...(codexRouter?.requestsByRoute ?? [])].map(
+        ([route, count]) => [`codex:${route}`, count] as const,
+      ),
+    ]),
     finished,
     mainHistory,
     mainTestsPass,

@@ -1,18 +1,28 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createScriptedAnthropicServer, type ModelScript, type ScriptedModelServer } from '@loompa/testkit';
+import {
+  createScriptedAnthropicServer,
+  createScriptedResponsesServer,
+  type ModelScript,
+  type ScriptedModelServer,
+} from '@loompa/testkit';
 
 interface AnthropicMessage {
   role?: string;
   content?: string | Array<{ type?: string; text?: string }>;
 }
 
+/** The wire protocol a router speaks: Anthropic Messages (Claude Code) or OpenAI Responses (Codex). */
+export type ScriptedModelProtocol = 'anthropic' | 'responses';
+
 /**
  * The texts of a conversation's prompts (user messages that are not only tool results), oldest
- * first: the task prompt, then the feedback each reaction resumed the session with.
+ * first: the task prompt, then the feedback each reaction resumed the session with. Reads
+ * Anthropic `messages` and Responses `input` (where tool results are items of their own).
  */
 export function promptTexts(body: unknown): string[] {
-  const messages = ((body ?? {}) as { messages?: AnthropicMessage[] }).messages ?? [];
+  const request = (body ?? {}) as { messages?: AnthropicMessage[]; input?: AnthropicMessage[] };
+  const messages = request.messages ?? (Array.isArray(request.input) ? request.input : []);
   const prompts: string[] = [];
   for (const message of messages) {
     if (message.role !== 'user') continue;
@@ -52,18 +62,20 @@ export interface ScriptedModelRouter {
 }
 
 /**
- * One Anthropic-compatible endpoint in front of one scripted model server per conversation:
- * the scripted servers pick a turn by how far a conversation has got, and this picks the
- * conversation (which task, which kind of prompt) from the request, so several agents and the
- * reviewer can share one `ANTHROPIC_BASE_URL`.
+ * One Anthropic-compatible (or, for Codex, Responses) endpoint in front of one scripted model
+ * server per conversation: the scripted servers pick a turn by how far a conversation has got,
+ * and this picks the conversation (which task, which kind of prompt) from the request, so
+ * several agents and the reviewer can share one `ANTHROPIC_BASE_URL`.
  */
 export async function startScriptedModelRouter(
   scripts: Record<string, ModelScript>,
+  protocol: ScriptedModelProtocol = 'anthropic',
 ): Promise<ScriptedModelRouter> {
+  const createServer =
+    protocol === 'responses' ? createScriptedResponsesServer : createScriptedAnthropicServer;
   const servers = new Map<string, ScriptedModelServer>();
-  for (const [route, script] of Object.entries(scripts))
-    servers.set(route, await createScriptedAnthropicServer(script));
-  const fallback = await createScriptedAnthropicServer({ turns: [], fallbackText: 'Done.' });
+  for (const [route, script] of Object.entries(scripts)) servers.set(route, await createServer(script));
+  const fallback = await createServer({ turns: [], fallbackText: 'Done.' });
   const requestsByRoute = new Map<string, number>();
 
   const server = http.createServer(async (request, response) => {

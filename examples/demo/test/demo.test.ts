@@ -27,6 +27,25 @@ describe('the scripted model router', () => {
       'reviewer',
     );
   });
+
+  it('routes Codex requests (Responses API input, tool outputs as items of their own) the same way', () => {
+    const input = (text: string) => ({
+      type: 'message',
+      role: 'user',
+      content: [{ type: 'input_text', text }],
+    });
+    expect(
+      routeOf({
+        input: [
+          input('<environment_context>…</environment_context>'),
+          input('You are working on TASK-2: x'),
+          { type: 'function_call', name: 'exec_command', arguments: '{}', call_id: 'c1' },
+          { type: 'function_call_output', call_id: 'c1', output: 'ok' },
+          input('The checks on your change failed. …'),
+        ],
+      }),
+    ).toBe('TASK-2:ci-failure');
+  });
 });
 
 describe('pnpm demo', () => {
