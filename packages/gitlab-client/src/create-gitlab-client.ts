@@ -49,6 +49,8 @@ export interface GitLabClient {
   ): Promise<Result>;
   /** Logs when a list came back exactly at the page limit, so truncation is never silent. */
   noteIfTruncated(what: string, items: readonly unknown[]): void;
+  /** The user the token authenticates (read once, then remembered). */
+  currentUser(abortSignal?: AbortSignal): Promise<{ id: number; username: string }>;
 }
 
 export const defaultGitLabHost = 'https://gitlab.com';
@@ -94,6 +96,7 @@ export function createGitLabClient(settings: GitLabClientSettings): GitLabClient
     rateLimits: {},
   } as never) as GitLabApi;
   const pageLimits = { perPage, maxPages: settings.maxPages ?? defaultMaxPages };
+  let currentUser: Promise<{ id: number; username: string }> | null = null;
   return {
     api,
     host,
@@ -107,6 +110,20 @@ export function createGitLabClient(settings: GitLabClientSettings): GitLabClient
           maxPages: pageLimits.maxPages,
         });
       }
+    },
+    currentUser(abortSignal) {
+      if (currentUser === null) {
+        const reading = withAbortSignal(abortSignal, async () => {
+          const user = await api.Users.showCurrentUser();
+          return { id: user.id, username: user.username };
+        });
+        // A failed read is not remembered: the next call asks again.
+        reading.catch(() => {
+          if (currentUser === reading) currentUser = null;
+        });
+        currentUser = reading;
+      }
+      return currentUser;
     },
   };
 }

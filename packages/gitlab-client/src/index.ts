@@ -29,6 +29,7 @@ export {
   type WebhookAnswer,
   type WebhookRequest,
 } from './gitlab-webhook-receiver.js';
+export { keyOfNote, withKeyMarker, withoutKeyMarker } from './keyed-note-marker.js';
 export {
   defaultRetryPolicy,
   type RetryPolicy,

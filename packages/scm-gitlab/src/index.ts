@@ -1,0 +1,15 @@
+/**
+ * @loompa/scm-gitlab: GitLab merge requests as a Loompa SCM provider — open or adopt by
+ * source branch, status from the head pipeline (child pipelines and commit statuses too),
+ * `detailed_merge_status` mapped by hand, approvals and resolvable discussions, job log
+ * tails, server-side rebase, merge pinned to the checked sha.
+ */
+
+export { gitLabScm } from './gitlab-scm-plugin.js';
+export { createGitLabScm, GitLabScmProvider, type GitLabScmSettings } from './gitlab-scm-provider.js';
+export { type GitLabScmSection, gitLabScmSettingsSchema } from './gitlab-scm-schema.js';
+export { plainJobLog, tailBytes } from './job-log-tail.js';
+export { mapDetailedMergeStatus } from './map-merge-status.js';
+export { changeRequestState, type MergeRequestFields, toChangeRequest } from './merge-request-fields.js';
+export { checkState, rollUpChecks } from './pipeline-checks.js';
+export { discussionsToThreads, reviewState } from './review-threads.js';
