@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { runGit as runCoreGit } from '@loompa/core';
 import { TaskCommitError } from './task-errors.js';
 
 export interface GitResult {
@@ -7,39 +7,28 @@ export interface GitResult {
 }
 
 /**
- * Runs git without a shell and without prompts. Resolves with the exit code when `allowFailure`
- * is set; otherwise a non-zero exit rejects with `TaskCommitError` carrying git's message.
+ * Core's hardened git (no hooks or repository-named programs, restricted environment: the
+ * repository's config is shared with every agent worktree). Resolves with the exit code when
+ * `allowFailure` is set; otherwise a non-zero exit rejects with `TaskCommitError` carrying
+ * git's message.
  */
-export function runGit(
+export async function runGit(
   args: readonly string[],
-  options: { cwd: string; env?: NodeJS.ProcessEnv; allowFailure?: boolean },
+  options: { cwd: string; env?: Record<string, string>; allowFailure?: boolean },
 ): Promise<GitResult> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      'git',
-      [...args],
-      {
-        cwd: options.cwd,
-        env: { ...process.env, ...options.env, GIT_TERMINAL_PROMPT: '0' },
-        maxBuffer: 64 * 1024 * 1024,
-        encoding: 'utf8',
-      },
-      (error, stdout, stderr) => {
-        const exitCode = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-        if (exitCode === 0 || (options.allowFailure && exitCode > 0)) {
-          resolve({ stdout, exitCode });
-          return;
-        }
-        reject(
-          new TaskCommitError(
-            `git ${args[0]} failed in ${options.cwd}: ${(stderr || String(error)).trim()}`,
-            {
-              cause: error,
-              details: { args: [...args], exitCode },
-            },
-          ),
-        );
-      },
-    );
+  const result = await runCoreGit(args, {
+    cwd: options.cwd,
+    ...(options.env ? { env: options.env } : {}),
+    allowFailure: true,
   });
+  if (result.exitCode === 0 || (options.allowFailure && result.exitCode > 0)) {
+    // Callers parse whole lines: keep the final newline core's runner strips.
+    return { stdout: result.stdout ? `${result.stdout}\n` : '', exitCode: result.exitCode };
+  }
+  throw new TaskCommitError(
+    `git ${args[0]} failed in ${options.cwd}: ${(result.stderr || result.stdout).trim()}`,
+    {
+      details: { args: [...args], exitCode: result.exitCode },
+    },
+  );
 }

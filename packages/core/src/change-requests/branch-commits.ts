@@ -41,7 +41,15 @@ export async function resolveRef(worktree: string, ref: string): Promise<string 
 export async function hasMeaningfulChanges(worktree: string, sinceCommit: string): Promise<boolean> {
   await runGit(['add', '--all'], { cwd: worktree });
   const diff = await runGit(
-    ['diff', '--cached', '--quiet', '--ignore-all-space', '--ignore-blank-lines', sinceCommit],
+    [
+      'diff',
+      '--cached',
+      '--quiet',
+      '--no-ext-diff',
+      '--ignore-all-space',
+      '--ignore-blank-lines',
+      sinceCommit,
+    ],
     { cwd: worktree, allowFailure: true },
   );
   return diff.exitCode === 1;

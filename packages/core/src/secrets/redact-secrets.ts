@@ -44,6 +44,11 @@ export function registerSecret(value: string | null | undefined): void {
   registeredByLength = [...registeredSecrets].sort((left, right) => right.length - left.length);
 }
 
+/** True when `value` was registered as a secret. */
+export function isRegisteredSecret(value: string): boolean {
+  return registeredSecrets.has(value);
+}
+
 /** Replaces every known secret in `text`. */
 export function redactSecrets(text: string): string {
   let redacted = text;
