@@ -92,7 +92,7 @@ export class GitTaskCommitter {
     }
   }
 
-  private git(args: string[], options: { env?: NodeJS.ProcessEnv; allowFailure?: boolean } = {}) {
+  private git(args: string[], options: { env?: Record<string, string>; allowFailure?: boolean } = {}) {
     return runGit(args, { cwd: this.settings.repositoryPath, ...options });
   }
 
