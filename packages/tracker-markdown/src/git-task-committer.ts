@@ -110,7 +110,7 @@ export class GitTaskCommitter {
     const topLevel = (await this.git(['rev-parse', '--show-toplevel'])).stdout.trim();
     const paths = batch.paths.map((filePath) => path.relative(topLevel, filePath).split(path.sep).join('/'));
     const branch = await this.currentBranch();
-    const authorEnvironment: NodeJS.ProcessEnv = this.settings.author
+    const authorEnvironment: Record<string, string> = this.settings.author
       ? {
           GIT_AUTHOR_NAME: this.settings.author.name,
           GIT_AUTHOR_EMAIL: this.settings.author.email,
