@@ -81,9 +81,7 @@ export function mergeRequestRoutes(service: FakeGitLabService): Route[] {
   service.onPipelineSucceeded = async (project, mergeRequest) => {
     const pending = mergeRequest.pendingAutoMerge;
     if (!pending || (pending.sha !== null && pending.sha !== mergeRequest.sha)) return;
-    await service.currentMergeStatus(project, mergeRequest);
-    await service.settle();
-    if ((await service.currentMergeStatus(project, mergeRequest)) !== 'mergeable') return;
+    if ((await service.mergeStatusNow(project, mergeRequest)) !== 'mergeable') return;
     await mergeNow(service, project, mergeRequest, { squash: pending.squash, removeSourceBranch: false });
   };
 
@@ -242,10 +240,8 @@ export function mergeRequestRoutes(service: FakeGitLabService): Route[] {
           touch(mergeRequest);
           return { status: 200, json: await show(project, mergeRequest) };
         }
-        // GitLab checks mergeability synchronously on merge; let a pending check finish first.
-        await service.currentMergeStatus(project, mergeRequest);
-        await service.settle();
-        const status = await service.currentMergeStatus(project, mergeRequest);
+        // GitLab checks mergeability synchronously on merge.
+        const status = await service.mergeStatusNow(project, mergeRequest);
         if (status === 'conflict' || status === 'need_rebase') {
           throw new FakeGitLabHttpError(406, 'Branch cannot be merged');
         }

@@ -207,6 +207,26 @@ export class FakeGitLabService {
     return detailedMergeStatus(project, mergeRequest, key, this.headPipeline(project, mergeRequest));
   }
 
+  /** The status after finishing any pending git check now (GitLab rechecks synchronously on merge). */
+  async mergeStatusNow(project: FakeGitLabProject, mergeRequest: FakeGitLabMergeRequest): Promise<string> {
+    if (mergeRequest.state !== 'opened') return 'not_open';
+    const target = await readBranchHead(project.repositoryPath, mergeRequest.targetBranch);
+    const key = `${mergeRequest.sha}:${target}`;
+    if (mergeRequest.mergeCheck?.key !== key || mergeRequest.mergeCheck.gitResult === null) {
+      const result =
+        target === null
+          ? 'conflict'
+          : await checkMergeability(
+              project.repositoryPath,
+              target,
+              mergeRequest.sha,
+              project.mergeMethod !== 'merge',
+            );
+      mergeRequest.mergeCheck = { key, gitResult: result };
+    }
+    return detailedMergeStatus(project, mergeRequest, key, this.headPipeline(project, mergeRequest));
+  }
+
   async mergeRequestView(
     project: FakeGitLabProject,
     mergeRequest: FakeGitLabMergeRequest,
