@@ -10,6 +10,7 @@ import {
   type WorkflowPlugins,
 } from '@loompa/core';
 import { localScm } from '@loompa/scm-local';
+import { gitHubTrackerPlugin } from '@loompa/tracker-github';
 import { markdownTracker } from '@loompa/tracker-markdown';
 
 /**
@@ -17,7 +18,7 @@ import { markdownTracker } from '@loompa/tracker-markdown';
  * into the orchestrator; it is listed so `loompa validate` checks its section too.
  */
 export const loompaPlugins = {
-  trackers: { markdown: markdownTracker },
+  trackers: { markdown: markdownTracker, github: gitHubTrackerPlugin },
   scms: { local: localScm },
   agents: { claude: claudeAgent, opencode: openCodeAgent, codex: codexAgent, command: commandAgent },
   budget: budgetPlugin,

@@ -4,6 +4,7 @@ import { openCodeSettingsSchema } from '@loompa/agent-opencode';
 import { budgetSettingsSchema } from '@loompa/budget';
 import { commandAgentSettingsSchema, workflowConfigSchema } from '@loompa/core';
 import { localScmSettingsSchema } from '@loompa/scm-local';
+import { gitHubTrackerSettingDefaults, gitHubTrackerSettingsSchema } from '@loompa/tracker-github';
 import { markdownTrackerSettingsSchema } from '@loompa/tracker-markdown';
 import { type ZodType, z } from 'zod';
 
@@ -103,6 +104,12 @@ export function renderWorkflowReference(): string {
       title: '`tracker:` with `kind: markdown`',
       intro: 'Added to the core `tracker:` keys by @loompa/tracker-markdown.',
       rows: rowsOf(markdownTrackerSettingsSchema, 'tracker.', defaultsOf(markdownTrackerSettingsSchema)),
+    },
+    {
+      title: '`tracker:` with `kind: github`',
+      intro:
+        'Added to the core `tracker:` keys by @loompa/tracker-github. Credentials are named by environment variable and checked by `loompa validate` without being printed; `required_labels` and `assignee` narrow the GitHub query itself.',
+      rows: rowsOf(gitHubTrackerSettingsSchema, 'tracker.', gitHubTrackerSettingDefaults()),
     },
     {
       title: '`scm:` with `kind: local`',

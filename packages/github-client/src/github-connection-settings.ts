@@ -68,9 +68,8 @@ export const gitHubConnectionSettingsShape = {
     .default(null)
     .describe("The App's installation id; looked up from the repository when unset."),
   webhook: webhookSettingsSchema
-    .nullable()
-    .default(null)
-    .describe('Receive webhooks to react at once; polling continues as the baseline.'),
+    .optional()
+    .describe('Receive webhooks to react at once (off when absent); polling continues as the baseline.'),
 };
 
 export const gitHubConnectionSettingsSchema = z.looseObject(gitHubConnectionSettingsShape);

@@ -11,14 +11,12 @@ import {
 } from '../src/index.js';
 
 function schemaWith(environment: NodeJS.ProcessEnv, workflowDirectory?: string) {
-  return z
-    .looseObject(gitHubConnectionSettingsShape)
-    .superRefine((section, context) =>
-      checkGitHubCredentials(section, context, {
-        environment,
-        ...(workflowDirectory ? { workflowDirectory } : {}),
-      }),
-    );
+  return z.looseObject(gitHubConnectionSettingsShape).superRefine((section, context) =>
+    checkGitHubCredentials(section, context, {
+      environment,
+      ...(workflowDirectory ? { workflowDirectory } : {}),
+    }),
+  );
 }
 
 function problems(result: z.ZodSafeParseResult<unknown>) {

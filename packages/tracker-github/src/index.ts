@@ -12,7 +12,11 @@ export {
 export { changedIssueOf, watchGitHubIssues } from './github-issue-watch.js';
 export { createGitHubTracker, type GitHubTracker, type GitHubTrackerSettings } from './github-tracker.js';
 export { gitHubTrackerPlugin } from './github-tracker-plugin.js';
-export { type GitHubTrackerSection, gitHubTrackerSettingsSchema } from './github-tracker-schema.js';
+export {
+  type GitHubTrackerSection,
+  gitHubTrackerSettingDefaults,
+  gitHubTrackerSettingsSchema,
+} from './github-tracker-schema.js';
 export { leaseCommentKey } from './issue-lease.js';
 export { commentMarker, withoutMarkers } from './keyed-comments.js';
 export { type GitHubIssueJson, normalizeGitHubIssue } from './normalize-github-issue.js';

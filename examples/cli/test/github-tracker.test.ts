@@ -1,0 +1,151 @@
+import { createServer } from 'node:net';
+import { createFakeGitHub, type FakeGitHub } from '@loompa/testkit';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createSandbox, parseJsonLines, removeSandboxes, startLoompa, waitForOutput } from './cli-fixture.js';
+
+const tokenVariable = 'LOOMPA_TEST_GITHUB_TOKEN';
+let fake: FakeGitHub | null = null;
+
+afterEach(async () => {
+  await removeSandboxes();
+  await fake?.close();
+  fake = null;
+});
+
+/** A port nothing listens on right now, for the receiver the child process starts. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+function githubTracker(github: FakeGitHub) {
+  return {
+    kind: 'github',
+    repository: 'octo/widgets',
+    api_url: github.url,
+    token_variable: tokenVariable,
+    required_labels: ['loompa'],
+  };
+}
+
+describe('loompa with tracker.kind: github', () => {
+  it('dispatches the labelled issue with the command agent and comments on it once', async () => {
+    fake = await createFakeGitHub({ repositories: ['octo/widgets'] });
+    const token = fake.createToken('loompa-bot');
+    const labelled = fake.seedIssue('octo/widgets', { title: 'Write the result', labels: ['loompa'] });
+    const unlabelled = fake.seedIssue('octo/widgets', { title: 'Not for Loompa' });
+    fake.seedPullRequest('octo/widgets', {
+      title: 'Someone else’s change',
+      head: 'feature',
+      labels: ['loompa'],
+    });
+    const sandbox = await createSandbox({
+      agentScript: 'echo "working on it"\necho done > result.txt',
+      frontMatter: { tracker: githubTracker(fake) },
+    });
+
+    const result = await startLoompa(['run', '--once', '--json'], {
+      cwd: sandbox.repository,
+      env: { [tokenVariable]: token },
+    });
+
+    expect(result.exitCode).toBe(0);
+    const events = parseJsonLines(result.stdout);
+    const dispatched = events
+      .filter((event) => event.type === 'issue-dispatched')
+      .map((event) => event.issue);
+    expect(dispatched).toEqual([`#${labelled.number}`]);
+    expect(events.map((event) => event.type)).toContain('change-request-opened');
+    const branches = sandbox.git('branch', '--list', 'loompa/*', '--format=%(refname:short)').split('\n');
+    expect(branches).toHaveLength(1);
+    expect(sandbox.git('show', `${branches[0]}:result.txt`)).toBe('done');
+
+    const repository = fake.repository('octo/widgets');
+    const comments = fake.model.commentsOf(repository, labelled.number);
+    expect(comments).toHaveLength(1);
+    expect(comments[0]!.body).toContain(`Loompa opened a change request for #${labelled.number}`);
+    expect(comments[0]!.author).toBe('loompa-bot');
+    expect(fake.model.commentsOf(repository, unlabelled.number)).toEqual([]);
+    expect(`${result.stdout}${result.stderr}`).not.toContain(token);
+  });
+
+  it('validate names a token variable that is not set, without printing any value', async () => {
+    fake = await createFakeGitHub({ repositories: ['octo/widgets'] });
+    const sandbox = await createSandbox({ frontMatter: { tracker: githubTracker(fake) } });
+    const environment = { ...process.env, [tokenVariable]: '' };
+    const result = await startLoompa(['validate'], { cwd: sandbox.repository, env: environment });
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toMatch(
+      /WORKFLOW\.md:\d+:\d+: tracker\.token_variable: .*environment variable LOOMPA_TEST_GITHUB_TOKEN \(the GitHub token\) is empty or not set/,
+    );
+
+    const misspelt = await createSandbox({
+      frontMatter: { tracker: { ...githubTracker(fake), repository: 'widgets' } },
+    });
+    const invalid = await startLoompa(['validate'], {
+      cwd: misspelt.repository,
+      env: { [tokenVariable]: 'ghp_thisisnotprintedanywhere0000' },
+    });
+    expect(invalid.exitCode).toBe(1);
+    expect(invalid.stdout).toMatch(/tracker\.repository: .*owner\/name/);
+    expect(invalid.stdout).not.toContain('ghp_thisisnotprintedanywhere0000');
+  });
+
+  it('refuses a webhook with a bad signature and ticks at once on a good one, long before the next poll', async () => {
+    fake = await createFakeGitHub({ repositories: ['octo/widgets'] });
+    const token = fake.createToken('loompa-bot');
+    const secret = 'cli-webhook-secret';
+    const port = await freePort();
+    const sandbox = await createSandbox({
+      agentScript: 'echo done > result.txt',
+      frontMatter: {
+        // An hour between polls: only the webhook can make the orchestrator look again.
+        polling: { interval_ms: 3_600_000 },
+        tracker: {
+          ...githubTracker(fake),
+          webhook: { secret_variable: 'LOOMPA_TEST_WEBHOOK_SECRET', port },
+        },
+      },
+    });
+    const receiverUrl = `http://127.0.0.1:${port}/github/webhooks`;
+    const loompa = startLoompa(['run', '--json'], {
+      cwd: sandbox.repository,
+      env: { [tokenVariable]: token, LOOMPA_TEST_WEBHOOK_SECRET: secret },
+    });
+    try {
+      await waitForOutput(loompa.stderr!, (text) => text.includes('receiving GitHub webhooks'));
+      await waitForOutput(loompa.stdout!, (text) => text.includes('"type":"tick-finished"'));
+
+      const forged = await fake.deliverWebhook({
+        url: receiverUrl,
+        event: 'issues',
+        payload: { action: 'opened', issue: { number: 99 }, repository: { full_name: 'octo/widgets' } },
+        secret: 'not-the-secret',
+      });
+      expect(forged.status).toBe(401);
+
+      fake.addWebhook({ url: receiverUrl, secret });
+      const issue = fake.seedIssue('octo/widgets', { title: 'Arrived by webhook', labels: ['loompa'] });
+      await fake.webhooksSettled();
+      expect(fake.webhookDeliveries.at(-1)).toMatchObject({ event: 'issues', action: 'opened', status: 202 });
+      await waitForOutput(loompa.stdout!, (text) =>
+        text
+          .split('\n')
+          .slice(0, -1)
+          .some((line) => {
+            const event = JSON.parse(line) as { type?: string; issue?: string };
+            return event.type === 'issue-dispatched' && event.issue === `#${issue.number}`;
+          }),
+      );
+    } finally {
+      loompa.kill('SIGINT');
+    }
+    const result = await loompa;
+    const events = parseJsonLines(result.stdout);
+    expect(events.filter((event) => event.type === 'tick-started').length).toBeGreaterThanOrEqual(2);
+    expect(`${result.stdout}${result.stderr}`).not.toContain(secret);
+  });
+});
