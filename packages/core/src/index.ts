@@ -35,11 +35,20 @@ export {
   type ChangeRequestAction,
   type ChangeRequestHistory,
   decideChangeRequestAction,
+  type MergePolicy,
   newReviewFeedback,
+  permissiveMergePolicy,
   type ReactionPolicy,
+  reasonNotToMergeYet,
 } from './change-requests/decide-change-request-action.js';
 export { UnexpectedChangeError } from './change-requests/publish-guard.js';
 export { NothingToPublishError } from './change-requests/publish-work.js';
+export {
+  buildRestrictedEnvironment,
+  looksSecretName,
+  matchesVariablePattern,
+  type RestrictedEnvironmentOptions,
+} from './environment/restricted-environment.js';
 export {
   AgentBackendError,
   formatWorkflowProblem,

@@ -61,6 +61,8 @@ const maximumAgentReviewAttempts = 2;
 export class LocalScmProvider implements ScmProviderV1 {
   readonly specificationVersion = 'scm-provider-v1' as const;
   readonly name = 'local';
+  /** Checks are registered when the branch is read and approvals are enforced here, so neither default applies. */
+  readonly mergeDefaults = { requiredApprovals: 0, checksSettleMs: 0 };
 
   private readonly repositoryPath: string;
   private readonly stateDirectory: string;

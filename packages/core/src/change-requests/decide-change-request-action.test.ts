@@ -11,6 +11,7 @@ import {
   type ChangeRequestAction,
   type ChangeRequestHistory,
   decideChangeRequestAction,
+  type MergePolicy,
   type ReactionPolicy,
 } from './decide-change-request-action.js';
 
@@ -231,6 +232,126 @@ const table: Row[] = [
     { action: 'wait', reason: 'ready to merge; waiting for a person (scm.auto_merge is off)' },
   ],
 ];
+
+const strict: MergePolicy = {
+  requiredChecks: null,
+  requiredApprovals: 0,
+  checksSettleMs: 60_000,
+  allowWithoutChecks: false,
+};
+const pushedAt = 1_000_000;
+const afterSettling = pushedAt + 60_000;
+
+describe('the merge rules (fail closed)', () => {
+  const decide = (
+    current: ChangeRequestStatus,
+    merge: Partial<MergePolicy>,
+    now: number,
+    extraHistory: Partial<ChangeRequestHistory> = {},
+  ) =>
+    decideChangeRequestAction(
+      current,
+      { ...history, lastPushedAt: pushedAt, ...extraHistory },
+      { ...policy, merge: { ...strict, ...merge } },
+      now,
+    );
+  const withChecks = (checks: CheckResult[], extra: Partial<ChangeRequestStatus['review']> = {}) => {
+    const current = status({ ci: 'success' });
+    return {
+      ...current,
+      continuousIntegration: { state: 'success' as const, checks },
+      review: { ...current.review, ...extra },
+    };
+  };
+
+  it('waits while no check has reported, however long after the push', () => {
+    expect(decide(status({ ci: 'none' }), {}, afterSettling + 3_600_000)).toEqual({
+      action: 'wait',
+      reason:
+        'no check has reported on head-1 yet; nothing merges unchecked (scm.allow_merge_without_checks is off)',
+    });
+  });
+
+  it('merges without checks only when the workflow opts out, and only after the settle window', () => {
+    expect(decide(status({ ci: 'none' }), { allowWithoutChecks: true }, pushedAt + 1_000)).toEqual({
+      action: 'wait',
+      reason: 'waiting for checks to register after the push (scm.checks_settle_ms)',
+    });
+    expect(decide(status({ ci: 'none' }), { allowWithoutChecks: true }, afterSettling)).toEqual({
+      action: 'merge',
+      headSha: 'head-1',
+    });
+  });
+
+  it('does not trust an early green: more checks may register within the settle window', () => {
+    expect(decide(status({ ci: 'success' }), {}, pushedAt + 5_000).action).toBe('wait');
+    expect(decide(status({ ci: 'success' }), {}, afterSettling)).toEqual({
+      action: 'merge',
+      headSha: 'head-1',
+    });
+  });
+
+  it('uses no settle window for a head someone else pushed (its push time is unknown)', () => {
+    expect(decide(status({ ci: 'success', headSha: 'head-2' }), {}, pushedAt + 5_000).action).toBe('merge');
+  });
+
+  it('waits for every required check by name, and for a required check that is not a success', () => {
+    const lint = { id: 'c-1', name: 'lint', state: 'success' as const, url: null };
+    const build = { id: 'c-2', name: 'Build', state: 'skipped' as const, url: null };
+    expect(decide(withChecks([lint]), { requiredChecks: ['lint', 'build'] }, afterSettling)).toEqual({
+      action: 'wait',
+      reason: 'the required check "build" has not reported on head-1 (scm.required_checks)',
+    });
+    expect(decide(withChecks([lint, build]), { requiredChecks: ['lint', 'build'] }, afterSettling)).toEqual({
+      action: 'wait',
+      reason: 'the required check "build" is skipped (scm.required_checks)',
+    });
+    expect(
+      decide(
+        withChecks([lint, { ...build, state: 'success' }]),
+        { requiredChecks: ['lint', 'build'] },
+        afterSettling,
+      ),
+    ).toEqual({ action: 'merge', headSha: 'head-1' });
+  });
+
+  it('waits for the required number of approving reviews', () => {
+    const lint = { id: 'c-1', name: 'lint', state: 'success' as const, url: null };
+    expect(decide(withChecks([lint]), { requiredApprovals: 1 }, afterSettling)).toEqual({
+      action: 'wait',
+      reason: 'waiting for 1 approving review (has 0; scm.required_approvals)',
+    });
+    expect(
+      decide(
+        withChecks([lint], { state: 'approved', approvals: 1 }),
+        { requiredApprovals: 2 },
+        afterSettling,
+      ),
+    ).toEqual({
+      action: 'wait',
+      reason: 'waiting for 2 approving reviews (has 1; scm.required_approvals)',
+    });
+    expect(
+      decide(withChecks([lint], { state: 'approved' }), { requiredApprovals: 1 }, afterSettling),
+    ).toEqual({
+      action: 'merge',
+      headSha: 'head-1',
+    });
+  });
+
+  it('still never merges with auto_merge off', () => {
+    const decided = decideChangeRequestAction(
+      status({ ci: 'success' }),
+      { ...history, lastPushedAt: pushedAt },
+      { ...policy, autoMerge: false, merge: strict },
+      afterSettling,
+    );
+    expect(decided).toEqual({
+      action: 'wait',
+      reason: 'ready to merge; waiting for a person (scm.auto_merge is off)',
+    });
+  });
+});
 
 describe('decideChangeRequestAction', () => {
   it.each(table)('%s', (_name, input, historyChanges, policyChanges, expected) => {

@@ -18,7 +18,32 @@ export interface ChangeRequestHistory {
   failedConflictHeads: readonly string[];
   /** Review comments already acted on. */
   handledCommentIds: readonly string[];
+  /** When Loompa pushed `lastPushedHead` (ms since the epoch); null when unknown. */
+  lastPushedAt?: number | null;
 }
+
+/**
+ * When a change request may merge. Fails closed: checks register on a forge seconds after a
+ * push, so "no check reported" means "not yet" unless the workflow opts out explicitly.
+ */
+export interface MergePolicy {
+  /** Check names that must have succeeded on the head; null: every reported check. */
+  requiredChecks: readonly string[] | null;
+  /** Approving reviews needed; 0 leaves approval to the provider (its mergeability says blocked). */
+  requiredApprovals: number;
+  /** After a push, how long to wait for checks to register before trusting the CI state. */
+  checksSettleMs: number;
+  /** Merge with no check at all (after the settle window): `scm.allow_merge_without_checks`. */
+  allowWithoutChecks: boolean;
+}
+
+/** Merging as before this policy existed, for callers and tests that do not care. */
+export const permissiveMergePolicy: MergePolicy = {
+  requiredChecks: null,
+  requiredApprovals: 0,
+  checksSettleMs: 0,
+  allowWithoutChecks: true,
+};
 
 export interface ReactionPolicy {
   ci: { enabled: boolean; max_attempts: number };
@@ -27,6 +52,8 @@ export interface ReactionPolicy {
   autoMerge: boolean;
   /** Comments by this author are Loompa's own and never acted on. */
   botName: string;
+  /** When merging is allowed; absent means `permissiveMergePolicy`. */
+  merge?: MergePolicy;
 }
 
 export type ChangeRequestAction =
@@ -64,10 +91,49 @@ export function newReviewFeedback(
   return { threads: selected, commentIds };
 }
 
+/**
+ * Why the head may not merge yet under `merge`, or null when it may. Only called once no
+ * check failed or is running, nothing conflicts and no review asks for changes.
+ */
+export function reasonNotToMergeYet(
+  status: ChangeRequestStatus,
+  history: ChangeRequestHistory,
+  merge: MergePolicy,
+  now: number,
+): string | null {
+  const head = status.headSha ?? '';
+  const checks = status.continuousIntegration.checks;
+  const pushedAt = head === history.lastPushedHead ? (history.lastPushedAt ?? null) : null;
+  const settling = pushedAt !== null && now < pushedAt + merge.checksSettleMs;
+  if (status.continuousIntegration.state === 'none' || checks.length === 0) {
+    if (!merge.allowWithoutChecks) {
+      return `no check has reported on ${head.slice(0, 12)} yet; nothing merges unchecked (scm.allow_merge_without_checks is off)`;
+    }
+    if (settling) return 'waiting for checks to register after the push (scm.checks_settle_ms)';
+  } else if (settling) {
+    return 'more checks may still register after the push (scm.checks_settle_ms)';
+  }
+  for (const name of merge.requiredChecks ?? []) {
+    const check = checks.find((candidate) => candidate.name.toLowerCase() === name.toLowerCase());
+    if (!check)
+      return `the required check "${name}" has not reported on ${head.slice(0, 12)} (scm.required_checks)`;
+    if (check.state !== 'success')
+      return `the required check "${name}" is ${check.state} (scm.required_checks)`;
+  }
+  if (merge.requiredApprovals > 0) {
+    const approvals = status.review.state === 'approved' ? (status.review.approvals ?? 1) : 0;
+    if (approvals < merge.requiredApprovals) {
+      return `waiting for ${merge.requiredApprovals} approving review${merge.requiredApprovals === 1 ? '' : 's'} (has ${approvals}; scm.required_approvals)`;
+    }
+  }
+  return null;
+}
+
 export function decideChangeRequestAction(
   status: ChangeRequestStatus,
   history: ChangeRequestHistory,
   policy: ReactionPolicy,
+  now: number = Date.now(),
 ): ChangeRequestAction {
   if (status.state === 'merged') return { action: 'done', reason: 'the change request was merged' };
   if (status.state === 'closed')
@@ -132,7 +198,9 @@ export function decideChangeRequestAction(
     return { action: 'wait', reason: 'changes were requested; waiting for the reviewer to look again' };
   }
   if (status.mergeability === 'blocked') return { action: 'wait', reason: 'waiting for an approving review' };
-  // Every check passed (or there are none), nothing is requested, and the branch merges cleanly.
+  const notYet = reasonNotToMergeYet(status, history, policy.merge ?? permissiveMergePolicy, now);
+  if (notYet !== null) return { action: 'wait', reason: notYet };
+  // Every check passed (or none is required), nothing is requested, and the branch merges cleanly.
   if (!policy.autoMerge)
     return { action: 'wait', reason: 'ready to merge; waiting for a person (scm.auto_merge is off)' };
   return { action: 'merge', headSha: head };

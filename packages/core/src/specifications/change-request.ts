@@ -59,6 +59,8 @@ export interface ChangeRequestStatus {
   review: {
     state: ReviewState;
     threads: ReviewThread[];
+    /** Approving reviews of the current head, when the provider counts them. */
+    approvals?: number;
   };
   mergeability: Mergeability;
 }

@@ -27,6 +27,11 @@ export interface ScmProviderV1 {
    * agent's environment (the orchestrator, not the agent, talks to the tracker and forge).
    */
   readonly secretEnvironmentVariables?: readonly string[];
+  /**
+   * Defaults of `scm.required_approvals` and `scm.checks_settle_ms` for this provider. Core
+   * assumes a forge (1 approval, 60 s) when absent: checks register there after a push.
+   */
+  readonly mergeDefaults?: { requiredApprovals: number; checksSettleMs: number };
 
   /** The open (or most recent) change request whose head is `branch`, or null. */
   findChangeRequest(options: CallOptions & { branch: string }): Promise<ChangeRequest | null>;

@@ -158,6 +158,10 @@ describe('loadWorkflow: defaults (DESIGN.md §5, Symphony where it has one)', ()
         author_email: 'loompa@localhost',
         commit_message: '{{ issue.identifier }}: {{ issue.title }}',
         sign_off: false,
+        required_checks: null,
+        required_approvals: null,
+        checks_settle_ms: null,
+        allow_merge_without_checks: false,
       },
       repository: { path: directory, url: null },
       workspace: {
@@ -185,6 +189,7 @@ describe('loadWorkflow: defaults (DESIGN.md §5, Symphony where it has one)', ()
         stall_timeout_ms: 300_000,
         turn_timeout_ms: 3_600_000,
         env: {},
+        pass_environment: [],
         profiles: [],
         escalation: [],
       },

@@ -57,6 +57,29 @@ const scmSectionSchema = z.looseObject({
     .default('{{ issue.identifier }}: {{ issue.title }}')
     .describe('Liquid template of the first commit subject (issue, focus, profile).'),
   sign_off: booleanSetting.default(false).describe('Add a Signed-off-by trailer to commits.'),
+  required_checks: stringList
+    .nullable()
+    .default(null)
+    .describe(
+      'Check names that must succeed on the head before Loompa merges; every reported check when unset.',
+    ),
+  required_approvals: nonNegativeInteger
+    .nullable()
+    .default(null)
+    .describe(
+      "Approving reviews needed before Loompa merges; the provider's default when unset (1 on forges).",
+    ),
+  checks_settle_ms: nonNegativeInteger
+    .nullable()
+    .default(null)
+    .describe(
+      "After each push, how long checks may still register before the CI state is trusted; the provider's default when unset (60 s on forges, 0 for scm-local).",
+    ),
+  allow_merge_without_checks: booleanSetting
+    .default(false)
+    .describe(
+      'Let Loompa merge a head no check reported on (after checks_settle_ms). Off: nothing merges unchecked.',
+    ),
 });
 
 const repositorySectionSchema = z.object({
@@ -139,7 +162,14 @@ const agentSectionSchema = z.object({
   env: z
     .record(z.string(), z.string())
     .default({})
-    .describe('Variables added to the agent environment (a forge token only when listed here).'),
+    .describe(
+      'Variables set for agents, reviewer agents, checks and hooks (a credential reaches agent-written code only when listed here or in pass_environment).',
+    ),
+  pass_environment: stringList
+    .default([])
+    .describe(
+      "Names (a trailing * matches a prefix) passed from Loompa's environment to agents, checks and hooks even when they look secret.",
+    ),
   profiles: z.array(profileSchema).default([]).describe('Model tiers chosen by type, keywords and priority.'),
   escalation: stringList
     .default([])
