@@ -54,6 +54,12 @@ export interface GitHubTrackerSettings {
   logger?: Logger;
   /** Clock for leases; `Date.now` by default. */
   now?: () => number;
+  /**
+   * `getIssues` answers from an intake list fetched at most this long ago instead of reading
+   * each issue again (the orchestrator lists, then refreshes the same issues, in one tick);
+   * any write through this tracker forgets the list. 1,000 ms by default; 0 always reads.
+   */
+  listReuseMs?: number;
 }
 
 export interface GitHubTracker extends TrackerV1 {
@@ -99,6 +105,19 @@ export function createGitHubTracker(settings: GitHubTrackerSettings): GitHubTrac
   ];
   const repository = { owner, repo: name };
   let milestoneNumber: Promise<string | null> | null = null;
+  const listReuseMs = settings.listReuseMs ?? 1_000;
+  /** Issues from recent intake lists, with the monotonic time their list was fetched. */
+  const listedIssues = new Map<number, { issue: GitHubIssueJson; fetchedAt: number }>();
+
+  /** Runs a write; the recent list no longer says how the issues look, before or after it. */
+  const writing = async <Value>(what: string, action: () => Promise<Value>): Promise<Value> => {
+    listedIssues.clear();
+    try {
+      return await wrapFailure(what, action);
+    } finally {
+      listedIssues.clear();
+    }
+  };
 
   const wrapFailure = async <Value>(what: string, action: () => Promise<Value>): Promise<Value> => {
     try {
@@ -174,7 +193,10 @@ export function createGitHubTracker(settings: GitHubTrackerSettings): GitHubTrac
       ...(abortSignal ? { request: { signal: abortSignal } } : {}),
     });
     // The issues endpoint returns pull requests too; they are not work items here.
-    return (issues as GitHubIssueJson[]).filter((issue) => !issue.pull_request);
+    const fetchedAt = performance.now();
+    const onlyIssues = (issues as GitHubIssueJson[]).filter((issue) => !issue.pull_request);
+    for (const issue of onlyIssues) listedIssues.set(issue.number, { issue, fetchedAt });
+    return onlyIssues;
   };
 
   const readIssue = async (
@@ -318,7 +340,13 @@ export function createGitHubTracker(settings: GitHubTrackerSettings): GitHubTrac
         const numbers = ids
           .map((id) => Number(id.replace(/^#/, '')))
           .filter((number) => Number.isInteger(number) && number > 0);
-        const issues = await Promise.all(numbers.map((number) => readIssue(octokit, number, abortSignal)));
+        const issues = await Promise.all(
+          numbers.map((number) => {
+            const listed = listedIssues.get(number);
+            if (listed && performance.now() - listed.fetchedAt <= listReuseMs) return listed.issue;
+            return readIssue(octokit, number, abortSignal);
+          }),
+        );
         return Promise.all(
           issues
             .filter((issue): issue is GitHubIssueJson => issue !== null)
@@ -328,7 +356,7 @@ export function createGitHubTracker(settings: GitHubTrackerSettings): GitHubTrac
     },
 
     transitionIssue({ issueId, state }) {
-      return wrapFailure(`move issue ${issueId} to ${state}`, async () => {
+      return writing(`move issue ${issueId} to ${state}`, async () => {
         const placement = placementOfState(rules, state);
         if (!placement) {
           throw new InvalidArgumentError(
@@ -365,21 +393,21 @@ export function createGitHubTracker(settings: GitHubTrackerSettings): GitHubTrac
     },
 
     commentOnIssue({ issueId, body, key }) {
-      return wrapFailure(`comment on issue ${issueId}`, async () => {
+      return writing(`comment on issue ${issueId}`, async () => {
         const octokit = await client.octokit();
         await upsertComment(octokit, issueNumberOf(issueId), body, key);
       });
     },
 
     updateLabels({ issueId, add = [], remove = [] }) {
-      return wrapFailure(`change the labels of issue ${issueId}`, async () => {
+      return writing(`change the labels of issue ${issueId}`, async () => {
         const octokit = await client.octokit();
         await changeLabels(octokit, await requireIssue(octokit, issueId), add, remove);
       });
     },
 
     claimIssue({ issueId, owner: claimant, leaseMs }) {
-      return wrapFailure(`claim issue ${issueId}`, async () => {
+      return writing(`claim issue ${issueId}`, async () => {
         const octokit = await client.octokit();
         const issue = await requireIssue(octokit, issueId);
         return claimIssueLease({
@@ -397,7 +425,7 @@ export function createGitHubTracker(settings: GitHubTrackerSettings): GitHubTrac
     },
 
     releaseIssue({ issueId, owner: claimant }) {
-      return wrapFailure(`release issue ${issueId}`, async () => {
+      return writing(`release issue ${issueId}`, async () => {
         const octokit = await client.octokit();
         const issue = await requireIssue(octokit, issueId);
         await releaseIssueLease({
@@ -412,7 +440,7 @@ export function createGitHubTracker(settings: GitHubTrackerSettings): GitHubTrac
     },
 
     createIssue({ issue }: CallOptions & { issue: NewIssue }) {
-      return wrapFailure('create an issue', async () => {
+      return writing('create an issue', async () => {
         const placement = issue.state
           ? placementOfState(rules, issue.state)
           : { kind: 'open' as const, label: null };

@@ -126,7 +126,20 @@ describe('GitHub tracker intake', () => {
 
     expect(again).toHaveLength(120);
     expect(fake.rateLimitCost).toBe(costAfterFirstCycle);
-    expect(fake.requests.slice(requestsBefore).every((request) => request.status === 304)).toBe(true);
+    // Two list pages, both 304; the refresh right after the list is answered from it.
+    expect(fake.requests.slice(requestsBefore).map((request) => request.status)).toEqual([304, 304]);
+  });
+
+  it('refreshes from the list it just fetched, and reads again after its own write', async () => {
+    const { fake, tracker, seed } = await start({ tracker: { listReuseMs: 60_000 } });
+    const issue = String(seed({ title: 'Listed', state: 'todo' }));
+    await tracker.listIssues({ states: ['todo'] });
+    const requestsAfterList = fake.requests.length;
+    expect((await tracker.getIssues({ ids: [issue] }))[0]!.state).toBe('todo');
+    expect(fake.requests.length).toBe(requestsAfterList);
+
+    await tracker.transitionIssue!({ issueId: issue, state: 'in progress' });
+    expect((await tracker.getIssues({ ids: [issue] }))[0]!.state).toBe('in progress');
   });
 });
 
