@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, realpath, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   type AgentBackendV1,
@@ -13,6 +13,7 @@ import {
 } from '@loompa/core';
 import { buildCodexConfiguration } from './codex-configuration.js';
 import { findCodexModelPrice, priceCodexUsage } from './codex-pricing.js';
+import { waitForCodexRunProcessesToExit } from './codex-run-processes.js';
 import { buildCodexRunResult } from './codex-run-result.js';
 import { type CodexAgentSettings, defaultCodexMaxRetries } from './codex-settings.js';
 import { CodexStreamParser } from './codex-stream-parser.js';
@@ -130,6 +131,10 @@ export class CodexAgent implements AgentBackendV1 {
           }
         },
       });
+      await waitForCodexRunProcessesToExit(
+        await realpath(options.cwd).catch(() => options.cwd),
+        directories.CODEX_HOME,
+      );
       const { threadId, threadUsage } = parser.state;
       if (threadId !== null && threadUsage !== null)
         await writeThreadUsage(stateDirectory, threadId, threadUsage);
