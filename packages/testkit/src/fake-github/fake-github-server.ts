@@ -1,10 +1,20 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { accountRoutes } from './account-routes.js';
 import { commentRoutes } from './comment-routes.js';
 import { type FakeApp, FakeCredentials, type FakeIdentity } from './fake-credentials.js';
 import { FakeGitHubModel, type FakeIssue, type FakeRepository } from './fake-github-model.js';
+import {
+  ensureBareRepository,
+  type GitRequestTarget,
+  gitRequestTarget,
+  serveWithHttpBackend,
+  tokenFromBasicAuthorization,
+} from './git-smart-http.js';
 import { type FakeGitHubFault, type FaultMatch, FaultQueue } from './injected-faults.js';
 import { issueRoutes } from './issue-routes.js';
 import { paginate } from './link-pagination.js';
@@ -98,6 +108,8 @@ export class FakeGitHub {
   });
   private clockOffsetMs = 0;
   private baseUrlValue = '';
+  private gitRoot: Promise<string> | null = null;
+  private readonly bareRepositories = new Map<string, Promise<string>>();
 
   private constructor(
     private readonly validator: GitHubOpenApiValidator,
@@ -255,19 +267,46 @@ export class FakeGitHub {
     return this.webhooks.settled();
   }
 
+  /** The clone URL of a repository, served over git's smart HTTP with token auth. */
+  gitUrl(fullName: string): string {
+    const repository = this.repository(fullName);
+    return `${this.baseUrlValue}/${repository.owner}/${repository.name}.git`;
+  }
+
+  /** The bare repository on disk behind `gitUrl`, created on first use, for tests to inspect. */
+  bareRepositoryPath(fullName: string): Promise<string> {
+    const repository = this.repository(fullName);
+    const key = `${repository.owner}/${repository.name}`.toLowerCase();
+    let bare = this.bareRepositories.get(key);
+    if (!bare) {
+      this.gitRoot ??= mkdtemp(path.join(os.tmpdir(), 'loompa-fake-github-git-'));
+      bare = this.gitRoot.then((root) =>
+        ensureBareRepository(root, repository.owner, repository.name, repository.defaultBranch),
+      );
+      this.bareRepositories.set(key, bare);
+    }
+    return bare;
+  }
+
   /** Stops the server. Rejects when requests broke GitHub's contract, naming each. */
   async close(): Promise<void> {
     await this.webhooks.settled();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    if (this.gitRoot) await rm(await this.gitRoot, { recursive: true, force: true });
     if (this.problems.length > 0) {
       throw new Error(`fake GitHub saw requests GitHub would not accept:\n- ${this.problems.join('\n- ')}`);
     }
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const rawBody = await readBody(request);
     const requestUrl = new URL(request.url ?? '/', this.baseUrlValue);
+    const gitTarget = gitRequestTarget(requestUrl.pathname, requestUrl.searchParams);
+    if (gitTarget) {
+      await this.handleGit(request, response, requestUrl, gitTarget);
+      return;
+    }
+    const rawBody = await readBody(request);
     const method = (request.method ?? 'GET').toUpperCase();
     const query = Object.fromEntries(requestUrl.searchParams.entries());
     const log: FakeGitHubRequest = {
@@ -437,6 +476,66 @@ export class FakeGitHub {
       log.cost = 1;
     }
     send(result.status, responseBody, { ...rateHeaders(), ...headers });
+  }
+
+  /**
+   * Git over smart HTTP, as github.com serves it: Basic auth with the token as password,
+   * a 401 challenge without it, pushes only with write access. Costs no REST rate limit.
+   */
+  private async handleGit(
+    request: IncomingMessage,
+    response: ServerResponse,
+    requestUrl: URL,
+    target: GitRequestTarget,
+  ): Promise<void> {
+    const log: FakeGitHubRequest = {
+      method: (request.method ?? 'GET').toUpperCase(),
+      path: requestUrl.pathname,
+      query: requestUrl.search,
+      operationId: `git/${target.service}`,
+      status: 0,
+      cost: 0,
+      identity: null,
+    };
+    this.requests.push(log);
+    const refuse = (status: number, message: string, headers: Record<string, string> = {}) => {
+      log.status = status;
+      request.resume();
+      response.writeHead(status, { 'content-type': 'text/plain', ...headers });
+      response.end(`${message}\n`);
+    };
+    const repository = this.model.findRepository(target.owner, target.name);
+    if (!repository) return refuse(404, 'Repository not found.');
+    const token = tokenFromBasicAuthorization(headerValue(request, 'authorization'));
+    const authentication = token ? this.credentials.authenticate(`token ${token}`) : null;
+    if (!authentication?.ok) {
+      return refuse(401, 'Invalid username or token.', { 'www-authenticate': 'Basic realm="GitHub"' });
+    }
+    const identity = authentication.identity;
+    log.identity = identity.rateLimitKey;
+    const reachable =
+      identity.kind === 'user' ||
+      (identity.kind === 'installation' && repository.installationId === identity.installationId);
+    if (!reachable) return refuse(404, 'Repository not found.');
+    if (
+      target.service === 'git-receive-pack' &&
+      identity.kind === 'user' &&
+      !this.model.canPush(repository, identity.login)
+    ) {
+      return refuse(
+        403,
+        `Permission to ${repository.owner}/${repository.name}.git denied to ${identity.login}.`,
+      );
+    }
+    const bare = await this.bareRepositoryPath(`${repository.owner}/${repository.name}`);
+    log.status = await serveWithHttpBackend({
+      request,
+      response,
+      projectRoot: path.dirname(path.dirname(bare)),
+      pathInfo: `/${path.basename(path.dirname(bare))}/${path.basename(bare)}${target.pathInfo}`,
+      query: requestUrl.search.replace(/^\?/, ''),
+      remoteUser: identity.login,
+    });
   }
 
   private rateLimitResult(identity: FakeIdentity): RouteResult {

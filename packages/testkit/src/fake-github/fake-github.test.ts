@@ -1,9 +1,15 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { verify } from '@octokit/webhooks-methods';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFakeGitHub, type FakeGitHub } from './fake-github-server.js';
 
+const execFileAsync = promisify(execFile);
 let fake: FakeGitHub | null = null;
 afterEach(async () => {
   await fake?.close();
@@ -157,6 +163,53 @@ describe('createFakeGitHub', () => {
       });
     } finally {
       await new Promise<void>((resolve) => receiver.close(() => resolve()));
+    }
+  });
+});
+
+describe('git over smart HTTP', () => {
+  it('clones and pushes with the token as password, and refuses a missing or wrong token', async () => {
+    const { github, token } = await start();
+    const workspace = await mkdtemp(path.join(os.tmpdir(), 'loompa-fake-git-'));
+    // The token reaches git through a credential helper reading the environment, never argv.
+    const git = (args: string[], cwd: string, secret: string) =>
+      execFileAsync(
+        'git',
+        [
+          '-c',
+          'credential.helper=',
+          '-c',
+          'credential.helper=!f() { echo username=x-access-token; echo "password=$FAKE_GITHUB_TOKEN"; }; f',
+          '-c',
+          'user.name=Tester',
+          '-c',
+          'user.email=tester@example.com',
+          ...args,
+        ],
+        { cwd, env: { ...process.env, FAKE_GITHUB_TOKEN: secret, GIT_TERMINAL_PROMPT: '0' } },
+      );
+    try {
+      const clone = path.join(workspace, 'clone');
+      await git(['clone', '--quiet', github.gitUrl('octo/widgets'), clone], workspace, token);
+      await writeFile(path.join(clone, 'README.md'), '# widgets\n');
+      await git(['add', 'README.md'], clone, token);
+      await git(['commit', '--quiet', '-m', 'first'], clone, token);
+      await git(['push', '--quiet', 'origin', 'HEAD:main'], clone, token);
+      const bare = await github.bareRepositoryPath('octo/widgets');
+      const { stdout } = await execFileAsync('git', ['log', '--format=%s', 'main'], { cwd: bare });
+      expect(stdout.trim()).toBe('first');
+
+      await expect(
+        git(['push', 'origin', 'HEAD:other'], clone, 'ghp_wrongwrongwrongwrongwrong00'),
+      ).rejects.toThrow(/Authentication failed|401|Invalid username/);
+      expect(
+        github.requests
+          .filter((request) => request.operationId === 'git/git-receive-pack')
+          .map((r) => r.status),
+      ).toContain(401);
+      expect(github.rateLimitCost).toBe(0);
+    } finally {
+      await rm(workspace, { recursive: true, force: true });
     }
   });
 });
