@@ -1,19 +1,19 @@
-import type { PublishResult } from '../change-requests/publish-work.js';
-import { describeError } from '../errors/loompa-error.js';
-import type { Logger } from '../logging/logger.js';
+import type { PublishResult } from '../../change-requests/publish-work.js';
+import { describeError } from '../../errors/loompa-error.js';
+import type { Logger } from '../../logging/logger.js';
 import type {
   AgentBackendV1,
   AgentEvent,
   AgentRunOptions,
   AgentRunResult,
-} from '../specifications/agent-backend.js';
-import type { AgentProfile, Focus } from '../specifications/focus.js';
-import type { Issue } from '../specifications/issue.js';
-import { renderWorkflowPrompt, type Workflow } from '../workflow/load-workflow.js';
-import { type HookName, runHook } from '../workspaces/run-hook.js';
-import type { Workspace, WorkspaceManager } from '../workspaces/workspace-manager.js';
-import type { AttemptOutcome } from './decisions.js';
-import type { WorkItemPhase } from './orchestrator-snapshot.js';
+} from '../../specifications/agent-backend.js';
+import type { AgentProfile, Focus } from '../../specifications/focus.js';
+import type { Issue } from '../../specifications/issue.js';
+import { renderWorkflowPrompt, type Workflow } from '../../workflow/load-workflow.js';
+import { type HookName, runHook } from '../../workspaces/run-hook.js';
+import type { Workspace, WorkspaceManager } from '../../workspaces/workspace-manager.js';
+import type { AttemptOutcome } from '../decisions.js';
+import type { WorkItemPhase } from '../orchestrator-snapshot.js';
 
 /** Everything one attempt needs; the orchestrator builds it and keeps all state itself. */
 export interface AttemptContext {

@@ -1,0 +1,82 @@
+import type { OrchestratorEvents } from '../../events/orchestrator-events.js';
+import type { Logger } from '../../logging/logger.js';
+import type { AgentBackendV1 } from '../../specifications/agent-backend.js';
+import type { BudgetV1 } from '../../specifications/budget.js';
+import type { FocusMatcherV1 } from '../../specifications/focus-matcher.js';
+import type { Issue } from '../../specifications/issue.js';
+import type { ScmProviderV1 } from '../../specifications/scm-provider.js';
+import type { TrackerV1 } from '../../specifications/tracker.js';
+import type { Workflow } from '../../workflow/load-workflow.js';
+import type { WorkspaceManager } from '../../workspaces/workspace-manager.js';
+import type { AgentRuns } from '../agent-runs/agent-runs.js';
+import type { BudgetGate } from '../budget-gate.js';
+import type { ChangeRequestSupervisor } from '../change-request-supervisor/change-request-supervisor.js';
+import type { RetryTimers } from '../scheduler/retry-timers.js';
+import type { WorkItemStore } from '../work-item-store.js';
+import { removeWorkspace } from '../workspace-cleanup.js';
+
+/** Whether the orchestrator is winding down; owned by the facade, read by the driver. */
+export interface Lifecycle {
+  readonly started: boolean;
+  readonly stopping: boolean;
+  readonly draining: boolean;
+}
+
+/**
+ * What the facade gives the driver: the current workflow and plugins (both change on a
+ * reload, so they are read through functions), the agent's environment computed in one
+ * place, and the orchestrator's lifecycle.
+ */
+export interface DriverEnvironment {
+  workflow(): Workflow;
+  tracker(): TrackerV1;
+  scm(): ScmProviderV1 | null;
+  agentFor(kind: string): AgentBackendV1;
+  budget(): BudgetV1 | null;
+  /** True when a budget plugin is registered at all. */
+  hasBudget: boolean;
+  /** True when SCM providers are registered, so restored change requests are watched again. */
+  hasScm: boolean;
+  /** Everything an agent process may see: see `agentEnvironmentFor`. */
+  agentEnvironment(agent: AgentBackendV1): Record<string, string>;
+  /** The agent's home and session files for an issue, kept for the issue's whole life. */
+  agentStateDirectory(issue: Issue): Promise<string>;
+  workspaces(): WorkspaceManager;
+  focusMatcher: FocusMatcherV1;
+  events: OrchestratorEvents;
+  logger: Logger;
+  dryRun: boolean;
+  lifecycle: Lifecycle;
+  now(): number;
+  /** Resolves once the orchestrator has initialized (a due retry may fire before a tick did). */
+  ready(): Promise<void>;
+}
+
+/** The phases the driver moves items between, each holding only its own state. */
+export interface DriverPhases {
+  store: WorkItemStore;
+  budgetGate: BudgetGate;
+  agentRuns: AgentRuns;
+  retries: RetryTimers;
+  supervisor: ChangeRequestSupervisor;
+}
+
+export type DriverContext = DriverEnvironment & DriverPhases;
+
+/** True while new work may start: not stopping, not draining. */
+export function acceptsNewWork(context: DriverContext): boolean {
+  return !context.lifecycle.stopping && !context.lifecycle.draining;
+}
+
+/** Removes an issue's workspace with the current workflow's hooks. */
+export function removeWorkspaceOf(context: DriverContext, issue: Pick<Issue, 'id' | 'identifier'>) {
+  return removeWorkspace(
+    {
+      workspaces: context.workspaces(),
+      workflow: context.workflow(),
+      events: context.events,
+      logger: context.logger,
+    },
+    issue,
+  );
+}

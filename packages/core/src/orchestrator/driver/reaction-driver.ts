@@ -1,0 +1,133 @@
+import { type ReactionOutcome, runReaction } from '../../change-requests/run-reaction.js';
+import { describeError } from '../../errors/loompa-error.js';
+import type { AgentRunResult } from '../../specifications/agent-backend.js';
+import { renderWorkflowPrompt } from '../../workflow/load-workflow.js';
+import type { PromptFeedback } from '../../workflow/prompt-template.js';
+import { chooseAgent } from '../agent-runs/choose-agent.js';
+import type { SupervisorStep } from '../change-request-supervisor/change-request-supervisor.js';
+import { hasFreeSlot } from '../decisions.js';
+import { slotUsageOf } from '../scheduler/scheduling-rules.js';
+import type { RunningItem } from '../work-items.js';
+import { type DriverContext, removeWorkspaceOf } from './driver-context.js';
+
+type ReactStep = Extract<SupervisorStep, { next: 'react' }>;
+
+/**
+ * awaiting → reacting → awaiting (or released): the agent resumed on failing checks, review
+ * feedback or a conflict, in a worker like an attempt, under the same slots and budget.
+ */
+export async function startReaction(context: DriverContext, step: ReactStep): Promise<void> {
+  const { issue, record } = step;
+  const workflow = context.workflow();
+  if (!hasFreeSlot(slotUsageOf(workflow, context.agentRuns.states()), issue.state)) {
+    context.supervisor.markWaiting(issue.id, 'no available orchestrator slots for a reaction');
+    return;
+  }
+  const choice = await chooseAgent(workflow, context.focusMatcher, issue, record.failures);
+  const budgetDecision = await context.budgetGate.check(issue, choice);
+  if (!budgetDecision.allowed) {
+    context.supervisor.markWaiting(issue.id, `budget: ${budgetDecision.reason}`);
+    return;
+  }
+  if (context.dryRun) return;
+  const { reaction, round, record: counted } = await context.supervisor.beginReaction(step);
+  const item = context.agentRuns.begin(issue, null, choice, 'reaction');
+  item.phase = 'reacting';
+  item.activity = reaction;
+  item.sessionId = record.sessionId;
+  await context.supervisor.announceReaction(step, reaction, round);
+  item.worker = runReaction({
+    workflow: context.workflow(),
+    scm: context.scm()!,
+    workspaces: context.workspaces(),
+    logger: context.logger,
+    issue,
+    focus: item.focus,
+    profile: item.profile,
+    agentKind: item.agentKind,
+    model: item.model,
+    changeRequest: step.changeRequest,
+    status: step.status,
+    decision: step.decision,
+    lastPushedHead: counted.lastPushedHead,
+    runAgent: (feedback, cwd, turn) => runReactionAgent(context, item, feedback, cwd, turn),
+    isStopping: () => item.stopRequest !== null,
+  })
+    .catch((error: unknown) => ({ ok: false as const, reason: describeError(error) }))
+    .then((outcome) => finishReaction(context, item, step, outcome));
+}
+
+/** One agent run of a reaction: a continued session gets the feedback, a fresh one the whole prompt. */
+async function runReactionAgent(
+  context: DriverContext,
+  item: RunningItem,
+  feedback: PromptFeedback,
+  cwd: string,
+  turn: number,
+): Promise<AgentRunResult> {
+  const workflow = context.workflow();
+  const agent = context.agentFor(item.agentKind);
+  return context.agentRuns.runOnce(
+    item,
+    agent,
+    {
+      cwd,
+      env: context.agentEnvironment(agent),
+      stateDirectory: await context.agentStateDirectory(item.issue),
+      limits: {
+        idleTimeoutMs: workflow.config.agent.stall_timeout_ms || undefined,
+        runTimeoutMs: workflow.config.agent.turn_timeout_ms,
+      },
+      ...(item.model ? { model: item.model } : {}),
+      ...(item.focus.instructions ? { instructions: item.focus.instructions } : {}),
+    },
+    {
+      continued: feedback.text,
+      fresh: () =>
+        renderWorkflowPrompt(workflow, {
+          issue: item.issue,
+          attempt: null,
+          focus: item.focus,
+          profile: item.profile,
+          feedback,
+        }) + (workflow.promptTemplate.includes('feedback') ? '' : `\n\n${feedback.text}`),
+    },
+    turn,
+  );
+}
+
+/** The reaction's worker is done: record it, then back to awaiting, or released if it was stopped. */
+async function finishReaction(
+  context: DriverContext,
+  item: RunningItem,
+  step: ReactStep,
+  outcome: ReactionOutcome,
+): Promise<void> {
+  const { issue } = item;
+  try {
+    context.agentRuns.accountRuntime(item);
+    await context.store.recordReactionEnd(issue, item.sessionId, outcome);
+    if (!outcome.ok)
+      context.logger.warn('a reaction failed', { issue: issue.identifier, reason: outcome.reason });
+    const stop = item.stopRequest;
+    if (stop?.removeWorkspace) await removeWorkspaceOf(context, issue);
+    // A stalled reaction goes back to awaiting, where the next review decides again.
+    if (stop && stop.kind !== 'stall') {
+      context.events.publish('issue-released', {
+        issueId: issue.id,
+        issueIdentifier: issue.identifier,
+        reason: stop.reason,
+        workspaceKept: !stop.removeWorkspace,
+      });
+      return;
+    }
+    await context.supervisor.resumeAfterReaction(issue, step.changeRequest, step.since, outcome);
+  } catch (error) {
+    context.logger.error('finishing a reaction failed', {
+      issue: issue.identifier,
+      message: describeError(error),
+    });
+  } finally {
+    context.agentRuns.end(item);
+  }
+}

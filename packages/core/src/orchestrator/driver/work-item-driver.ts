@@ -1,0 +1,240 @@
+import { describeError } from '../../errors/loompa-error.js';
+import type { Issue } from '../../specifications/issue.js';
+import type { OrchestratorStore } from '../../store/orchestrator-store.js';
+import { AgentRuns } from '../agent-runs/agent-runs.js';
+import { chooseAgent } from '../agent-runs/choose-agent.js';
+import { BudgetGate } from '../budget-gate.js';
+import { ChangeRequestSupervisor } from '../change-request-supervisor/change-request-supervisor.js';
+import { hasFreeSlot, selectDispatches } from '../decisions.js';
+import { stepForDueRetry } from '../scheduler/due-retry.js';
+import { findStalledRuns, refreshRunningIssues } from '../scheduler/reconcile-running.js';
+import { RetryTimers } from '../scheduler/retry-timers.js';
+import { dispatchRulesOf, slotUsageOf } from '../scheduler/scheduling-rules.js';
+import { WorkItemStore } from '../work-item-store.js';
+import { dispatchIssue } from './attempt-driver.js';
+import { blockIssue } from './block-issue.js';
+import {
+  acceptsNewWork,
+  type DriverContext,
+  type DriverEnvironment,
+  type DriverPhases,
+  removeWorkspaceOf,
+} from './driver-context.js';
+import { startReaction } from './reaction-driver.js';
+
+/**
+ * Moves work items from phase to phase (DESIGN.md §4). The phases hold their own state and
+ * return what happens next; only the driver (here, `attempt-driver` and `reaction-driver`)
+ * calls from one phase's result into the next phase, so data flows one way.
+ */
+export class WorkItemDriver {
+  readonly phases: DriverPhases;
+  private readonly context: DriverContext;
+
+  constructor(environment: DriverEnvironment) {
+    const store = new WorkItemStore();
+    const budgetGate = new BudgetGate({ budget: environment.budget, events: environment.events });
+    const agentRuns = new AgentRuns({
+      events: environment.events,
+      logger: environment.logger,
+      budget: environment.budget,
+      budgetGate,
+      hasBudget: environment.hasBudget,
+      now: environment.now,
+    });
+    const retries = new RetryTimers({
+      events: environment.events,
+      now: environment.now,
+      onDue: (issueId) => this.onRetryDue(issueId),
+    });
+    const supervisor = new ChangeRequestSupervisor({
+      workflow: environment.workflow,
+      tracker: environment.tracker,
+      scm: environment.scm,
+      store,
+      events: environment.events,
+      logger: environment.logger,
+      dryRun: environment.dryRun,
+      removeWorkspace: (issue) => removeWorkspaceOf(this.context, issue),
+    });
+    this.phases = { store, budgetGate, agentRuns, retries, supervisor };
+    this.context = { ...environment, ...this.phases };
+  }
+
+  /** Opens the store and picks up what a restart left: blocked issues, open change requests. */
+  async restore(backend: OrchestratorStore): Promise<void> {
+    this.phases.store.open(backend);
+    for (const record of await this.phases.store.restore()) {
+      if (record.changeRequest && this.context.hasScm) {
+        this.phases.supervisor.watchRestored({ ...record, changeRequest: record.changeRequest });
+      }
+    }
+  }
+
+  /** One tick: reconcile running items, review change requests, then dispatch what fits. */
+  async runTick(): Promise<{ dispatched: number; candidates: number }> {
+    await this.reconcile();
+    if (!acceptsNewWork(this.context)) return { dispatched: 0, candidates: 0 };
+    await this.superviseChangeRequests();
+    if (!acceptsNewWork(this.context)) return { dispatched: 0, candidates: 0 };
+    return this.dispatchCandidates();
+  }
+
+  /** Stall check, then a refresh of every running issue; a refresh failure keeps everything running. */
+  private async reconcile(): Promise<void> {
+    const { agentRuns } = this.phases;
+    const workflow = this.context.workflow();
+    const runs = [...agentRuns.items()].map((item) => ({
+      issueId: item.issue.id,
+      lastActivityAt: item.lastActivityAt,
+      stopping: item.stopRequest !== null,
+    }));
+    for (const stalled of findStalledRuns(runs, workflow.config.agent.stall_timeout_ms, this.context.now())) {
+      const item = agentRuns.get(stalled.issueId);
+      if (item)
+        agentRuns.requestStop(item, { kind: 'stall', reason: stalled.reason, removeWorkspace: false });
+    }
+    const ids = [...agentRuns.items()].filter((item) => !item.stopRequest).map((item) => item.issue.id);
+    if (ids.length === 0) return;
+    const refreshed = await refreshRunningIssues(this.context.tracker, ids, dispatchRulesOf(workflow));
+    if (!refreshed.ok) {
+      this.context.logger.warn('refreshing running issues failed; they keep running', {
+        message: refreshed.message,
+      });
+      this.context.events.publish('tick-failed', {
+        at: new Date(),
+        stage: 'reconcile',
+        message: refreshed.message,
+      });
+      return;
+    }
+    for (const { issueId, issue, decision } of refreshed.decisions) {
+      // The run may have ended or been stopped while the tracker answered.
+      const item = agentRuns.get(issueId);
+      if (!item || item.stopRequest) continue;
+      if (decision.action === 'stop') {
+        agentRuns.requestStop(item, {
+          kind: 'reconcile',
+          reason: decision.reason,
+          removeWorkspace: decision.removeWorkspace,
+        });
+      } else if (issue) {
+        item.issue = issue;
+      }
+    }
+  }
+
+  /** The supervisor reviews each change request; reactions and blocks come back here. */
+  private async superviseChangeRequests(): Promise<void> {
+    for await (const step of this.phases.supervisor.review()) {
+      if (step.next === 'block') await blockIssue(this.context, step.issue, step.reason, step.record);
+      else await startReaction(this.context, step);
+    }
+  }
+
+  private async dispatchCandidates(): Promise<{ dispatched: number; candidates: number }> {
+    const { store, agentRuns, retries, supervisor, budgetGate } = this.phases;
+    const workflow = this.context.workflow();
+    let candidates: Issue[];
+    try {
+      candidates = await this.context.tracker().listIssues({ states: workflow.config.tracker.active_states });
+    } catch (error) {
+      const message = describeError(error);
+      this.context.logger.warn('fetching candidate issues failed; no dispatch this tick', { message });
+      this.context.events.publish('tick-failed', { at: new Date(), stage: 'candidates', message });
+      return { dispatched: 0, candidates: 0 };
+    }
+    for (const issue of await store.unblockChanged(candidates)) {
+      this.context.logger.info('issue changed by a person; unblocked', { issue: issue.identifier });
+    }
+    const rules = dispatchRulesOf(workflow);
+    const denied = new Set<string>();
+    let dispatched = 0;
+    let budgetAllowsAll = true;
+    // Rounds repeat because a chosen issue may be adopted into awaiting instead of running,
+    // which leaves its slot to the next candidate.
+    while (budgetAllowsAll) {
+      const busy = new Set<string>([
+        ...agentRuns.ids(),
+        ...retries.ids(),
+        ...store.blockedIds(),
+        ...supervisor.ids(),
+        ...denied,
+      ]);
+      const chosen = selectDispatches(candidates, rules, busy, slotUsageOf(workflow, agentRuns.states()));
+      if (chosen.length === 0) break;
+      for (const issue of chosen) {
+        const choice = await chooseAgent(workflow, this.context.focusMatcher, issue, 0);
+        const decision = await budgetGate.check(issue, choice);
+        if (!decision.allowed) {
+          denied.add(issue.id);
+          if (decision.scope === 'global') {
+            budgetAllowsAll = false;
+            break;
+          }
+          continue;
+        }
+        await dispatchIssue(this.context, issue, null, { continuation: false, choice });
+        dispatched++;
+      }
+      // A dry run adds nothing to `running`, so another round would pick the same issues again.
+      if (this.context.dryRun) break;
+    }
+    if (denied.size === 0 && budgetGate.paused) budgetGate.resume();
+    return { dispatched, candidates: candidates.length };
+  }
+
+  /** retry-wait → preparing (or another wait, or released) once the retry's timer fires. */
+  private async onRetryDue(issueId: string): Promise<void> {
+    const { retries, agentRuns, store, budgetGate } = this.phases;
+    if (!retries.has(issueId) || !acceptsNewWork(this.context)) return;
+    const retry = retries.take(issueId)!;
+    try {
+      await this.context.ready();
+      const workflow = this.context.workflow();
+      const step = await stepForDueRetry(
+        {
+          tracker: this.context.tracker,
+          rules: dispatchRulesOf(workflow),
+          maxRetryBackoffMs: workflow.config.agent.max_retry_backoff_ms,
+          hasFreeSlot: (state) =>
+            hasFreeSlot(slotUsageOf(this.context.workflow(), agentRuns.states()), state),
+        },
+        retry,
+      );
+      if (step.next === 'retry') {
+        retries.schedule(step.request);
+        return;
+      }
+      if (step.next === 'release') {
+        if (step.removeWorkspace && step.issue) await removeWorkspaceOf(this.context, step.issue);
+        this.context.events.publish('issue-released', {
+          issueId,
+          issueIdentifier: retry.identifier,
+          reason: step.reason,
+          workspaceKept: !step.removeWorkspace,
+        });
+        return;
+      }
+      const record = await store.read(step.issue);
+      const choice = await chooseAgent(
+        this.context.workflow(),
+        this.context.focusMatcher,
+        step.issue,
+        record.failures,
+      );
+      const budgetDecision = await budgetGate.check(step.issue, choice);
+      // A denied retry goes back to the queue: the next tick offers it again as a candidate.
+      if (!budgetDecision.allowed) return;
+      await dispatchIssue(this.context, step.issue, retry.attempt, {
+        continuation: retry.continuation,
+        choice,
+      });
+    } catch (error) {
+      this.context.logger.error('a due retry failed', {
+        issue: retry.identifier,
+        message: describeError(error),
+      });
+    }
+  }
+}

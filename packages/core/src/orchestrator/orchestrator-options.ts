@@ -1,0 +1,33 @@
+import type { Logger } from '../logging/logger.js';
+import type { AgentBackendV1 } from '../specifications/agent-backend.js';
+import type { BudgetV1 } from '../specifications/budget.js';
+import type { FocusMatcherV1 } from '../specifications/focus-matcher.js';
+import type { PluginEntry } from '../specifications/plugin.js';
+import type { ScmProviderV1 } from '../specifications/scm-provider.js';
+import type { TrackerV1 } from '../specifications/tracker.js';
+import type { OrchestratorStore } from '../store/orchestrator-store.js';
+import type { Workflow } from '../workflow/load-workflow.js';
+
+/** What `createOrchestrator` takes: the workflow, the plugins by kind, and a few overrides. */
+export interface OrchestratorOptions {
+  /** A workflow already loaded; or give `workflowPath` to load it and hot-reload on edits. */
+  workflow?: Workflow;
+  workflowPath?: string;
+  /** Trackers by the `tracker.kind` that selects them. */
+  trackers: Record<string, PluginEntry<TrackerV1>>;
+  /** SCM providers by `scm.kind`; without any, results are not published as change requests. */
+  scms?: Record<string, PluginEntry<ScmProviderV1>>;
+  /** Agent backends by kind; `command` is built in and need not be listed. */
+  agents?: Record<string, PluginEntry<AgentBackendV1>>;
+  focusMatcher?: FocusMatcherV1;
+  budget?: PluginEntry<BudgetV1>;
+  /** Durable facts; a file store under the state directory by default. */
+  store?: OrchestratorStore;
+  logger?: Logger;
+  /** Decide and emit events, but write nothing and start no agent. */
+  dryRun?: boolean;
+  /** Overrides `workspace.state_directory`. */
+  stateDirectory?: string;
+  /** The environment agents inherit (minus credentials); `process.env` by default. */
+  environment?: NodeJS.ProcessEnv;
+}

@@ -1,0 +1,133 @@
+import { commandAgent } from '../agents/command-agent.js';
+import type { Logger } from '../logging/logger.js';
+import type { AgentBackendV1 } from '../specifications/agent-backend.js';
+import type { BudgetV1 } from '../specifications/budget.js';
+import type { PluginContext, PluginEntry } from '../specifications/plugin.js';
+import type { ScmProviderV1 } from '../specifications/scm-provider.js';
+import type { TrackerV1 } from '../specifications/tracker.js';
+import type { Workflow, WorkflowPlugins } from '../workflow/load-workflow.js';
+import { PluginInstances } from './plugin-registry.js';
+
+/** The plugins a caller registers, by the kind WORKFLOW.md names them with. */
+export interface PluginRegistrations {
+  trackers: Record<string, PluginEntry<TrackerV1>>;
+  scms?: Record<string, PluginEntry<ScmProviderV1>>;
+  agents?: Record<string, PluginEntry<AgentBackendV1>>;
+  budget?: PluginEntry<BudgetV1>;
+}
+
+export interface OrchestratorPluginsContext {
+  workflow(): Workflow;
+  stateDirectory(): string;
+  logger: Logger;
+  agentEnvironment(agent: AgentBackendV1): Record<string, string>;
+}
+
+/**
+ * The registered plugins, resolved against the workflow in force: WORKFLOW.md names a kind
+ * per slot, and a reload that changes a plugin's section re-creates only that plugin.
+ */
+export class OrchestratorPlugins {
+  private readonly trackers: PluginInstances<TrackerV1>;
+  private readonly scms: PluginInstances<ScmProviderV1> | null;
+  private readonly agents: PluginInstances<AgentBackendV1>;
+  private readonly budgets: PluginInstances<BudgetV1> | null;
+
+  constructor(
+    private readonly registrations: PluginRegistrations,
+    private readonly context: OrchestratorPluginsContext,
+  ) {
+    this.trackers = new PluginInstances('tracker', 'tracker-v1', registrations.trackers);
+    this.scms = registrations.scms ? new PluginInstances('scm', 'scm-provider-v1', registrations.scms) : null;
+    this.agents = new PluginInstances('agent', 'agent-backend-v1', {
+      command: commandAgent,
+      ...registrations.agents,
+    });
+    this.budgets = registrations.budget
+      ? new PluginInstances('budget', 'budget-v1', { budget: registrations.budget })
+      : null;
+  }
+
+  /** True when SCM providers are registered: results are published as change requests. */
+  get hasScm(): boolean {
+    return this.scms !== null;
+  }
+
+  get hasBudget(): boolean {
+    return this.budgets !== null;
+  }
+
+  /** The plugins a WORKFLOW.md may name, for validating it against this orchestrator. */
+  workflowPlugins(): WorkflowPlugins {
+    const { trackers, scms, agents, budget } = this.registrations;
+    return {
+      trackers,
+      ...(scms ? { scms } : {}),
+      agents: { command: commandAgent, ...agents },
+      ...(budget ? { budget } : {}),
+    };
+  }
+
+  tracker(): TrackerV1 {
+    const workflow = this.context.workflow();
+    return this.trackers.get(
+      workflow.config.tracker.kind,
+      workflow.pluginSettings.tracker,
+      this.pluginContext(),
+      workflow.filePath,
+      'tracker',
+    );
+  }
+
+  scm(): ScmProviderV1 | null {
+    if (!this.scms) return null;
+    const workflow = this.context.workflow();
+    return this.scms.get(
+      workflow.config.scm.kind,
+      workflow.pluginSettings.scm,
+      this.pluginContext(),
+      workflow.filePath,
+      'scm',
+    );
+  }
+
+  agentFor(kind: string): AgentBackendV1 {
+    const workflow = this.context.workflow();
+    return this.agents.get(
+      kind,
+      workflow.pluginSettings.agents[kind] ?? {},
+      this.pluginContext(),
+      workflow.filePath,
+      kind,
+    );
+  }
+
+  budget(): BudgetV1 | null {
+    if (!this.budgets) return null;
+    const workflow = this.context.workflow();
+    return this.budgets.get(
+      'budget',
+      workflow.pluginSettings.budget,
+      this.pluginContext(),
+      workflow.filePath,
+      'budget',
+    );
+  }
+
+  /** Closes every plugin instance created (watchers, timers, child processes). */
+  closeAll(): void {
+    for (const instances of [this.trackers, this.scms, this.agents, this.budgets]) instances?.closeAll();
+  }
+
+  private pluginContext(): PluginContext {
+    const workflow = this.context.workflow();
+    return {
+      workflowDirectory: workflow.directory,
+      repositoryPath: workflow.repositoryPath,
+      stateDirectory: this.context.stateDirectory(),
+      logger: this.context.logger,
+      resolveAgent: (kind) => this.agentFor(kind),
+      agentEnvironment: (agent) => this.context.agentEnvironment(agent),
+    };
+  }
+}

@@ -1,0 +1,40 @@
+import { describeError } from '../../errors/loompa-error.js';
+import type { Logger } from '../../logging/logger.js';
+import type { ChangeRequest } from '../../specifications/change-request.js';
+import type { Issue } from '../../specifications/issue.js';
+import type { ScmProviderV1 } from '../../specifications/scm-provider.js';
+import type { WorkspaceManager } from '../../workspaces/workspace-manager.js';
+import type { WorkItemRecord } from '../work-item-record.js';
+
+export interface FindOpenChangeRequestContext {
+  scm: ScmProviderV1;
+  workspaces: WorkspaceManager;
+  logger: Logger;
+}
+
+/**
+ * The change request already open for the issue (left by a crash, or opened by a person on
+ * its branch), which is adopted instead of running the agent and opening a duplicate. The
+ * record's own change request is trusted first; a failed lookup is treated as none.
+ */
+export async function findOpenChangeRequest(
+  context: FindOpenChangeRequestContext,
+  issue: Issue,
+  record: WorkItemRecord,
+): Promise<ChangeRequest | null> {
+  let changeRequest = record.changeRequest;
+  if (!changeRequest) {
+    try {
+      changeRequest = await context.scm.findChangeRequest({
+        branch: context.workspaces.branchFor(issue.identifier),
+      });
+    } catch (error) {
+      context.logger.warn('looking up an existing change request failed', {
+        issue: issue.identifier,
+        message: describeError(error),
+      });
+      return null;
+    }
+  }
+  return changeRequest?.state === 'open' ? changeRequest : null;
+}
