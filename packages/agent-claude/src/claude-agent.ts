@@ -24,11 +24,31 @@ export const claudeSecretEnvironmentVariables = [
   'AWS_BEARER_TOKEN_BEDROCK',
 ] as const;
 
+/**
+ * What Claude Code reads from the environment besides its keys: provider endpoints and
+ * settings (Anthropic, Bedrock, Vertex), its own switches, and the root-sandbox flag.
+ */
+export const claudeEnvironmentVariables = [
+  'ANTHROPIC_*',
+  'CLAUDE_*',
+  'AWS_*',
+  'CLOUD_ML_REGION',
+  'VERTEX_*',
+  'DISABLE_*',
+  'MCP_*',
+  'API_TIMEOUT_MS',
+  'MAX_THINKING_TOKENS',
+  'BASH_DEFAULT_TIMEOUT_MS',
+  'BASH_MAX_TIMEOUT_MS',
+  'IS_SANDBOX',
+] as const;
+
 /** `AgentBackendV1` driving the Claude Code CLI (`claude -p --output-format stream-json`). */
 export class ClaudeAgent implements AgentBackendV1 {
   readonly specificationVersion = 'agent-backend-v1' as const;
   readonly name = 'claude';
   readonly secretEnvironmentVariables: readonly string[] = claudeSecretEnvironmentVariables;
+  readonly environmentVariables: readonly string[] = claudeEnvironmentVariables;
 
   constructor(private readonly settings: ClaudeAgentSettings = {}) {}
 

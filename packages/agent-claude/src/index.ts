@@ -3,7 +3,12 @@
  * `claude -p --output-format stream-json`.
  */
 
-export { ClaudeAgent, claudeSecretEnvironmentVariables, createClaudeAgent } from './claude-agent.js';
+export {
+  ClaudeAgent,
+  claudeEnvironmentVariables,
+  claudeSecretEnvironmentVariables,
+  createClaudeAgent,
+} from './claude-agent.js';
 export { claudeAgent } from './claude-plugin.js';
 export { buildClaudeRunResult } from './claude-run-result.js';
 export {

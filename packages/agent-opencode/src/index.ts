@@ -3,7 +3,12 @@
  * `opencode run --format json`.
  */
 
-export { createOpenCodeAgent, OpenCodeAgent, openCodeSecretEnvironmentVariables } from './opencode-agent.js';
+export {
+  createOpenCodeAgent,
+  OpenCodeAgent,
+  openCodeEnvironmentVariables,
+  openCodeSecretEnvironmentVariables,
+} from './opencode-agent.js';
 export { openCodeAgent } from './opencode-plugin.js';
 export { buildOpenCodeRunResult, classifyOpenCodeError } from './opencode-run-result.js';
 export {

@@ -30,11 +30,27 @@ export const openCodeSecretEnvironmentVariables = [
   'OPENCODE_SERVER_PASSWORD',
 ] as const;
 
+/** What OpenCode and its provider packages read from the environment besides the keys above. */
+export const openCodeEnvironmentVariables = [
+  'OPENCODE_*',
+  'OPENAI_*',
+  'ANTHROPIC_*',
+  'OPENROUTER_*',
+  'GEMINI_*',
+  'GOOGLE_*',
+  'GROQ_*',
+  'MISTRAL_*',
+  'DEEPSEEK_*',
+  'XAI_*',
+  'AWS_*',
+] as const;
+
 /** `AgentBackendV1` driving the OpenCode CLI (`opencode run --format json`). */
 export class OpenCodeAgent implements AgentBackendV1 {
   readonly specificationVersion = 'agent-backend-v1' as const;
   readonly name = 'opencode';
   readonly secretEnvironmentVariables: readonly string[];
+  readonly environmentVariables: readonly string[] = openCodeEnvironmentVariables;
 
   constructor(private readonly settings: OpenCodeAgentSettings = {}) {
     this.secretEnvironmentVariables = [

@@ -42,6 +42,8 @@ export interface CheckRunsOptions {
   logger: Logger;
   /** Called when a head's checks have all finished. */
   onCompleted(headSha: string): void;
+  /** The restricted environment checks run with (they run the agent's code). */
+  environment(): Record<string, string>;
 }
 
 export interface ContinuousIntegrationSnapshot {
@@ -169,7 +171,11 @@ export class CheckRuns {
             logPath: path.join(runDirectory, `${check.index}.log`),
             timeoutMs: configured.timeoutMs ?? this.options.defaultTimeoutMs,
             killGraceMs: this.options.killGraceMs,
-            environment: checkEnvironment(headSha, check.name),
+            environment: {
+              ...this.options.environment(),
+              LOOMPA_HEAD_SHA: headSha,
+              LOOMPA_CHECK_NAME: check.name,
+            },
             abortSignal: signal,
           });
           if (outcome.cancelled) return;
@@ -244,15 +250,4 @@ export class CheckRuns {
     this.abortController.abort();
     await this.waitForIdle();
   }
-}
-
-function checkEnvironment(headSha: string, checkName: string): Record<string, string> {
-  const environment: Record<string, string> = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    // Git variables from a surrounding git process would point the check at the wrong repository.
-    if (value !== undefined && !name.startsWith('GIT_')) environment[name] = value;
-  }
-  environment.LOOMPA_HEAD_SHA = headSha;
-  environment.LOOMPA_CHECK_NAME = checkName;
-  return environment;
 }

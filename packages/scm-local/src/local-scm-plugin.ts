@@ -39,6 +39,7 @@ export const localScm: PluginDefinition<ScmProviderV1, LocalScmWorkflowSettings>
             },
       ),
       checkTimeoutMs: settings.check_timeout_ms,
+      ...(context.restrictedEnvironment ? { checkEnvironment: () => context.restrictedEnvironment!() } : {}),
       reviewer: reviewer
         ? {
             agent: reviewerAgent!,

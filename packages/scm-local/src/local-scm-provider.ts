@@ -1,5 +1,6 @@
 import path from 'node:path';
 import {
+  buildRestrictedEnvironment,
   type CallOptions,
   type ChangeRequest,
   type ChangeRequestStatus,
@@ -97,6 +98,8 @@ export class LocalScmProvider implements ScmProviderV1 {
       killGraceMs: settings.checkKillGraceMs ?? 5_000,
       logger: this.logger,
       onCompleted: (headSha) => this.afterChecksCompleted(headSha),
+      // Checks run the agent's code: core's restricted policy, never the full environment.
+      environment: settings.checkEnvironment ?? (() => buildRestrictedEnvironment({ source: process.env })),
     });
     this.reviewer = settings.reviewer
       ? {

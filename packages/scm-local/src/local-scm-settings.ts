@@ -103,6 +103,8 @@ export interface LocalScmSettings {
   /** Plain strings are commands named after themselves. */
   checks?: ReadonlyArray<string | LocalCheck>;
   checkTimeoutMs?: number;
+  /** The environment checks run with; core's restricted policy over `process.env` by default. */
+  checkEnvironment?: () => Record<string, string>;
   /** How long a timed-out check gets between SIGTERM and SIGKILL (5 s by default). */
   checkKillGraceMs?: number;
   reviewer?: LocalReviewerSettings | null;

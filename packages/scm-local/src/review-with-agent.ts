@@ -1,4 +1,4 @@
-import type { AgentBackendV1 } from '@loompa/core';
+import { type AgentBackendV1, buildRestrictedEnvironment } from '@loompa/core';
 import { parseReviewAnswer, type ReviewAnswer } from './parse-review-answer.js';
 import { runGit } from './run-git.js';
 import type { TemporaryWorktrees } from './temporary-worktree.js';
@@ -11,7 +11,7 @@ export interface AgentReviewer {
   maxTurns: number;
   timeoutMs: number;
   maxDiffBytes: number;
-  /** The reviewer's environment; by default the process environment without credentials. */
+  /** The reviewer's environment; by default core's restricted policy with what the agent declares. */
   environment?: () => Record<string, string>;
 }
 
@@ -29,8 +29,6 @@ export interface ReviewWithAgentOptions {
 }
 
 export type AgentReviewOutcome = { answer: ReviewAnswer; error: null } | { answer: null; error: string };
-
-const secretNamePattern = /(token|secret|password|api[_-]?key|private[_-]?key|credential)/i;
 
 /**
  * Shows the reviewer agent the change (the diff from the merge base to the head, plus the
@@ -106,17 +104,10 @@ ${diff}
 `;
 }
 
-/**
- * The reviewer gets the process environment without credentials, except the ones its own
- * backend declares it needs (its model API key); forge or tracker tokens never reach it.
- */
+/** Core's restricted policy with the names the reviewer's backend declares (its model settings and key). */
 function reviewerEnvironment(agent: AgentBackendV1): Record<string, string> {
-  const allowed = new Set(agent.secretEnvironmentVariables ?? []);
-  const environment: Record<string, string> = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (value === undefined || name.startsWith('GIT_')) continue;
-    if (secretNamePattern.test(name) && !allowed.has(name)) continue;
-    environment[name] = value;
-  }
-  return environment;
+  return buildRestrictedEnvironment({
+    source: process.env,
+    declaredNames: [...(agent.environmentVariables ?? []), ...(agent.secretEnvironmentVariables ?? [])],
+  });
 }

@@ -31,6 +31,31 @@ describe('scm-local checks', () => {
     return { worktree, headSha, changeRequest };
   };
 
+  it("runs checks with core's restricted environment: no credential of the orchestrator reaches them", async () => {
+    process.env.LOOMPA_CHECK_CANARY_TOKEN = 'check-canary-5d1e';
+    process.env.DEPLOY_PASSWORD = 'check-canary-password';
+    try {
+      const provider = repository.createProvider({
+        checks: [{ name: 'environment', command: 'env; echo "PATH is set: ${PATH:+yes}"' }],
+      });
+      const { changeRequest } = await openChange(provider);
+      await provider.getStatus({ changeRequest });
+      await provider.waitForIdle();
+      const done = await provider.getStatus({ changeRequest });
+      const log = await provider.getCheckLog({
+        changeRequest,
+        checkId: done.continuousIntegration.checks[0]!.id,
+        maxBytes: 100_000,
+      });
+      expect(log).toContain('PATH is set: yes');
+      expect(log).toContain('LOOMPA_CHECK_NAME=environment');
+      expect(log).not.toContain('check-canary');
+    } finally {
+      delete process.env.LOOMPA_CHECK_CANARY_TOKEN;
+      delete process.env.DEPLOY_PASSWORD;
+    }
+  });
+
   it('reports CI state none when no checks are configured', async () => {
     const provider = repository.createProvider();
     const { changeRequest, headSha } = await openChange(provider);

@@ -92,6 +92,12 @@ export interface AgentBackendV1 {
   readonly name: string;
   /** Environment variable names this backend treats as secrets (redacted, never logged). */
   readonly secretEnvironmentVariables?: readonly string[];
+  /**
+   * Names (a trailing `*` matches a prefix) of the orchestrator's environment this backend
+   * needs, such as its model's base URL and settings. Core's environment policy passes only
+   * these, the secret names above and a short allowlist (PATH, HOME, locale…) to the agent.
+   */
+  readonly environmentVariables?: readonly string[];
 
   run(options: AgentRunOptions): Promise<AgentRunResult>;
 

@@ -22,6 +22,13 @@ export interface PluginContext {
    * so their agent sees the same provider settings as every other. Absent outside an orchestrator.
    */
   agentEnvironment?(agent: AgentBackendV1): Record<string, string>;
+  /**
+   * The environment for any other process that runs agent-written code (checks, scripts):
+   * core's restricted policy (`buildRestrictedEnvironment`) over the orchestrator's
+   * environment, with the workflow's `agent.env` and `agent.pass_environment`, plus
+   * `declaredNames`. Absent outside an orchestrator: use `buildRestrictedEnvironment`.
+   */
+  restrictedEnvironment?(declaredNames?: readonly string[]): Record<string, string>;
 }
 
 /**
