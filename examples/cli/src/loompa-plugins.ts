@@ -9,8 +9,10 @@ import {
   type Workflow,
   type WorkflowPlugins,
 } from '@loompa/core';
+import { gitLabScm } from '@loompa/scm-gitlab';
 import { localScm } from '@loompa/scm-local';
 import { gitHubTrackerPlugin } from '@loompa/tracker-github';
+import { gitLabTracker } from '@loompa/tracker-gitlab';
 import { markdownTracker } from '@loompa/tracker-markdown';
 
 /**
@@ -18,8 +20,8 @@ import { markdownTracker } from '@loompa/tracker-markdown';
  * into the orchestrator; it is listed so `loompa validate` checks its section too.
  */
 export const loompaPlugins = {
-  trackers: { markdown: markdownTracker, github: gitHubTrackerPlugin },
-  scms: { local: localScm },
+  trackers: { markdown: markdownTracker, github: gitHubTrackerPlugin, gitlab: gitLabTracker },
+  scms: { local: localScm, gitlab: gitLabScm },
   agents: { claude: claudeAgent, opencode: openCodeAgent, codex: codexAgent, command: commandAgent },
   budget: budgetPlugin,
 } satisfies Required<WorkflowPlugins> & Pick<OrchestratorOptions, 'trackers' | 'scms' | 'agents' | 'budget'>;

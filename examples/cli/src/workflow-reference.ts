@@ -3,8 +3,10 @@ import { claudeSettingsSchema } from '@loompa/agent-claude';
 import { openCodeSettingsSchema } from '@loompa/agent-opencode';
 import { budgetSettingsSchema } from '@loompa/budget';
 import { commandAgentSettingsSchema, workflowConfigSchema } from '@loompa/core';
+import { gitLabScmReferenceSchema, gitLabScmSettingDefaults } from '@loompa/scm-gitlab';
 import { localScmSettingsSchema } from '@loompa/scm-local';
 import { gitHubTrackerSettingDefaults, gitHubTrackerSettingsSchema } from '@loompa/tracker-github';
+import { gitLabTrackerReferenceSchema, gitLabTrackerSettingDefaults } from '@loompa/tracker-gitlab';
 import { markdownTrackerSettingsSchema } from '@loompa/tracker-markdown';
 import { type ZodType, z } from 'zod';
 
@@ -112,9 +114,21 @@ export function renderWorkflowReference(): string {
       rows: rowsOf(gitHubTrackerSettingsSchema, 'tracker.', gitHubTrackerSettingDefaults()),
     },
     {
+      title: '`tracker:` with `kind: gitlab`',
+      intro:
+        'Added to the core `tracker:` keys by @loompa/tracker-gitlab. States other than open and closed are scoped labels (`status::In Progress`); moving to a `terminal_states` state closes the issue. The token is named by environment variable and checked by `loompa validate` without being printed; `required_labels`, `assignee` and `milestone` narrow the GitLab query itself.',
+      rows: rowsOf(gitLabTrackerReferenceSchema, 'tracker.', gitLabTrackerSettingDefaults()),
+    },
+    {
       title: '`scm:` with `kind: local`',
       intro: 'Added to the core `scm:` keys by @loompa/scm-local.',
       rows: rowsOf(localScmSettingsSchema, 'scm.', defaultsOf(localScmSettingsSchema)),
+    },
+    {
+      title: '`scm:` with `kind: gitlab`',
+      intro:
+        "Added to the core `scm:` keys by @loompa/scm-gitlab. GitLab's merge method is a project setting; `merge_method: squash` is the one choice sent with the merge, which always names the checked head (`sha`).",
+      rows: rowsOf(gitLabScmReferenceSchema, 'scm.', gitLabScmSettingDefaults()),
     },
     {
       title: '`claude:` (agent kind `claude`)',

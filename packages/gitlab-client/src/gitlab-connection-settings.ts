@@ -1,12 +1,15 @@
-import { positiveInteger } from '@loompa/core';
+import { InvalidArgumentError, positiveInteger } from '@loompa/core';
 import { z } from 'zod';
 import { defaultGitLabHost, defaultMaxPages, type GitLabClientSettings } from './create-gitlab-client.js';
 
 /**
  * The WORKFLOW.md keys every GitLab plugin shares (in `tracker:` and in `scm:`): where
- * GitLab is, which project, and how to authenticate. Write the token as `$GITLAB_TOKEN` so
- * it comes from the environment; core registers it for redaction.
+ * GitLab is, which project, and how to authenticate. The token is named by its environment
+ * variable, never written into the file, so it can be checked and listed for removal from
+ * agent environments without ever being printed.
  */
+const variableNamePattern = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
 export const gitLabConnectionSettingsShape = {
   host: z
     .string()
@@ -14,13 +17,16 @@ export const gitLabConnectionSettingsShape = {
     .default(defaultGitLabHost)
     .describe("GitLab address; a self-managed instance's URL (without /api/v4)."),
   project: z
-    .union([z.string().trim().min(1), z.number().int().positive()])
+    .union([z.string().trim().min(1), z.number().int().positive()], {
+      error: 'the project path (group/project) or its numeric id',
+    })
     .transform((value) => String(value))
     .describe('The project: its path (group/project) or numeric id.'),
-  token: z
-    .string({ error: 'a GitLab token is required; write token: $GITLAB_TOKEN' })
-    .min(1)
-    .describe('Personal, project, group or OAuth access token; write $GITLAB_TOKEN to read the environment.'),
+  token_variable: z
+    .string()
+    .regex(variableNamePattern, 'must name an environment variable')
+    .default('GITLAB_TOKEN')
+    .describe('Environment variable holding the personal, project, group or OAuth access token.'),
   token_kind: z
     .enum(['private', 'oauth', 'job'])
     .default('private')
@@ -41,18 +47,42 @@ export const gitLabConnectionSettingsShape = {
 export interface GitLabConnectionSection {
   host: string;
   project: string;
-  token: string;
+  token_variable: string;
   token_kind: 'private' | 'oauth' | 'job';
   max_pages: number;
   request_timeout_ms: number;
   max_attempts: number;
 }
 
-/** The client settings a parsed section describes. */
-export function clientSettingsOf(section: GitLabConnectionSection): GitLabClientSettings {
+/** Reports an unset token variable at `token_variable`, naming the variable and never a value. */
+export function checkGitLabCredentials(
+  section: Pick<GitLabConnectionSection, 'token_variable'>,
+  context: { addIssue(issue: { code: 'custom'; path: string[]; message: string }): void },
+  environment: NodeJS.ProcessEnv = process.env,
+): void {
+  if (!environment[section.token_variable]) {
+    context.addIssue({
+      code: 'custom',
+      path: ['token_variable'],
+      message: `environment variable ${section.token_variable} (the GitLab token) is empty or not set`,
+    });
+  }
+}
+
+/** The client settings a parsed section describes, the token read from its variable. */
+export function clientSettingsOf(
+  section: GitLabConnectionSection,
+  environment: NodeJS.ProcessEnv = process.env,
+): GitLabClientSettings {
+  const token = environment[section.token_variable];
+  if (!token) {
+    throw new InvalidArgumentError(
+      `environment variable ${section.token_variable} (the GitLab token named by token_variable) is empty or not set`,
+    );
+  }
   return {
     host: section.host,
-    token: section.token,
+    token,
     tokenKind: section.token_kind,
     maxPages: section.max_pages,
     requestTimeoutMs: section.request_timeout_ms,

@@ -16,6 +16,7 @@ export {
   type GitLabTokenKind,
 } from './create-gitlab-client.js';
 export {
+  checkGitLabCredentials,
   clientSettingsOf,
   type GitLabConnectionSection,
   gitLabConnectionSettingsShape,

@@ -14,6 +14,7 @@ export const gitLabScm: PluginDefinition<ScmProviderV1, GitLabScmSection> = {
       mergeWhenPipelineSucceeds: section.merge_when_pipeline_succeeds,
       rebasePollIntervalMs: section.rebase_poll_interval_ms,
       rebaseTimeoutMs: section.rebase_timeout_ms,
+      secretEnvironmentVariables: [section.token_variable],
       logger: context.logger,
     });
   },

@@ -175,7 +175,12 @@ export class GitLabScmProvider implements ScmProviderV1 {
           state: toChangeRequest(mergeRequest).state,
           headSha,
           continuousIntegration: { state: rollUpChecks(checks), checks },
-          review: { state: reviewState(approvals, reviewers), threads: discussionsToThreads(discussions) },
+          review: {
+            state: reviewState(approvals, reviewers),
+            threads: discussionsToThreads(discussions),
+            // GitLab keeps approvals across pushes unless the project resets them, so it decides what counts.
+            approvals: approvals.approved_by?.length ?? 0,
+          },
           mergeability,
         } satisfies ChangeRequestStatus;
       });

@@ -1,5 +1,5 @@
 import { booleanSetting, positiveInteger } from '@loompa/core';
-import { gitLabConnectionSettingsShape } from '@loompa/gitlab-client';
+import { checkGitLabCredentials, gitLabConnectionSettingsShape } from '@loompa/gitlab-client';
 import { z } from 'zod';
 
 /**
@@ -7,7 +7,8 @@ import { z } from 'zod';
  * `merge_method`; GitLab's own merge method (merge commit, semi-linear, fast-forward) is a
  * project setting, so `merge_method: squash` is the only one that changes what GitLab does.
  */
-export const gitLabScmSettingsSchema = z.looseObject({
+/** The keys @loompa/scm-gitlab adds to `scm:`. */
+const gitLabScmKeys = {
   ...gitLabConnectionSettingsShape,
   remove_source_branch: booleanSetting
     .default(true)
@@ -21,6 +22,19 @@ export const gitLabScmSettingsSchema = z.looseObject({
   rebase_timeout_ms: positiveInteger
     .default(300_000)
     .describe('Longest wait for a server-side rebase before giving up.'),
-});
+};
+
+export const gitLabScmSettingsSchema = z
+  .looseObject(gitLabScmKeys)
+  .superRefine((section, context) => checkGitLabCredentials(section, context));
+
+/** Only the keys this plugin adds, for the generated WORKFLOW.md reference. */
+export const gitLabScmReferenceSchema = z.object(gitLabScmKeys);
+
+/** Every added key's default as a parsed section shows it (a project is required, so one is supplied). */
+export function gitLabScmSettingDefaults(): Record<string, unknown> {
+  const { project: _project, ...defaults } = gitLabScmReferenceSchema.parse({ project: 'group/project' });
+  return defaults;
+}
 
 export type GitLabScmSection = z.output<typeof gitLabScmSettingsSchema>;

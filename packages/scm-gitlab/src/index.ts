@@ -7,7 +7,12 @@
 
 export { gitLabScm } from './gitlab-scm-plugin.js';
 export { createGitLabScm, GitLabScmProvider, type GitLabScmSettings } from './gitlab-scm-provider.js';
-export { type GitLabScmSection, gitLabScmSettingsSchema } from './gitlab-scm-schema.js';
+export {
+  type GitLabScmSection,
+  gitLabScmReferenceSchema,
+  gitLabScmSettingDefaults,
+  gitLabScmSettingsSchema,
+} from './gitlab-scm-schema.js';
 export { plainJobLog, tailBytes } from './job-log-tail.js';
 export { mapDetailedMergeStatus } from './map-merge-status.js';
 export { changeRequestState, type MergeRequestFields, toChangeRequest } from './merge-request-fields.js';

@@ -22,6 +22,7 @@ export const gitLabTracker: PluginDefinition<TrackerV1, GitLabTrackerSection> = 
       milestone: section.milestone,
       leaseLabel: section.lease_label,
       pollIntervalMs: section.poll_interval_ms,
+      secretEnvironmentVariables: [section.token_variable],
       logger: context.logger,
     });
   },

@@ -1,5 +1,5 @@
 import { nameList, optionalString, positiveInteger } from '@loompa/core';
-import { gitLabConnectionSettingsShape } from '@loompa/gitlab-client';
+import { checkGitLabCredentials, gitLabConnectionSettingsShape } from '@loompa/gitlab-client';
 import { z } from 'zod';
 
 /**
@@ -7,12 +7,17 @@ import { z } from 'zod';
  * `terminal_states`, `required_labels`, `assignee`) are read here too: GitLab filters by
  * the required labels and the assignee, and the states decide which issues are closed.
  */
-export const gitLabTrackerSettingsSchema = z.looseObject({
-  ...gitLabConnectionSettingsShape,
+/** Core keys the GitLab tracker reads as well (core validates and documents them). */
+const coreTrackerKeys = {
   active_states: nameList.default(['todo', 'in progress']),
   terminal_states: nameList.default(['done', 'cancelled']),
   required_labels: nameList.default([]),
   assignee: optionalString,
+};
+
+/** The keys @loompa/tracker-gitlab adds to `tracker:`. */
+const gitLabTrackerKeys = {
+  ...gitLabConnectionSettingsShape,
   milestone: optionalString.describe('Only issues in the milestone with this title are worked on.'),
   open_state: optionalString.describe(
     'State of an open issue without a state label; the first of active_states when unset.',
@@ -41,6 +46,19 @@ export const gitLabTrackerSettingsSchema = z.looseObject({
   poll_interval_ms: positiveInteger
     .default(30_000)
     .describe('How often watch asks GitLab for issues updated since its last look (updated_after).'),
-});
+};
+
+export const gitLabTrackerSettingsSchema = z
+  .looseObject({ ...coreTrackerKeys, ...gitLabTrackerKeys })
+  .superRefine((section, context) => checkGitLabCredentials(section, context));
+
+/** Only the keys this plugin adds, for the generated WORKFLOW.md reference. */
+export const gitLabTrackerReferenceSchema = z.object(gitLabTrackerKeys);
+
+/** Every added key's default as a parsed section shows it (a project is required, so one is supplied). */
+export function gitLabTrackerSettingDefaults(): Record<string, unknown> {
+  const { project: _project, ...defaults } = gitLabTrackerReferenceSchema.parse({ project: 'group/project' });
+  return defaults;
+}
 
 export type GitLabTrackerSection = z.output<typeof gitLabTrackerSettingsSchema>;

@@ -11,5 +11,10 @@ export {
 } from './gitlab-issue-to-issue.js';
 export { createGitLabTracker, GitLabTracker, type GitLabTrackerSettings } from './gitlab-tracker.js';
 export { gitLabTracker } from './gitlab-tracker-plugin.js';
-export { type GitLabTrackerSection, gitLabTrackerSettingsSchema } from './gitlab-tracker-schema.js';
+export {
+  type GitLabTrackerSection,
+  gitLabTrackerReferenceSchema,
+  gitLabTrackerSettingDefaults,
+  gitLabTrackerSettingsSchema,
+} from './gitlab-tracker-schema.js';
 export { isClosedState, type StateRules, stateOfIssue, transitionEdit } from './issue-states.js';
