@@ -15,6 +15,7 @@ import {
   serveWithHttpBackend,
   tokenFromBasicAuthorization,
 } from './git-smart-http.js';
+import { answerGraphql, type GraphqlRequestBody } from './graphql-endpoint.js';
 import { type FakeGitHubFault, type FaultMatch, FaultQueue } from './injected-faults.js';
 import { issueRoutes } from './issue-routes.js';
 import { paginate } from './link-pagination.js';
@@ -341,6 +342,10 @@ export class FakeGitHub {
         return;
       }
     }
+    if (method === 'POST' && requestUrl.pathname === '/graphql') {
+      await this.handleGraphql(request, body, log, send);
+      return;
+    }
     const validatable = {
       method,
       path: requestUrl.pathname,
@@ -476,6 +481,47 @@ export class FakeGitHub {
       log.cost = 1;
     }
     send(result.status, responseBody, { ...rateHeaders(), ...headers });
+  }
+
+  /**
+   * GraphQL, on its own budget: each query costs a point of the `graphql` resource, there
+   * is no conditional request, and a query off GitHub's schema is a problem.
+   */
+  private async handleGraphql(
+    request: IncomingMessage,
+    body: unknown,
+    log: FakeGitHubRequest,
+    send: (status: number, body: unknown, headers?: Record<string, string>) => void,
+  ): Promise<void> {
+    log.operationId = 'graphql';
+    const authentication = this.credentials.authenticate(headerValue(request, 'authorization'));
+    if (!authentication?.ok) {
+      send(401, {
+        message: 'This endpoint requires you to be authenticated.',
+        documentation_url: 'https://docs.github.com/graphql',
+      });
+      return;
+    }
+    const identity = authentication.identity;
+    log.identity = identity.rateLimitKey;
+    const budgetKey = `${identity.rateLimitKey}:graphql`;
+    const window = this.rateLimits.window(budgetKey);
+    const answer = await answerGraphql({
+      body: (body ?? {}) as GraphqlRequestBody,
+      identity,
+      model: this.model,
+      baseUrl: this.baseUrlValue,
+      rateLimit: {
+        limit: window.limit,
+        remaining: Math.max(0, window.limit - window.used - 1),
+        used: window.used + 1,
+        resetAt: window.resetAt,
+      },
+    });
+    if (answer.problem) this.problems.push(answer.problem);
+    this.rateLimits.charge(budgetKey, 1);
+    log.cost = 1;
+    send(200, answer.body, { ...this.rateLimits.headers(budgetKey), 'x-ratelimit-resource': 'graphql' });
   }
 
   /**

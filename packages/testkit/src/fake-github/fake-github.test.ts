@@ -213,3 +213,42 @@ describe('git over smart HTTP', () => {
     }
   });
 });
+
+describe('GraphQL', () => {
+  const query = (github: FakeGitHub, token: string, text: string) =>
+    call(github, token, '/graphql', { method: 'POST', body: JSON.stringify({ query: text }) });
+
+  it('answers a query that follows GitHub’s schema from the model, on the graphql budget', async () => {
+    const { github, token } = await start();
+    github.seedIssue('octo/widgets', { title: 'Queried', labels: ['bug'] });
+    const response = await query(
+      github,
+      token,
+      '{ rateLimit { cost remaining } viewer { login } repository(owner: "octo", name: "widgets") { issue(number: 1) { number title state labels(first: 10) { nodes { name } } } } }',
+    );
+    expect(response.headers.get('x-ratelimit-resource')).toBe('graphql');
+    expect(await response.json()).toEqual({
+      data: {
+        rateLimit: { cost: 1, remaining: 4_999 },
+        viewer: { login: 'loompa-bot' },
+        repository: {
+          issue: { number: 1, title: 'Queried', state: 'OPEN', labels: { nodes: [{ name: 'bug' }] } },
+        },
+      },
+    });
+    expect(github.rateLimitCost).toBe(1);
+  });
+
+  it('answers a query off the schema with errors and records it as a problem', async () => {
+    const { github, token } = await start();
+    const response = await query(
+      github,
+      token,
+      '{ repository(owner: "octo", name: "widgets") { noSuchField } }',
+    );
+    expect(((await response.json()) as { errors: Array<{ message: string }> }).errors[0]!.message).toMatch(
+      /Cannot query field "noSuchField"/,
+    );
+    expect(github.takeProblems()).toEqual([expect.stringContaining("breaks GitHub's schema")]);
+  });
+});
