@@ -15,9 +15,12 @@ export interface CodexStreamState {
   threadId: string | null;
   lastText: string | null;
   /**
-   * Model answers seen, counted from items: an answer starts with the first item after a tool
-   * finished. Codex does not report its requests, so parallel tools run one after the other
-   * may count as more than one answer.
+   * Model answers seen, counted from items, since Codex reports neither its requests nor their
+   * number: an answer starts with the first new item after a tool finished. Codex runs the
+   * commands of one answer at once (they start before any finishes) and its file changes one
+   * after another, so a file change right after a finished file change is taken to belong to
+   * the same answer. Still ambiguous: an answer mixing commands and file changes counts twice,
+   * and two answers that each only change files, back to back, count once.
    */
   modelAnswers: number;
   /** True while the current answer has started a tool (the model wants tool results). */
@@ -117,8 +120,12 @@ export class CodexStreamParser {
   };
   /** Tool items whose `tool-call` was emitted, so a completion without a start still gets one. */
   private readonly startedTools = new Set<string>();
-  /** True once a tool finished: the next item belongs to a new model answer. */
+  /** Items seen starting and not yet completed: their completion is no new item. */
+  private readonly openItems = new Set<string>();
+  /** True once a tool finished: the next new item belongs to a new model answer. */
   private toolFinishedSinceAnswer = true;
+  /** The last item event was a finished file change (the next may be one of the same answer). */
+  private lastEventFinishedFileChange = false;
 
   constructor(
     private readonly emit: (event: AgentEvent) => void,
@@ -179,7 +186,7 @@ export class CodexStreamParser {
       this.emit({ type: 'raw', line });
       return;
     }
-    this.countAnswer(type);
+    this.countAnswer(type, stringOrNull(item.id), completed);
     switch (type) {
       case 'agent_message': {
         if (!completed) return;
@@ -200,11 +207,21 @@ export class CodexStreamParser {
     }
   }
 
-  private countAnswer(type: string | null): void {
+  private countAnswer(type: string | null, itemId: string | null, completed: boolean): void {
+    const finishedFileChangeBefore = this.lastEventFinishedFileChange;
+    this.lastEventFinishedFileChange = completed && type === 'file_change';
+    const isNewItem = itemId === null || !this.openItems.has(itemId);
+    if (itemId !== null) {
+      if (completed) this.openItems.delete(itemId);
+      else this.openItems.add(itemId);
+    }
+    if (!isNewItem) return;
     if (this.toolFinishedSinceAnswer) {
+      this.toolFinishedSinceAnswer = false;
+      // Codex applies one answer's file changes one after another.
+      if (type === 'file_change' && finishedFileChangeBefore) return;
       this.state.modelAnswers++;
       this.state.answerStartedTool = false;
-      this.toolFinishedSinceAnswer = false;
     }
     if (type !== null && toolItemTypes.has(type)) this.state.answerStartedTool = true;
   }

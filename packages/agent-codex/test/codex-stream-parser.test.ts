@@ -167,6 +167,38 @@ describe('CodexStreamParser on other items and damaged output', () => {
     expect(parser.state.lastText).toBe('done');
   });
 
+  it('counts the commands Codex runs at once, and file changes it applies one after another, as one answer', () => {
+    const fileChange = (id: string, status: 'in_progress' | 'completed') =>
+      line({
+        type: status === 'in_progress' ? 'item.started' : 'item.completed',
+        item: { id, type: 'file_change', changes: [{ path: `/p/${id}`, kind: 'add' }], status },
+      });
+    const answer = (id: string) =>
+      line({ type: 'item.completed', item: { id, type: 'agent_message', text: id } });
+    // As Codex 0.171.0 printed one answer of two commands and two apply_patch calls.
+    const { parser } = parse([
+      threadStarted,
+      commandItem('item_0', 'in_progress'),
+      commandItem('item_1', 'in_progress'),
+      commandItem('item_1', 'completed', 0),
+      commandItem('item_0', 'completed', 0),
+    ]);
+    expect(parser.state.modelAnswers).toBe(1);
+    for (const next of [fileChange('item_2', 'in_progress'), fileChange('item_2', 'completed')])
+      parser.parseLine(next);
+    // Commands and file changes of one answer still count twice: the stream cannot tell them apart.
+    expect(parser.state.modelAnswers).toBe(2);
+    for (const next of [
+      fileChange('item_3', 'in_progress'),
+      fileChange('item_3', 'completed'),
+      answer('item_4'),
+    ]) {
+      parser.parseLine(next);
+    }
+    expect(parser.state.modelAnswers).toBe(3);
+    expect(parser.state.answerStartedTool).toBe(false);
+  });
+
   it('separates cached input tokens from the input_tokens that include them', () => {
     const { parser } = parse([threadStarted, usageLine(1000, 50, 600)]);
     expect(parser.runUsage()).toEqual({
