@@ -4,6 +4,7 @@ import {
   type AgentBackendV1,
   type AgentRunOptions,
   type AgentRunResult,
+  emptyTokenUsage,
   processOptionsForRun,
   resolveAgentExecutable,
   runAgentProcess,
@@ -108,9 +109,7 @@ export class CodexAgent implements AgentBackendV1 {
       const env: Record<string, string> = { ...options.env, ...directories };
       const model = this.resolveModel(options.model);
       const baseline =
-        resumeThreadId === null
-          ? { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 }
-          : await readThreadUsage(stateDirectory, resumeThreadId);
+        resumeThreadId === null ? emptyTokenUsage() : await readThreadUsage(stateDirectory, resumeThreadId);
       const emit = safeEventListener(options.onEvent);
       const parser = new CodexStreamParser(emit, { baseline, price: this.usagePrice(model) }, model);
       const maxTurns = options.limits?.maxTurns;
