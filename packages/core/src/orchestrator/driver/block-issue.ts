@@ -9,7 +9,7 @@ import type { DriverContext } from './driver-context.js';
  * scheduler leaves it alone until that person changes it.
  */
 export async function blockIssue(
-  context: DriverContext,
+  context: Pick<DriverContext, 'dryRun' | 'tracker' | 'workflow' | 'logger' | 'store' | 'events'>,
   issue: Issue,
   reason: string,
   record: WorkItemRecord,

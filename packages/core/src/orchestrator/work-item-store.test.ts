@@ -1,0 +1,179 @@
+import { createTestIssue } from '@loompa/testkit';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { ChangeRequest } from '../specifications/change-request.js';
+import { createMemoryStore, type OrchestratorStore } from '../store/orchestrator-store.js';
+import { freshChangeRequestHistory, storeKeyFor, type WorkItemRecord } from './work-item-record.js';
+import { WorkItemStore } from './work-item-store.js';
+
+const issue = createTestIssue({ id: 'issue-7', identifier: 'STO-7', labels: ['agent'] });
+const changeRequest: ChangeRequest = {
+  id: 'cr-1',
+  number: 1,
+  url: 'https://forge.example/cr/1',
+  branch: 'loompa/STO-7',
+  baseBranch: 'main',
+  title: 'STO-7',
+  state: 'open',
+};
+
+let backend: OrchestratorStore;
+let store: WorkItemStore;
+beforeEach(() => {
+  backend = createMemoryStore();
+  store = new WorkItemStore();
+  store.open(backend);
+});
+
+describe('records', () => {
+  it('reads a fresh record for an issue it never saw', async () => {
+    expect(await store.read(issue)).toEqual({
+      issueId: 'issue-7',
+      identifier: 'STO-7',
+      failures: 0,
+      sessionId: null,
+      blocked: null,
+      ...freshChangeRequestHistory,
+    });
+  });
+
+  it('refuses to work before the orchestrator opens it', async () => {
+    await expect(new WorkItemStore().read(issue)).rejects.toThrow(/not open yet/);
+  });
+});
+
+describe('attempts and publishing', () => {
+  it('counts failures, clears them on a clean attempt, and leaves them alone when stopped', async () => {
+    await store.recordAttemptEnd(issue, 'session-1', { kind: 'failed', reason: 'boom' }, null);
+    const twice = await store.recordAttemptEnd(issue, null, { kind: 'failed', reason: 'boom' }, null);
+    expect(twice).toMatchObject({ failures: 2, sessionId: 'session-1' });
+    const stopped = await store.recordAttemptEnd(issue, null, { kind: 'stopped', reason: 'shutdown' }, null);
+    expect(stopped.failures).toBe(2);
+    const clean = await store.recordAttemptEnd(issue, 'session-2', { kind: 'completed' }, null);
+    expect(clean).toMatchObject({ failures: 0, sessionId: 'session-2' });
+  });
+
+  it('starts a new change-request history when an attempt published', async () => {
+    await backend.set(storeKeyFor(issue.id), {
+      ...(await store.read(issue)),
+      ciAttempts: 2,
+      handledCommentIds: ['old'],
+      publishPending: true,
+    });
+    const record = await store.recordAttemptEnd(
+      issue,
+      null,
+      { kind: 'completed' },
+      { changeRequest, head: 'abc123' },
+    );
+    expect(record).toMatchObject({
+      changeRequest,
+      lastPushedHead: 'abc123',
+      ciAttempts: 0,
+      handledCommentIds: [],
+      publishPending: false,
+      trackerLinked: false,
+    });
+  });
+
+  it('marks work pending before publishing and clears the mark after', async () => {
+    const before = await store.markPublishPending(issue, 'session-3');
+    expect(before.publishPending).toBe(false);
+    expect(await store.read(issue)).toMatchObject({ publishPending: true, sessionId: 'session-3' });
+    await store.clearPublishPending(issue);
+    expect((await store.read(issue)).publishPending).toBe(false);
+  });
+
+  it('adopts a change request, keeping the pushed head only when the record named the same one', async () => {
+    const record: WorkItemRecord = {
+      ...(await store.read(issue)),
+      changeRequest,
+      lastPushedHead: 'head-1',
+      ciAttempts: 3,
+      handledCommentIds: ['c1'],
+    };
+    await store.adoptChangeRequest(record, changeRequest);
+    expect(await store.read(issue)).toMatchObject({
+      changeRequest,
+      lastPushedHead: 'head-1',
+      ciAttempts: 0,
+      handledCommentIds: ['c1'],
+    });
+    await store.adoptChangeRequest(record, { ...changeRequest, id: 'cr-2' });
+    expect(await store.read(issue)).toMatchObject({ lastPushedHead: null, handledCommentIds: ['c1'] });
+  });
+});
+
+describe('reactions', () => {
+  it('counts a CI round per head: a head Loompa did not push starts the count again', async () => {
+    const record = { ...(await store.read(issue)), lastPushedHead: 'mine', ciAttempts: 2 };
+    expect((await store.countReactionRound(record, 'ci-failure', 'mine')).ciAttempts).toBe(3);
+    expect((await store.countReactionRound(record, 'ci-failure', 'someone-else')).ciAttempts).toBe(1);
+    const review = await store.countReactionRound(record, 'review', 'mine');
+    expect(review).toMatchObject({ ciAttempts: 2, reviewAttempts: 1, conflictAttempts: 0 });
+    expect(await store.read(issue)).toEqual(review);
+  });
+
+  it('gives a conflict round back when the rebase needed no agent', async () => {
+    const counted = await store.countReactionRound(await store.read(issue), 'conflict', 'head-1');
+    expect(counted.conflictAttempts).toBe(1);
+    const record = await store.recordReactionEnd(issue, 'session-4', {
+      ok: true,
+      head: 'head-2',
+      rebasedWithoutAgent: true,
+    });
+    expect(record).toMatchObject({ conflictAttempts: 0, lastPushedHead: 'head-2', sessionId: 'session-4' });
+  });
+
+  it('keeps the round of a rebase the agent resolved, and remembers handled comments', async () => {
+    await store.countReactionRound(await store.read(issue), 'conflict', 'head-1');
+    const record = await store.recordReactionEnd(issue, null, {
+      ok: true,
+      head: 'head-2',
+      handledCommentIds: ['c1', 'c2'],
+    });
+    expect(record).toMatchObject({ conflictAttempts: 1, handledCommentIds: ['c1', 'c2'] });
+  });
+
+  it('remembers the head whose conflict the agent could not resolve', async () => {
+    const record = await store.recordReactionEnd(issue, null, {
+      ok: false,
+      reason: 'the agent could not resolve the rebase conflict',
+      failedConflictHead: 'head-9',
+    });
+    expect(record.failedConflictHeads).toEqual(['head-9']);
+  });
+
+  it('clears the history when the change request closes, and the failures too when it merged', async () => {
+    const record = { ...(await store.read(issue)), changeRequest, failures: 2, reviewAttempts: 1 };
+    await store.closeChangeRequest(record, false);
+    expect(await store.read(issue)).toMatchObject({ changeRequest: null, reviewAttempts: 0, failures: 2 });
+    await store.closeChangeRequest(record, true);
+    expect((await store.read(issue)).failures).toBe(0);
+  });
+});
+
+describe('blocked issues', () => {
+  it('blocks, survives a restart, and unblocks only once a person changed the issue', async () => {
+    const since = new Date('2026-01-02T03:04:05Z');
+    await store.block({ ...(await store.read(issue)), failures: 3 }, issue, 'three failures', since);
+    expect(store.isBlocked(issue.id)).toBe(true);
+
+    const restarted = new WorkItemStore();
+    restarted.open(backend);
+    expect(await restarted.restore()).toEqual([]);
+    expect([...restarted.blockedEntries()]).toEqual([
+      [issue.id, { identifier: 'STO-7', reason: 'three failures', since, fingerprint: expect.any(String) }],
+    ]);
+
+    expect(await restarted.unblockChanged([issue])).toEqual([]);
+    const changed = { ...issue, labels: [] };
+    expect(await restarted.unblockChanged([changed])).toEqual([changed]);
+    expect(restarted.isBlocked(issue.id)).toBe(false);
+    expect(await restarted.read(issue)).toMatchObject({ blocked: null, failures: 0 });
+  });
+
+  it('returns the records with an open change request at restore', async () => {
+    await backend.set(storeKeyFor(issue.id), { ...(await store.read(issue)), changeRequest });
+    expect((await store.restore()).map((record) => record.changeRequest)).toEqual([changeRequest]);
+  });
+});
