@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import { createFakeGitHub, type FakeGitHub } from '@loompa/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSandbox, parseJsonLines, removeSandboxes, startLoompa, waitForOutput } from './cli-fixture.js';
+import { createSandbox, parseJsonLines, removeSandboxes, startLoompa } from './cli-fixture.js';
 
 const tokenVariable = 'LOOMPA_TEST_GITHUB_TOKEN';
 let fake: FakeGitHub | null = null;
@@ -32,7 +32,10 @@ function githubTracker(github: FakeGitHub) {
 }
 
 describe('loompa with tracker.kind: github', () => {
-  it('dispatches the labelled issue with the command agent and comments on it once', async () => {
+  // Each test starts the real CLI (twice for validate); a busy machine needs far more than the default.
+  it('dispatches the labelled issue with the command agent and comments on it once', {
+    timeout: 180_000,
+  }, async () => {
     fake = await createFakeGitHub({ repositories: ['octo/widgets'] });
     const token = fake.createToken('loompa-bot');
     const labelled = fake.seedIssue('octo/widgets', { title: 'Write the result', labels: ['loompa'] });
@@ -72,7 +75,9 @@ describe('loompa with tracker.kind: github', () => {
     expect(`${result.stdout}${result.stderr}`).not.toContain(token);
   });
 
-  it('validate names a token variable that is not set, without printing any value', async () => {
+  it('validate names a token variable that is not set, without printing any value', {
+    timeout: 180_000,
+  }, async () => {
     fake = await createFakeGitHub({ repositories: ['octo/widgets'] });
     const sandbox = await createSandbox({ frontMatter: { tracker: githubTracker(fake) } });
     const environment = { ...process.env, [tokenVariable]: '' };
@@ -94,7 +99,9 @@ describe('loompa with tracker.kind: github', () => {
     expect(invalid.stdout).not.toContain('ghp_thisisnotprintedanywhere0000');
   });
 
-  it('refuses a webhook with a bad signature and ticks at once on a good one, long before the next poll', async () => {
+  it('refuses a webhook with a bad signature and ticks at once on a good one, long before the next poll', {
+    timeout: 180_000,
+  }, async () => {
     fake = await createFakeGitHub({ repositories: ['octo/widgets'] });
     const token = fake.createToken('loompa-bot');
     const secret = 'cli-webhook-secret';
@@ -115,9 +122,25 @@ describe('loompa with tracker.kind: github', () => {
       cwd: sandbox.repository,
       env: { [tokenVariable]: token, LOOMPA_TEST_WEBHOOK_SECRET: secret },
     });
+    // Everything the process prints, from the start, so no line is missed between waits.
+    let output = '';
+    loompa.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    loompa.stderr!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const printed = (predicate: (event: { type?: string; issue?: string; message?: string }) => boolean) =>
+      output
+        .split('\n')
+        .filter((line) => line.startsWith('{') && line.endsWith('}'))
+        .some((line) => predicate(JSON.parse(line)));
+    const generously = { timeout: 60_000, interval: 100 };
     try {
-      await waitForOutput(loompa.stderr!, (text) => text.includes('receiving GitHub webhooks'));
-      await waitForOutput(loompa.stdout!, (text) => text.includes('"type":"tick-finished"'));
+      await expect
+        .poll(() => printed((event) => event.message === 'receiving GitHub webhooks'), generously)
+        .toBe(true);
+      await expect.poll(() => printed((event) => event.type === 'tick-finished'), generously).toBe(true);
 
       const forged = await fake.deliverWebhook({
         url: receiverUrl,
@@ -131,15 +154,12 @@ describe('loompa with tracker.kind: github', () => {
       const issue = fake.seedIssue('octo/widgets', { title: 'Arrived by webhook', labels: ['loompa'] });
       await fake.webhooksSettled();
       expect(fake.webhookDeliveries.at(-1)).toMatchObject({ event: 'issues', action: 'opened', status: 202 });
-      await waitForOutput(loompa.stdout!, (text) =>
-        text
-          .split('\n')
-          .slice(0, -1)
-          .some((line) => {
-            const event = JSON.parse(line) as { type?: string; issue?: string };
-            return event.type === 'issue-dispatched' && event.issue === `#${issue.number}`;
-          }),
-      );
+      await expect
+        .poll(
+          () => printed((event) => event.type === 'issue-dispatched' && event.issue === `#${issue.number}`),
+          generously,
+        )
+        .toBe(true);
     } finally {
       loompa.kill('SIGINT');
     }
