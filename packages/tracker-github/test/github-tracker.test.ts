@@ -244,7 +244,7 @@ describe('GitHub tracker watch', () => {
     const issue = seed({ title: 'Hello', state: 'todo' });
     fake.seedPullRequest(repositoryName, { title: 'Not an issue', head: 'feature' });
     await fake.webhooksSettled();
-    await expect.poll(() => changes).toEqual([[String(issue)]]);
+    await expect.poll(() => changes, { timeout: 20_000 }).toEqual([[String(issue)]]);
 
     const opened = fake.webhookDeliveries[0]!;
     const again = await fake.redeliverWebhook(opened.id, webhookSecret);
