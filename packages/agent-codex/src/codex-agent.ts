@@ -27,11 +27,18 @@ export const codexSecretEnvironmentVariables = [
   'AZURE_OPENAI_API_KEY',
 ] as const;
 
+/**
+ * What Codex reads from the environment besides its keys: OpenAI endpoint and account settings
+ * and its own switches. `CODEX_HOME` among them is always replaced by the work item's own.
+ */
+export const codexEnvironmentVariables = ['OPENAI_*', 'CODEX_*', 'AZURE_OPENAI_*'] as const;
+
 /** `AgentBackendV1` driving OpenAI's Codex CLI (`codex exec --json`). */
 export class CodexAgent implements AgentBackendV1 {
   readonly specificationVersion = 'agent-backend-v1' as const;
   readonly name = 'codex';
   readonly secretEnvironmentVariables: readonly string[];
+  readonly environmentVariables: readonly string[] = codexEnvironmentVariables;
 
   constructor(private readonly settings: CodexAgentSettings = {}) {
     const providerKey = settings.provider?.envKey;

@@ -3,7 +3,12 @@
  * `codex exec --json`.
  */
 
-export { CodexAgent, codexSecretEnvironmentVariables, createCodexAgent } from './codex-agent.js';
+export {
+  CodexAgent,
+  codexEnvironmentVariables,
+  codexSecretEnvironmentVariables,
+  createCodexAgent,
+} from './codex-agent.js';
 export { buildCodexConfiguration, type CodexConfigurationInput } from './codex-configuration.js';
 export { codexAgent } from './codex-plugin.js';
 export { findCodexModelPrice, priceCodexUsage } from './codex-pricing.js';

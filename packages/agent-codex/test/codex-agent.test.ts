@@ -254,11 +254,12 @@ describe('createCodexAgent without the CLI', () => {
     ).not.toContain('model_provider');
   });
 
-  it('treats the provider key variable as a secret', () => {
+  it('treats the provider key variable as a secret and declares the OpenAI and Codex settings it reads', () => {
     const agent = createCodexAgent({ provider: { baseUrl: 'http://x/v1', envKey: 'GATEWAY_KEY' } });
     expect(agent.secretEnvironmentVariables).toEqual(
       expect.arrayContaining(['OPENAI_API_KEY', 'CODEX_API_KEY', 'GATEWAY_KEY']),
     );
+    expect(agent.environmentVariables).toEqual(['OPENAI_*', 'CODEX_*', 'AZURE_OPENAI_*']);
   });
 });
 
