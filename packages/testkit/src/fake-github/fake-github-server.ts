@@ -6,6 +6,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { accountRoutes } from './account-routes.js';
 import { commentRoutes } from './comment-routes.js';
+import {
+  ContentCreationLedger,
+  type ContentCreationLimits,
+  contentCreatingOperations,
+  gitHubContentCreationLimits,
+} from './content-creation-limits.js';
 import { type FakeApp, FakeCredentials, type FakeIdentity } from './fake-credentials.js';
 import { FakeGitHubModel, type FakeIssue, type FakeRepository } from './fake-github-model.js';
 import {
@@ -36,6 +42,8 @@ export interface FakeGitHubOptions {
   rateLimit?: number;
   /** How long App installation tokens live; GitHub's hour by default. */
   installationTokenLifetimeMs?: number;
+  /** Secondary limits on creating content; GitHub's 80 a minute and 500 an hour by default. */
+  contentCreationLimits?: Partial<ContentCreationLimits>;
 }
 
 /** One request as the fake saw it. */
@@ -99,6 +107,7 @@ export class FakeGitHub {
   /** Requests that broke GitHub's contract (or responses of the fake that did). */
   readonly problems: string[] = [];
   private readonly faults = new FaultQueue();
+  private readonly contentCreation: ContentCreationLedger;
   private readonly webhooks: WebhookDeliveries;
   private readonly server = createServer((request, response) => {
     this.handle(request, response).catch((error: unknown) => {
@@ -120,6 +129,10 @@ export class FakeGitHub {
     this.model = new FakeGitHubModel(now);
     this.credentials = new FakeCredentials(now);
     this.rateLimits = new RateLimitLedger(now, options.rateLimit ?? 5_000);
+    this.contentCreation = new ContentCreationLedger(now, {
+      ...gitHubContentCreationLimits,
+      ...options.contentCreationLimits,
+    });
     this.webhooks = new WebhookDeliveries(this.model, () => this.baseUrlValue);
     for (const fullName of options.repositories ?? ['octo/widgets']) this.model.createRepository(fullName);
   }
@@ -387,16 +400,21 @@ export class FakeGitHub {
     log.identity = identity.rateLimitKey;
     const rateHeaders = () => ({ ...this.rateLimits.headers(identity.rateLimitKey) });
 
-    if (fault?.kind === 'secondary-rate-limit') {
+    const contentWait = contentCreatingOperations.has(matched.operationId)
+      ? this.contentCreation.attempt(identity.rateLimitKey)
+      : null;
+    if (fault?.kind === 'secondary-rate-limit' || contentWait !== null) {
       this.rateLimits.charge(identity.rateLimitKey, 1);
       log.cost = 1;
+      const retryAfterSeconds =
+        fault?.kind === 'secondary-rate-limit' ? (fault.retryAfterSeconds ?? 60) : contentWait!;
       send(
-        fault.status ?? 403,
+        fault?.kind === 'secondary-rate-limit' ? (fault.status ?? 403) : 403,
         {
           message: secondaryLimitMessage,
           documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api',
         },
-        { ...rateHeaders(), 'retry-after': String(fault.retryAfterSeconds ?? 60) },
+        { ...rateHeaders(), 'retry-after': String(retryAfterSeconds) },
       );
       return;
     }

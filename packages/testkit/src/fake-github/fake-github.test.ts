@@ -252,3 +252,27 @@ describe('GraphQL', () => {
     expect(github.takeProblems()).toEqual([expect.stringContaining("breaks GitHub's schema")]);
   });
 });
+
+describe('secondary limit on content creation', () => {
+  it('refuses comments past the per-minute limit with retry-after until the minute has passed', async () => {
+    fake = await createFakeGitHub({
+      repositories: ['octo/widgets'],
+      contentCreationLimits: { perMinute: 2 },
+    });
+    const token = fake.createToken('loompa-bot');
+    fake.seedIssue('octo/widgets', { title: 'Chatty' });
+    const comment = () =>
+      call(fake!, token, '/repos/octo/widgets/issues/1/comments', {
+        method: 'POST',
+        body: JSON.stringify({ body: 'hi' }),
+      });
+    expect((await comment()).status).toBe(201);
+    expect((await comment()).status).toBe(201);
+    const limited = await comment();
+    expect(limited.status).toBe(403);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(((await limited.json()) as { message: string }).message).toMatch(/secondary rate limit/);
+    fake.advanceClock(61_000);
+    expect((await comment()).status).toBe(201);
+  });
+});
