@@ -1,6 +1,7 @@
 import { InvalidArgumentError, positiveInteger } from '@loompa/core';
 import { z } from 'zod';
 import { defaultGitLabHost, defaultMaxPages, type GitLabClientSettings } from './create-gitlab-client.js';
+import type { GitLabWebhookServerOptions } from './gitlab-webhook-server.js';
 
 /**
  * The WORKFLOW.md keys every GitLab plugin shares (in `tracker:` and in `scm:`): where
@@ -9,6 +10,23 @@ import { defaultGitLabHost, defaultMaxPages, type GitLabClientSettings } from '.
  * agent environments without ever being printed.
  */
 const variableNamePattern = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+const webhookSettingsSchema = z.object({
+  secret_variable: z
+    .string()
+    .regex(variableNamePattern, 'must name an environment variable')
+    .default('GITLAB_WEBHOOK_SECRET')
+    .describe('Environment variable holding the secret token configured on the GitLab webhook.'),
+  host: z.string().min(1).default('127.0.0.1').describe('Address the webhook receiver listens on.'),
+  port: z
+    .preprocess(
+      (value) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value),
+      z.number().int().min(0).max(65_535),
+    )
+    .default(8788)
+    .describe('Port of the webhook receiver; 0 picks a free one.'),
+  path: z.string().startsWith('/').default('/gitlab/webhooks').describe('Path GitLab posts deliveries to.'),
+});
 
 export const gitLabConnectionSettingsShape = {
   host: z
@@ -37,6 +55,12 @@ export const gitLabConnectionSettingsShape = {
     .default(defaultMaxPages)
     .describe('Pages of 100 items any list may read; longer lists are cut and logged.'),
   request_timeout_ms: positiveInteger.default(30_000).describe('Time limit of one HTTP request.'),
+  webhook: webhookSettingsSchema
+    .nullable()
+    .default(null)
+    .describe(
+      'Receive GitLab webhooks to react at once (off when absent); polling continues as the baseline. Keys: secret_variable (GITLAB_WEBHOOK_SECRET), host (127.0.0.1), port (8788), path (/gitlab/webhooks).',
+    ),
   max_attempts: positiveInteger
     .default(5)
     .describe(
@@ -48,15 +72,16 @@ export interface GitLabConnectionSection {
   host: string;
   project: string;
   token_variable: string;
+  webhook: { secret_variable: string; host: string; port: number; path: string } | null;
   token_kind: 'private' | 'oauth' | 'job';
   max_pages: number;
   request_timeout_ms: number;
   max_attempts: number;
 }
 
-/** Reports an unset token variable at `token_variable`, naming the variable and never a value. */
+/** Reports an unset token (or webhook secret) variable at its key, naming the variable and never a value. */
 export function checkGitLabCredentials(
-  section: Pick<GitLabConnectionSection, 'token_variable'>,
+  section: Pick<GitLabConnectionSection, 'token_variable' | 'webhook'>,
   context: { addIssue(issue: { code: 'custom'; path: string[]; message: string }): void },
   environment: NodeJS.ProcessEnv = process.env,
 ): void {
@@ -67,6 +92,37 @@ export function checkGitLabCredentials(
       message: `environment variable ${section.token_variable} (the GitLab token) is empty or not set`,
     });
   }
+  if (section.webhook && !environment[section.webhook.secret_variable]) {
+    context.addIssue({
+      code: 'custom',
+      path: ['webhook', 'secret_variable'],
+      message: `environment variable ${section.webhook.secret_variable} (the GitLab webhook secret) is empty or not set`,
+    });
+  }
+}
+
+/** Every environment variable a section names for credentials (removed from agent environments). */
+export function credentialVariablesOf(
+  section: Pick<GitLabConnectionSection, 'token_variable' | 'webhook'>,
+): string[] {
+  return section.webhook
+    ? [section.token_variable, section.webhook.secret_variable]
+    : [section.token_variable];
+}
+
+/** The webhook endpoint a section describes, the secret read from its variable; null without webhooks. */
+export function webhookSettingsOf(
+  section: Pick<GitLabConnectionSection, 'webhook'>,
+  environment: NodeJS.ProcessEnv = process.env,
+): GitLabWebhookServerOptions | null {
+  if (!section.webhook) return null;
+  const secret = environment[section.webhook.secret_variable];
+  if (!secret) {
+    throw new InvalidArgumentError(
+      `environment variable ${section.webhook.secret_variable} (the GitLab webhook secret) is empty or not set`,
+    );
+  }
+  return { secret, host: section.webhook.host, port: section.webhook.port, path: section.webhook.path };
 }
 
 /** The client settings a parsed section describes, the token read from its variable. */

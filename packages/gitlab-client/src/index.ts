@@ -18,8 +18,10 @@ export {
 export {
   checkGitLabCredentials,
   clientSettingsOf,
+  credentialVariablesOf,
   type GitLabConnectionSection,
   gitLabConnectionSettingsShape,
+  webhookSettingsOf,
 } from './gitlab-connection-settings.js';
 export { GitLabRequestError } from './gitlab-request-error.js';
 export {
@@ -30,6 +32,11 @@ export {
   type WebhookAnswer,
   type WebhookRequest,
 } from './gitlab-webhook-receiver.js';
+export {
+  type GitLabWebhookListener,
+  type GitLabWebhookServerOptions,
+  subscribeToGitLabWebhooks,
+} from './gitlab-webhook-server.js';
 export { keyOfNote, withKeyMarker, withoutKeyMarker } from './keyed-note-marker.js';
 export {
   defaultRetryPolicy,

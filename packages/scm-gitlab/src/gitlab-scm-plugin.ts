@@ -1,5 +1,5 @@
 import type { PluginDefinition, ScmProviderV1 } from '@loompa/core';
-import { clientSettingsOf } from '@loompa/gitlab-client';
+import { clientSettingsOf, credentialVariablesOf, webhookSettingsOf } from '@loompa/gitlab-client';
 import { createGitLabScm } from './gitlab-scm-provider.js';
 import { type GitLabScmSection, gitLabScmSettingsSchema } from './gitlab-scm-schema.js';
 
@@ -14,7 +14,8 @@ export const gitLabScm: PluginDefinition<ScmProviderV1, GitLabScmSection> = {
       mergeWhenPipelineSucceeds: section.merge_when_pipeline_succeeds,
       rebasePollIntervalMs: section.rebase_poll_interval_ms,
       rebaseTimeoutMs: section.rebase_timeout_ms,
-      secretEnvironmentVariables: [section.token_variable],
+      webhook: webhookSettingsOf(section),
+      secretEnvironmentVariables: credentialVariablesOf(section),
       logger: context.logger,
     });
   },

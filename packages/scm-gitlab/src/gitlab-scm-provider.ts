@@ -15,6 +15,7 @@ import {
   type GitLabClient,
   type GitLabClientSettings,
   GitLabRequestError,
+  type GitLabWebhookServerOptions,
   keyOfNote,
   withKeyMarker,
 } from '@loompa/gitlab-client';
@@ -29,6 +30,7 @@ import {
   type ReviewerFields,
   reviewState,
 } from './review-threads.js';
+import { watchMergeRequestWebhooks } from './watch-merge-request-webhooks.js';
 
 export interface GitLabScmSettings {
   /** A ready client, or the settings to build one. */
@@ -43,6 +45,8 @@ export interface GitLabScmSettings {
   rebasePollIntervalMs?: number;
   /** Longest wait for a server-side rebase (5 min by default). */
   rebaseTimeoutMs?: number;
+  /** Where to receive GitLab webhooks so `watch` reports merge request changes at once. */
+  webhook?: GitLabWebhookServerOptions | null;
   secretEnvironmentVariables?: readonly string[];
   logger?: Logger;
 }
@@ -64,6 +68,8 @@ export class GitLabScmProvider implements ScmProviderV1 {
   private readonly logger: Logger;
   private readonly token: string | null;
   private repositoryUrl: Promise<string> | null = null;
+  /** Present only with a webhook endpoint: without one there is nothing to watch but polling, which core does. */
+  readonly watch?: ScmProviderV1['watch'];
 
   constructor(settings: GitLabScmSettings) {
     this.settings = settings;
@@ -72,6 +78,11 @@ export class GitLabScmProvider implements ScmProviderV1 {
     this.project = settings.project;
     this.logger = settings.logger ?? createSilentLogger();
     this.secretEnvironmentVariables = settings.secretEnvironmentVariables ?? ['GITLAB_TOKEN'];
+    const webhook = settings.webhook;
+    if (webhook) {
+      this.watch = (options) =>
+        watchMergeRequestWebhooks({ webhook, project: this.project, logger: this.logger, ...options });
+    }
   }
 
   private fail(action: string, error: unknown): never {

@@ -18,3 +18,4 @@ export { mapDetailedMergeStatus } from './map-merge-status.js';
 export { changeRequestState, type MergeRequestFields, toChangeRequest } from './merge-request-fields.js';
 export { checkState, rollUpChecks } from './pipeline-checks.js';
 export { discussionsToThreads, reviewState } from './review-threads.js';
+export { branchOfWebhookPayload } from './watch-merge-request-webhooks.js';

@@ -70,4 +70,29 @@ describe('scm kind gitlab in WORKFLOW.md', () => {
       ]),
     );
   });
+
+  it('needs the webhook secret variable when webhooks are on, and lists it for removal from agents', () => {
+    let failure: unknown = null;
+    try {
+      parse(`  project: group/project
+  token_variable: ${variable}
+  webhook:
+    port: 0`);
+    } catch (error) {
+      failure = error;
+    }
+    expect((failure as WorkflowError).problems).toMatchObject([{ yamlPath: 'scm.webhook.secret_variable' }]);
+    process.env.GITLAB_WEBHOOK_SECRET = 'hook-secret';
+    try {
+      const parsed = parse(`  project: group/project
+  token_variable: ${variable}
+  webhook:
+    port: 0`);
+      const provider = gitLabScm.create(parsed.pluginSettings.scm as never, context) as GitLabScmProvider;
+      expect(provider.secretEnvironmentVariables).toEqual([variable, 'GITLAB_WEBHOOK_SECRET']);
+      expect(typeof provider.watch).toBe('function');
+    } finally {
+      delete process.env.GITLAB_WEBHOOK_SECRET;
+    }
+  });
 });

@@ -1,5 +1,5 @@
 import type { PluginDefinition, TrackerV1 } from '@loompa/core';
-import { clientSettingsOf } from '@loompa/gitlab-client';
+import { clientSettingsOf, credentialVariablesOf, webhookSettingsOf } from '@loompa/gitlab-client';
 import { createGitLabTracker } from './gitlab-tracker.js';
 import { type GitLabTrackerSection, gitLabTrackerSettingsSchema } from './gitlab-tracker-schema.js';
 
@@ -22,7 +22,8 @@ export const gitLabTracker: PluginDefinition<TrackerV1, GitLabTrackerSection> = 
       milestone: section.milestone,
       leaseLabel: section.lease_label,
       pollIntervalMs: section.poll_interval_ms,
-      secretEnvironmentVariables: [section.token_variable],
+      webhook: webhookSettingsOf(section),
+      secretEnvironmentVariables: credentialVariablesOf(section),
       logger: context.logger,
     });
   },

@@ -14,6 +14,7 @@ import {
   type GitLabClient,
   type GitLabClientSettings,
   GitLabRequestError,
+  type GitLabWebhookServerOptions,
   keyOfNote,
   withKeyMarker,
 } from '@loompa/gitlab-client';
@@ -25,6 +26,7 @@ import {
 } from './gitlab-issue-to-issue.js';
 import { leaseNoteBody, parseLeaseNote } from './issue-lease.js';
 import { isClosedState, transitionEdit } from './issue-states.js';
+import { watchIssueWebhooks } from './watch-issue-webhooks.js';
 import { watchIssues } from './watch-issues.js';
 
 export interface GitLabTrackerSettings {
@@ -53,6 +55,8 @@ export interface GitLabTrackerSettings {
   leaseLabel?: string;
   /** How often `watch` asks GitLab for issues updated since its last look. */
   pollIntervalMs?: number;
+  /** Where to receive GitLab webhooks so `watch` reports changes at once; polling only when absent. */
+  webhook?: GitLabWebhookServerOptions | null;
   /** Environment variables holding the token, removed from agent environments by core. */
   secretEnvironmentVariables?: readonly string[];
   logger?: Logger;
@@ -389,6 +393,14 @@ export class GitLabTracker implements TrackerV1 {
       logger: this.logger,
       ...options,
     });
+    if (this.settings.webhook) {
+      watchIssueWebhooks({
+        webhook: this.settings.webhook,
+        project: this.project,
+        logger: this.logger,
+        ...options,
+      });
+    }
   }
 }
 

@@ -418,6 +418,7 @@ export async function createFakeGitLab(options: FakeGitLabOptions = {}): Promise
       const discussion = service.newDiscussion([note], false);
       mergeRequest.discussions.push(discussion);
       mergeRequest.updatedAt = new Date();
+      service.emitMergeRequestNote(projectOf(idOrPath), mergeRequest, note);
       return discussion.id;
     },
     approve(idOrPath, iid, username) {

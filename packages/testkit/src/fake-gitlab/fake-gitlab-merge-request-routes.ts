@@ -340,6 +340,7 @@ export function mergeRequestRoutes(service: FakeGitLabService): Route[] {
         const note = service.newNote(user.id, input.body);
         mergeRequest.discussions.push(service.newDiscussion([note], true));
         touch(mergeRequest);
+        service.emitMergeRequestNote(project, mergeRequest, note);
         return { status: 201, json: noteJson(wire, note, noteable(mergeRequest)) };
       },
     ),
@@ -384,6 +385,7 @@ export function mergeRequestRoutes(service: FakeGitLabService): Route[] {
         const discussion = service.newDiscussion([note], false);
         mergeRequest.discussions.push(discussion);
         touch(mergeRequest);
+        service.emitMergeRequestNote(project, mergeRequest, note);
         return { status: 201, json: discussionJson(wire, discussion, noteable(mergeRequest)) };
       },
     ),
@@ -403,6 +405,7 @@ export function mergeRequestRoutes(service: FakeGitLabService): Route[] {
         discussion.notes.push(note);
         discussion.individualNote = false;
         touch(mergeRequest);
+        service.emitMergeRequestNote(project, mergeRequest, note);
         return { status: 201, json: noteJson(wire, note, noteable(mergeRequest)) };
       },
     ),

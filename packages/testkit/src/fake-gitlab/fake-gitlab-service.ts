@@ -319,6 +319,18 @@ export class FakeGitLabService {
     });
   }
 
+  emitMergeRequestNote(
+    project: FakeGitLabProject,
+    mergeRequest: FakeGitLabMergeRequest,
+    note: FakeGitLabNote,
+  ): void {
+    this.emit(project, 'Note Hook', {
+      object_kind: 'note',
+      object_attributes: { id: note.id, note: note.body, noteable_type: 'MergeRequest' },
+      merge_request: { id: mergeRequest.id, iid: mergeRequest.iid, source_branch: mergeRequest.sourceBranch },
+    });
+  }
+
   /** Delivers `payload` to the project's webhooks in the background, as GitLab's Sidekiq does. */
   emit(project: FakeGitLabProject, event: string, payload: Record<string, unknown>): void {
     const hooks = this.webhooks.filter((hook) => hook.projectId === project.id);
