@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import addFormats from 'ajv-formats';
 import { OpenAPIBackend, type Request as OpenApiRequest } from 'openapi-backend';
+// Imported, not read from disk, so the built package carries the slice inside its bundle.
+import githubOpenApiSlice from './__fixtures__/github-openapi-slice.json' with { type: 'json' };
 
 /** A request as the validator needs it. */
 export interface ValidatableRequest {
@@ -26,10 +26,9 @@ let loaded: Promise<OpenAPIBackend> | null = null;
  */
 function loadBackend(): Promise<OpenAPIBackend> {
   loaded ??= (async () => {
-    const slicePath = fileURLToPath(new URL('./__fixtures__/github-openapi-slice.json', import.meta.url));
-    const definition = JSON.parse(readFileSync(slicePath, 'utf8'));
     const backend = new OpenAPIBackend({
-      definition,
+      // openapi-backend dereferences in place; each process loads the slice once, so sharing it is safe.
+      definition: structuredClone(githubOpenApiSlice) as never,
       quick: true,
       validate: true,
       coerceTypes: true,
