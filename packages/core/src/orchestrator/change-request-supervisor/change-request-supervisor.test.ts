@@ -193,12 +193,20 @@ describe('reviewing', () => {
     expect(supervisor.size).toBe(0);
   });
 
-  it('releases a change request closed without merging, keeping the workspace', async () => {
+  it('hands a change request closed without merging to the driver to release, keeping the workspace', async () => {
     const { supervisor } = supervisorWith({ getStatus: statusOf({ state: 'closed' }) });
     await supervisor.enter(issue, changeRequest, true);
-    await reviewAll(supervisor);
-    expect(events.at(-1)).toMatchObject({ type: 'issue-released', payload: { workspaceKept: true } });
+    await store.write({ ...(await store.read(issue)), changeRequest, reviewAttempts: 2 });
+    expect(await reviewAll(supervisor)).toEqual([
+      {
+        next: 'release',
+        issue: expect.objectContaining({ id: 'issue-1' }),
+        reason: 'the change request was closed without merging',
+      },
+    ]);
+    expect(await store.read(issue)).toMatchObject({ changeRequest: null, reviewAttempts: 0 });
     expect(removed).toEqual([]);
+    expect(supervisor.size).toBe(0);
   });
 
   it('hands exhausted reaction rounds to the driver as a block, after saying so on the change request', async () => {
@@ -232,13 +240,16 @@ describe('reviewing', () => {
     expect(supervisor.size).toBe(1);
   });
 
-  it('releases an issue that left the tracker', async () => {
+  it('hands an issue that left the tracker to the driver to release', async () => {
     const { supervisor } = supervisorWith({ getStatus: statusOf() });
     await supervisor.enter(createTestIssue({ id: 'gone', identifier: 'SUP-9' }), changeRequest, true);
-    await reviewAll(supervisor);
-    expect(events.at(-1)).toMatchObject({
-      type: 'issue-released',
-      payload: { issueIdentifier: 'SUP-9', reason: 'the issue is no longer in the tracker' },
-    });
+    expect(await reviewAll(supervisor)).toEqual([
+      {
+        next: 'release',
+        issue: { id: 'gone', identifier: 'SUP-9' },
+        reason: 'the issue is no longer in the tracker',
+      },
+    ]);
+    expect(supervisor.size).toBe(0);
   });
 });

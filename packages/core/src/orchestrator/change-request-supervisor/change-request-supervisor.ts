@@ -26,7 +26,7 @@ export interface SupervisorContext {
   removeWorkspace(issue: Issue): Promise<void>;
 }
 
-/** An awaited change request the supervisor hands back to the driver: react to it, or block it. */
+/** An awaited change request the supervisor hands back to the driver: react, block or release. */
 export type SupervisorStep =
   | {
       next: 'react';
@@ -37,7 +37,9 @@ export type SupervisorStep =
       record: WorkItemRecord;
       decision: ReactionDecision;
     }
-  | { next: 'block'; issue: Issue; record: WorkItemRecord; reason: string };
+  | { next: 'block'; issue: Issue; record: WorkItemRecord; reason: string }
+  /** The watch ended without a merge; the workspace is kept for a person to look at. */
+  | { next: 'release'; issue: Pick<Issue, 'id' | 'identifier'>; reason: string };
 
 /** The reaction a decision calls for. */
 export function reactionKindOf(decision: ReactionDecision): ReactionKind {
@@ -49,8 +51,9 @@ export function reactionKindOf(decision: ReactionDecision): ReactionKind {
 /**
  * Watches every open change request Loompa published or adopted: links it on the issue,
  * reads its status, decides with `decideChangeRequestAction`, and carries out what ends or
- * pauses the watch here (wait, merge, done, release). What needs an agent or a person
- * (react, block) is handed to the driver as a step; the driver hands a reacted item back.
+ * pauses the watch here (wait, merge, done). What needs an agent or a person, or leaves
+ * Loompa's hands (react, block, release), is handed to the driver as a step; the driver
+ * hands a reacted item back.
  */
 export class ChangeRequestSupervisor {
   private readonly awaiting = new Map<string, AwaitingItem>();
@@ -113,12 +116,11 @@ export class ChangeRequestSupervisor {
       const issue = refreshed.get(issueId) ?? null;
       if (issue === null) {
         this.awaiting.delete(issueId);
-        this.context.events.publish('issue-released', {
-          issueId,
-          issueIdentifier: entry.issue.identifier,
+        yield {
+          next: 'release',
+          issue: { id: issueId, identifier: entry.issue.identifier },
           reason: 'the issue is no longer in the tracker',
-          workspaceKept: true,
-        });
+        };
         continue;
       }
       entry.issue = issue;
@@ -155,12 +157,7 @@ export class ChangeRequestSupervisor {
         case 'release':
           this.awaiting.delete(issue.id);
           await this.context.store.closeChangeRequest(record, false);
-          this.context.events.publish('issue-released', {
-            issueId: issue.id,
-            issueIdentifier: issue.identifier,
-            reason: decision.reason,
-            workspaceKept: true,
-          });
+          yield { next: 'release', issue, reason: decision.reason };
           break;
         case 'block':
           this.awaiting.delete(issue.id);

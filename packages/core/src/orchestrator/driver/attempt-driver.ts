@@ -16,6 +16,7 @@ import type { WorkItemRecord } from '../work-item-record.js';
 import type { RunningItem } from '../work-items.js';
 import { blockIssue } from './block-issue.js';
 import { acceptsNewWork, type DriverContext, removeWorkspaceOf } from './driver-context.js';
+import { releaseIssue } from './release-issue.js';
 
 /**
  * queued → preparing → running → publishing → awaiting, or → retry-wait / blocked / released:
@@ -237,12 +238,7 @@ async function finishAttempt(
         await blockIssue(context, issue, decision.reason, record);
         break;
       case 'release':
-        context.events.publish('issue-released', {
-          issueId: issue.id,
-          issueIdentifier: issue.identifier,
-          reason: decision.reason,
-          workspaceKept: !stop?.removeWorkspace,
-        });
+        releaseIssue(context, issue, decision.reason, !stop?.removeWorkspace);
         break;
     }
   } catch (error) {

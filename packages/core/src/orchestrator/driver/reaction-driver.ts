@@ -9,6 +9,7 @@ import { hasFreeSlot } from '../decisions.js';
 import { slotUsageOf } from '../scheduler/scheduling-rules.js';
 import type { RunningItem } from '../work-items.js';
 import { type DriverContext, removeWorkspaceOf } from './driver-context.js';
+import { releaseIssue } from './release-issue.js';
 
 type ReactStep = Extract<SupervisorStep, { next: 'react' }>;
 
@@ -113,12 +114,7 @@ async function finishReaction(
     if (stop?.removeWorkspace) await removeWorkspaceOf(context, issue);
     // A stalled reaction goes back to awaiting, where the next review decides again.
     if (stop && stop.kind !== 'stall') {
-      context.events.publish('issue-released', {
-        issueId: issue.id,
-        issueIdentifier: issue.identifier,
-        reason: stop.reason,
-        workspaceKept: !stop.removeWorkspace,
-      });
+      releaseIssue(context, issue, stop.reason, !stop.removeWorkspace);
       return;
     }
     await context.supervisor.resumeAfterReaction(issue, step.changeRequest, step.since, outcome);

@@ -21,6 +21,7 @@ import {
   removeWorkspaceOf,
 } from './driver-context.js';
 import { startReaction } from './reaction-driver.js';
+import { releaseIssue } from './release-issue.js';
 
 /**
  * Moves work items from phase to phase (DESIGN.md §4). The phases hold their own state and
@@ -124,10 +125,11 @@ export class WorkItemDriver {
     }
   }
 
-  /** The supervisor reviews each change request; reactions and blocks come back here. */
+  /** The supervisor reviews each change request; reactions, blocks and releases come back here. */
   private async superviseChangeRequests(): Promise<void> {
     for await (const step of this.phases.supervisor.review()) {
       if (step.next === 'block') await blockIssue(this.context, step.issue, step.reason, step.record);
+      else if (step.next === 'release') releaseIssue(this.context, step.issue, step.reason, true);
       else await startReaction(this.context, step);
     }
   }
@@ -208,12 +210,12 @@ export class WorkItemDriver {
       }
       if (step.next === 'release') {
         if (step.removeWorkspace && step.issue) await removeWorkspaceOf(this.context, step.issue);
-        this.context.events.publish('issue-released', {
-          issueId,
-          issueIdentifier: retry.identifier,
-          reason: step.reason,
-          workspaceKept: !step.removeWorkspace,
-        });
+        releaseIssue(
+          this.context,
+          { id: issueId, identifier: retry.identifier },
+          step.reason,
+          !step.removeWorkspace,
+        );
         return;
       }
       const record = await store.read(step.issue);
