@@ -66,7 +66,8 @@ describe('the change-request loop', () => {
         '  *TASK-2*) echo two > shared.txt ;;',
         'esac',
       ].join('\n'),
-      scm: { auto_merge: true },
+      // No check is configured: merging an unchecked head is opted into explicitly.
+      scm: { auto_merge: true, allow_merge_without_checks: true },
       agent: { max_concurrent_agents: 2 },
     });
     await fixture.orchestrator.runOnce();

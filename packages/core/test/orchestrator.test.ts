@@ -94,7 +94,9 @@ describe('dispatch', () => {
     fixture = await createOrchestratorFixture({
       issues: [issue],
       agentCommand: 'env > environment.txt',
-      frontMatter: { agent: { env: { PASSED_ON: 'yes', GITLAB_TOKEN: '$EXPLICIT_GITLAB' } } },
+      frontMatter: {
+        agent: { env: { PASSED_ON: 'yes', GITLAB_TOKEN: '$EXPLICIT_GITLAB' }, pass_environment: ['KEEP_*'] },
+      },
       orchestrator: {
         environment: {
           PATH: process.env.PATH,
@@ -102,6 +104,8 @@ describe('dispatch', () => {
           GH_TOKEN: 'gh-token-value',
           GITLAB_TOKEN: 'glpat-should-not-leak-by-default',
           KEEP_ME: 'kept',
+          NOT_LISTED: 'dropped by the allowlist',
+          KEEP_SECRET_TOKEN: 'passed-by-name-value',
         },
       },
     });
@@ -116,6 +120,8 @@ describe('dispatch', () => {
     expect(environment).not.toContain('GH_TOKEN');
     expect(environment).toContain('GITLAB_TOKEN=glpat-explicitly-passed-value');
     expect(environment).toContain('KEEP_ME=kept');
+    expect(environment).toContain('KEEP_SECRET_TOKEN=passed-by-name-value');
+    expect(environment).not.toContain('NOT_LISTED');
     expect(environment).toContain('PASSED_ON=yes');
   });
 });

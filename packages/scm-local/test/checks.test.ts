@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { isProcessAlive, registerSecret } from '@loompa/core';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   createLocalRepositoryFixture,
   git,
@@ -152,10 +152,8 @@ describe('scm-local checks', () => {
     const provider = repository.createProvider({ checks });
     const { changeRequest } = await openChange(provider);
     await provider.getStatus({ changeRequest });
-    for (let attempt = 0; attempt < 200; attempt += 1) {
-      if (await fs.stat(marker).catch(() => null)) break;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
+    // On a busy machine the check can take a while to start: wait for it, however long.
+    await vi.waitFor(() => fs.stat(marker), { timeout: 25_000, interval: 25 });
     await provider.close();
     const restarted = repository.createProvider({
       checks: [{ name: 'slow', command: `echo started >> '${marker}'` }],

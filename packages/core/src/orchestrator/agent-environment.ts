@@ -1,33 +1,60 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
+import { buildRestrictedEnvironment } from '../environment/restricted-environment.js';
 import { agentOwnerVariable } from '../processes/leftover-agent-processes.js';
 import { registerSecret } from '../secrets/redact-secrets.js';
 import type { AgentBackendV1 } from '../specifications/agent-backend.js';
 
-/** Forge and tracker credentials every agent environment loses unless the workflow passes them. */
+/** Forge and tracker credentials withheld from agent-written code even when no plugin declares them. */
 export const forgeCredentialVariables = ['GITHUB_TOKEN', 'GH_TOKEN', 'GITLAB_TOKEN'] as const;
 
+/** What decides the environment of agent-written code, gathered from the workflow and plugins. */
+export interface EnvironmentSources {
+  /** The orchestrator's own environment (`process.env` unless the caller gave one). */
+  baseEnvironment: NodeJS.ProcessEnv;
+  /** Credential variables the tracker and the SCM provider declare; withheld, and redacted. */
+  pluginSecretVariables: readonly string[];
+  /** `agent.env` of the workflow. */
+  explicitEnvironment: Readonly<Record<string, string>>;
+  /** `agent.pass_environment` of the workflow: passed even when they look secret. */
+  passedNames: readonly string[];
+}
+
 /**
- * The agent's complete environment: the orchestrator's own, minus forge and tracker
- * credentials (the orchestrator does the forge writes, not the agent), plus `agent.env`,
- * which is the only way to hand an agent one of those credentials on purpose.
+ * The environment of every process that runs agent-written code (checks, hooks, scripts a
+ * plugin starts): core's restricted policy over the orchestrator's environment with the
+ * workflow's values and passed names, plus `declaredNames`.
+ */
+export function restrictedEnvironmentFor(
+  sources: EnvironmentSources,
+  declaredNames: readonly string[] = [],
+): Record<string, string> {
+  const withheldNames = [...forgeCredentialVariables, ...sources.pluginSecretVariables];
+  for (const name of withheldNames) registerSecret(sources.baseEnvironment[name]);
+  return buildRestrictedEnvironment({
+    source: sources.baseEnvironment,
+    declaredNames,
+    withheldNames,
+    passedNames: sources.passedNames,
+    explicitValues: sources.explicitEnvironment,
+  });
+}
+
+/**
+ * A compatibility wrapper for callers of the first release: the restricted policy with the
+ * given credentials withheld and `explicitEnvironment` added.
  */
 export function buildAgentEnvironment(
   baseEnvironment: NodeJS.ProcessEnv,
   secretVariables: readonly string[],
   explicitEnvironment: Readonly<Record<string, string>>,
 ): Record<string, string> {
-  const removed = new Set<string>([...forgeCredentialVariables, ...secretVariables]);
-  const environment: Record<string, string> = {};
-  for (const [name, value] of Object.entries(baseEnvironment)) {
-    if (value === undefined) continue;
-    if (removed.has(name)) {
-      registerSecret(value);
-      continue;
-    }
-    environment[name] = value;
-  }
-  return { ...environment, ...explicitEnvironment };
+  return restrictedEnvironmentFor({
+    baseEnvironment,
+    pluginSecretVariables: secretVariables,
+    explicitEnvironment,
+    passedNames: [],
+  });
 }
 
 /** Marks an orchestrator's agents so a restart can find the ones a crash left running. */
@@ -35,34 +62,18 @@ export function agentOwnerFor(stateDirectory: string): string {
   return createHash('sha256').update(path.resolve(stateDirectory)).digest('hex').slice(0, 24);
 }
 
-/** What decides an agent's environment, gathered by the orchestrator from its workflow and plugins. */
-export interface AgentEnvironmentSources {
-  /** The orchestrator's own environment (`process.env` unless the caller gave one). */
-  baseEnvironment: NodeJS.ProcessEnv;
-  agent: AgentBackendV1;
-  /** Credential variables the tracker and the SCM provider declare; the agent never sees them. */
-  pluginSecretVariables: readonly string[];
-  /** `agent.env` of the workflow: the only way to hand an agent a credential on purpose. */
-  explicitEnvironment: Readonly<Record<string, string>>;
-  /** See `agentOwnerFor`. */
-  owner: string;
-}
-
 /**
  * The one place an agent process's environment is computed, for attempts, reactions and
- * plugins alike: the orchestrator's minus tracker and forge credentials, plus `agent.env`,
- * plus the owner mark. The agent's own secret variables are registered for redaction.
+ * plugins alike: the restricted policy plus what the backend declares it needs (its model
+ * settings and key), plus the owner mark. The agent's own secrets are registered for redaction.
  */
-export function agentEnvironmentFor(sources: AgentEnvironmentSources): Record<string, string> {
-  for (const name of sources.agent.secretEnvironmentVariables ?? []) {
-    registerSecret(sources.baseEnvironment[name]);
-  }
+export function agentEnvironmentFor(
+  sources: EnvironmentSources & { agent: AgentBackendV1; owner: string },
+): Record<string, string> {
+  const secretNames = sources.agent.secretEnvironmentVariables ?? [];
+  for (const name of secretNames) registerSecret(sources.baseEnvironment[name]);
   return {
-    ...buildAgentEnvironment(
-      sources.baseEnvironment,
-      sources.pluginSecretVariables,
-      sources.explicitEnvironment,
-    ),
+    ...restrictedEnvironmentFor(sources, [...(sources.agent.environmentVariables ?? []), ...secretNames]),
     [agentOwnerVariable]: sources.owner,
   };
 }

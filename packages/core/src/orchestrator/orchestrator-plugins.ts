@@ -21,6 +21,7 @@ export interface OrchestratorPluginsContext {
   stateDirectory(): string;
   logger: Logger;
   agentEnvironment(agent: AgentBackendV1): Record<string, string>;
+  restrictedEnvironment(declaredNames?: readonly string[]): Record<string, string>;
 }
 
 /**
@@ -128,6 +129,7 @@ export class OrchestratorPlugins {
       logger: this.context.logger,
       resolveAgent: (kind) => this.agentFor(kind),
       agentEnvironment: (agent) => this.context.agentEnvironment(agent),
+      restrictedEnvironment: (declaredNames) => this.context.restrictedEnvironment(declaredNames),
     };
   }
 }

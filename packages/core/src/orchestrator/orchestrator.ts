@@ -15,7 +15,12 @@ import { loadWorkflow, type Workflow } from '../workflow/load-workflow.js';
 import { watchWorkflow } from '../workflow/watch-workflow.js';
 import { workspaceKeyFor } from '../workspaces/workspace-key.js';
 import { WorkspaceManager } from '../workspaces/workspace-manager.js';
-import { agentEnvironmentFor, agentOwnerFor } from './agent-environment.js';
+import {
+  agentEnvironmentFor,
+  agentOwnerFor,
+  type EnvironmentSources,
+  restrictedEnvironmentFor,
+} from './agent-environment.js';
 import { WorkItemDriver } from './driver/work-item-driver.js';
 import type { OrchestratorOptions } from './orchestrator-options.js';
 import { OrchestratorPlugins } from './orchestrator-plugins.js';
@@ -76,6 +81,8 @@ export class Orchestrator {
       stateDirectory: () => this.stateDirectory(),
       logger: this.logger,
       agentEnvironment: (agent) => this.agentEnvironment(agent),
+      restrictedEnvironment: (declaredNames) =>
+        restrictedEnvironmentFor(this.environmentSources(), declaredNames),
     });
     this.driver = new WorkItemDriver({
       workflow: () => this.requireWorkflow(),
@@ -299,17 +306,26 @@ export class Orchestrator {
     return this.options.stateDirectory ?? this.requireWorkflow().config.workspace.state_directory;
   }
 
-  /** The agent's environment, for attempts, reactions and plugins alike. */
-  private agentEnvironment(agent: AgentBackendV1): Record<string, string> {
+  /** Where the environment of agent-written code comes from (see `agent-environment.ts`). */
+  private environmentSources(): EnvironmentSources {
     const scm = this.plugins.scm();
-    return agentEnvironmentFor({
+    const agentSection = this.requireWorkflow().config.agent;
+    return {
       baseEnvironment: this.options.environment ?? process.env,
-      agent,
       pluginSecretVariables: [
         ...(this.plugins.tracker().secretEnvironmentVariables ?? []),
         ...(scm?.secretEnvironmentVariables ?? []),
       ],
-      explicitEnvironment: this.requireWorkflow().config.agent.env,
+      explicitEnvironment: agentSection.env,
+      passedNames: agentSection.pass_environment,
+    };
+  }
+
+  /** The agent's environment, for attempts, reactions and plugins alike. */
+  private agentEnvironment(agent: AgentBackendV1): Record<string, string> {
+    return agentEnvironmentFor({
+      ...this.environmentSources(),
+      agent,
       owner: agentOwnerFor(this.stateDirectory()),
     });
   }

@@ -14,6 +14,8 @@ export interface WorkItemRecord {
   /** The agent finished but publishing did not: publish without running the agent again. */
   publishPending: boolean;
   lastPushedHead: string | null;
+  /** When Loompa pushed `lastPushedHead` (ms since the epoch): checks settle from then on. */
+  lastPushedAt: number | null;
   ciAttempts: number;
   reviewAttempts: number;
   conflictAttempts: number;
@@ -28,6 +30,7 @@ export const freshChangeRequestHistory = {
   changeRequest: null,
   publishPending: false,
   lastPushedHead: null,
+  lastPushedAt: null,
   ciAttempts: 0,
   reviewAttempts: 0,
   conflictAttempts: 0,

@@ -130,6 +130,7 @@ export class WorkItemStore {
       Object.assign(record, freshChangeRequestHistory, {
         changeRequest: published.changeRequest,
         lastPushedHead: published.head,
+        lastPushedAt: Date.now(),
       });
     }
     await this.write(record);
@@ -206,6 +207,7 @@ export class WorkItemStore {
     record.sessionId = sessionId ?? record.sessionId;
     if (outcome.ok) {
       record.lastPushedHead = outcome.head;
+      record.lastPushedAt = Date.now();
       // Counted before it ran; a rebase the agent was not needed for gives the round back,
       // or a base that keeps moving would block a change that never conflicted.
       if (outcome.rebasedWithoutAgent) record.conflictAttempts = Math.max(0, record.conflictAttempts - 1);

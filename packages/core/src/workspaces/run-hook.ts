@@ -1,4 +1,5 @@
 import { execa } from 'execa';
+import { buildRestrictedEnvironment } from '../environment/restricted-environment.js';
 import { HookError } from '../errors/error-classes.js';
 import { terminateProcessGroup } from '../processes/process-group.js';
 import { redactSecrets } from '../secrets/redact-secrets.js';
@@ -29,8 +30,9 @@ export async function runHook(options: RunHookOptions): Promise<void> {
   }
   const child = execa('sh', ['-lc', options.script], {
     cwd: options.cwd,
-    env: options.env,
-    extendEnv: options.env === undefined,
+    // Hooks run in a worktree holding agent-written code: never the full environment.
+    env: options.env ?? buildRestrictedEnvironment({ source: process.env }),
+    extendEnv: false,
     detached: true,
     reject: false,
     all: true,

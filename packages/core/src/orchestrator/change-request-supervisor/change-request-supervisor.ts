@@ -13,6 +13,7 @@ import { linkChangeRequest, moveToDoneState } from '../tracker-updates.js';
 import { placeholderIssue, type WorkItemRecord } from '../work-item-record.js';
 import type { WorkItemStore } from '../work-item-store.js';
 import type { AwaitingItem } from '../work-items.js';
+import { mergePolicyFor } from './merge-policy.js';
 import { upsertStatusComment } from './status-comment.js';
 
 export interface SupervisorContext {
@@ -146,6 +147,7 @@ export class ChangeRequestSupervisor {
         conflict: workflow.config.reactions.conflict,
         autoMerge: workflow.config.scm.auto_merge,
         botName: workflow.config.scm.author_name,
+        merge: mergePolicyFor(workflow, scm),
       });
       switch (decision.action) {
         case 'wait':
