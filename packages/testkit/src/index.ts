@@ -22,10 +22,13 @@ export {
 } from './conformance/test-tracker.js';
 export type { FakeIdentity } from './fake-github/fake-credentials.js';
 export type {
+  FakeCheckRun,
   FakeComment,
+  FakeCommitStatus,
   FakeGitHubModel,
   FakeIssue,
   FakeLabel,
+  FakePullRequestPart,
   FakeRepository,
 } from './fake-github/fake-github-model.js';
 export {

@@ -36,9 +36,45 @@ export interface FakeComment {
 }
 
 export interface FakePullRequestPart {
+  /** Branch names in the same repository. */
   head: string;
   base: string;
+  headSha: string;
+  baseSha: string;
   mergedAt: number | null;
+  draft: boolean;
+  /** What `GET /pulls/{n}` reports once computed; `unknownReads` reads answer null/"unknown" first. */
+  mergeable: boolean | null;
+  mergeableState: string;
+  unknownReads: number;
+}
+
+export interface FakeCheckRun {
+  id: number;
+  headSha: string;
+  name: string;
+  status: 'queued' | 'in_progress' | 'completed';
+  conclusion:
+    | 'success'
+    | 'failure'
+    | 'neutral'
+    | 'cancelled'
+    | 'skipped'
+    | 'timed_out'
+    | 'action_required'
+    | null;
+  startedAt: number;
+  completedAt: number | null;
+}
+
+export interface FakeCommitStatus {
+  id: number;
+  sha: string;
+  state: 'error' | 'failure' | 'pending' | 'success';
+  context: string;
+  description: string | null;
+  targetUrl: string | null;
+  createdAt: number;
 }
 
 export interface FakeIssue {
@@ -73,6 +109,8 @@ export interface FakeRepository {
   labels: Map<string, FakeLabel>;
   milestones: Map<number, FakeMilestone>;
   comments: Map<number, FakeComment>;
+  checkRuns: FakeCheckRun[];
+  commitStatuses: FakeCommitStatus[];
   nextNumber: number;
   /** Logins with push access; others' assignments are silently dropped, as on GitHub. */
   collaborators: Set<string>;
@@ -150,6 +188,8 @@ export class FakeGitHubModel {
       labels: new Map(),
       milestones: new Map(),
       comments: new Map(),
+      checkRuns: [],
+      commitStatuses: [],
       nextNumber: 1,
       collaborators: new Set([owner.toLowerCase()]),
       installationId: null,

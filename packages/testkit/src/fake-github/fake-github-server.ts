@@ -1,10 +1,13 @@
+import { execFile } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { accountRoutes } from './account-routes.js';
+import { checkRoutes } from './check-routes.js';
 import { commentRoutes } from './comment-routes.js';
 import {
   ContentCreationLedger,
@@ -13,7 +16,13 @@ import {
   gitHubContentCreationLimits,
 } from './content-creation-limits.js';
 import { type FakeApp, FakeCredentials, type FakeIdentity } from './fake-credentials.js';
-import { FakeGitHubModel, type FakeIssue, type FakeRepository } from './fake-github-model.js';
+import {
+  type FakeCheckRun,
+  type FakeCommitStatus,
+  FakeGitHubModel,
+  type FakeIssue,
+  type FakeRepository,
+} from './fake-github-model.js';
 import {
   ensureBareRepository,
   type GitRequestTarget,
@@ -26,6 +35,7 @@ import { type FakeGitHubFault, type FaultMatch, FaultQueue } from './injected-fa
 import { issueRoutes } from './issue-routes.js';
 import { paginate } from './link-pagination.js';
 import { GitHubOpenApiValidator } from './openapi-validator.js';
+import { pullRequestRoutes } from './pull-request-routes.js';
 import { RateLimitLedger } from './rate-limit-ledger.js';
 import { FakeGitHubHttpError, type RouteHandler, type RouteResult } from './route-context.js';
 import {
@@ -71,7 +81,15 @@ export interface SeedIssueFields {
   blockedBy?: readonly number[];
 }
 
-const routes: Record<string, RouteHandler> = { ...issueRoutes, ...commentRoutes, ...accountRoutes };
+const execFileAsync = promisify(execFile);
+
+const routes: Record<string, RouteHandler> = {
+  ...issueRoutes,
+  ...commentRoutes,
+  ...accountRoutes,
+  ...pullRequestRoutes,
+  ...checkRoutes,
+};
 
 /** Requests GitHub does not count against the primary limit. */
 const freeOperations = new Set(['rate-limit/get']);
@@ -199,7 +217,16 @@ export class FakeGitHub {
   }
 
   /** A pull request, which the issues endpoints list as an issue with a `pull_request` key. */
-  seedPullRequest(fullName: string, fields: SeedIssueFields & { head: string; base?: string }): FakeIssue {
+  seedPullRequest(
+    fullName: string,
+    fields: SeedIssueFields & {
+      head: string;
+      base?: string;
+      headSha?: string;
+      baseSha?: string;
+      draft?: boolean;
+    },
+  ): FakeIssue {
     const repository = this.repository(fullName);
     return this.model.createIssue(repository, {
       title: fields.title,
@@ -207,8 +234,84 @@ export class FakeGitHub {
       author: fields.author ?? repository.owner,
       labels: fields.labels ?? [],
       state: fields.state ?? 'open',
-      pullRequest: { head: fields.head, base: fields.base ?? repository.defaultBranch, mergedAt: null },
+      pullRequest: {
+        head: fields.head,
+        base: fields.base ?? repository.defaultBranch,
+        headSha: fields.headSha ?? '0'.repeat(40),
+        baseSha: fields.baseSha ?? '0'.repeat(40),
+        mergedAt: null,
+        draft: fields.draft ?? false,
+        mergeable: true,
+        mergeableState: 'clean',
+        unknownReads: 0,
+      },
     });
+  }
+
+  /**
+   * Sets what `GET /pulls/{number}` reports about mergeability; the first `unknownReads` reads
+   * answer `mergeable: null` and `mergeable_state: "unknown"`, as GitHub does while it computes.
+   */
+  setMergeability(
+    fullName: string,
+    number: number,
+    mergeability: { mergeable: boolean | null; mergeableState: string; unknownReads?: number },
+  ): void {
+    const pullRequest = this.repository(fullName).issues.get(number)?.pullRequest;
+    if (!pullRequest) throw new Error(`fake GitHub: no pull request ${fullName}#${number}`);
+    pullRequest.mergeable = mergeability.mergeable;
+    pullRequest.mergeableState = mergeability.mergeableState;
+    pullRequest.unknownReads = mergeability.unknownReads ?? 0;
+  }
+
+  /** A check run on a commit, as CI reports it. */
+  seedCheckRun(
+    fullName: string,
+    fields: {
+      headSha: string;
+      name: string;
+      status?: FakeCheckRun['status'];
+      conclusion?: FakeCheckRun['conclusion'];
+    },
+  ): FakeCheckRun {
+    const repository = this.repository(fullName);
+    const status = fields.status ?? (fields.conclusion ? 'completed' : 'queued');
+    const checkRun: FakeCheckRun = {
+      id: this.model.allocateId(),
+      headSha: fields.headSha,
+      name: fields.name,
+      status,
+      conclusion: fields.conclusion ?? null,
+      startedAt: this.model.currentTime(),
+      completedAt: status === 'completed' ? this.model.currentTime() : null,
+    };
+    repository.checkRuns.push(checkRun);
+    return checkRun;
+  }
+
+  /** A legacy commit status (the Status API some external CI still uses). */
+  seedCommitStatus(
+    fullName: string,
+    fields: {
+      sha: string;
+      context: string;
+      state: FakeCommitStatus['state'];
+      description?: string;
+      targetUrl?: string;
+    },
+  ): FakeCommitStatus {
+    const repository = this.repository(fullName);
+    const status: FakeCommitStatus = {
+      id: this.model.allocateId(),
+      sha: fields.sha,
+      state: fields.state,
+      context: fields.context,
+      description: fields.description ?? null,
+      targetUrl: fields.targetUrl ?? null,
+      createdAt: this.model.currentTime(),
+    };
+    repository.commitStatuses.push(status);
+    return status;
   }
 
   /** Registers a GitHub App by its public key; `installApp` puts it on a repository. */
@@ -300,6 +403,24 @@ export class FakeGitHub {
       this.bareRepositories.set(key, bare);
     }
     return bare;
+  }
+
+  /** The commit `reference` (a branch or a full SHA) names in the repository's git data, or null. */
+  async resolveReference(repository: FakeRepository, reference: string): Promise<string | null> {
+    const bare = await this.bareRepositoryPath(`${repository.owner}/${repository.name}`);
+    const candidate = /^[0-9a-f]{40}$/.test(reference) ? reference : `refs/heads/${reference}`;
+    try {
+      const { stdout } = await execFileAsync(
+        'git',
+        ['rev-parse', '--verify', '--quiet', `${candidate}^{commit}`],
+        {
+          cwd: bare,
+        },
+      );
+      return stdout.trim() || null;
+    } catch {
+      return null;
+    }
   }
 
   /** Stops the server. Rejects when requests broke GitHub's contract, naming each. */
@@ -454,7 +575,7 @@ export class FakeGitHub {
       result =
         matched.operationId === 'rate-limit/get'
           ? this.rateLimitResult(identity)
-          : routes[matched.operationId]!({
+          : await routes[matched.operationId]!({
               operationId: matched.operationId,
               parameters: matched.parameters,
               query,
@@ -465,6 +586,7 @@ export class FakeGitHub {
               baseUrl: this.baseUrlValue,
               requestUrl,
               installationTokenLifetimeMs: this.options.installationTokenLifetimeMs ?? 60 * 60 * 1000,
+              resolveReference: (repository, reference) => this.resolveReference(repository, reference),
             });
     } catch (error) {
       if (!(error instanceof FakeGitHubHttpError)) throw error;

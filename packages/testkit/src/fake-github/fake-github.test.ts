@@ -276,3 +276,88 @@ describe('secondary limit on content creation', () => {
     expect((await comment()).status).toBe(201);
   });
 });
+
+describe('pull requests and checks', () => {
+  it('opens a pull request from a pushed branch, computes mergeability on read, and reports checks', async () => {
+    const { github, token } = await start();
+    const workspace = await mkdtemp(path.join(os.tmpdir(), 'loompa-fake-pulls-'));
+    const git = (args: string[], cwd: string) =>
+      execFileAsync(
+        'git',
+        [
+          '-c',
+          'credential.helper=!f() { echo username=x-access-token; echo "password=$FAKE_GITHUB_TOKEN"; }; f',
+          '-c',
+          'user.name=Tester',
+          '-c',
+          'user.email=tester@example.com',
+          ...args,
+        ],
+        { cwd, env: { ...process.env, FAKE_GITHUB_TOKEN: token, GIT_TERMINAL_PROMPT: '0' } },
+      );
+    try {
+      const clone = path.join(workspace, 'clone');
+      await git(['clone', '--quiet', github.gitUrl('octo/widgets'), clone], workspace);
+      await writeFile(path.join(clone, 'README.md'), '# widgets\n');
+      await git(['add', 'README.md'], clone);
+      await git(['commit', '--quiet', '-m', 'base'], clone);
+      await git(['push', '--quiet', 'origin', 'HEAD:main'], clone);
+      await git(['checkout', '--quiet', '-b', 'loompa/fix'], clone);
+      await writeFile(path.join(clone, 'fix.txt'), 'fixed\n');
+      await git(['add', 'fix.txt'], clone);
+      await git(['commit', '--quiet', '-m', 'fix'], clone);
+      await git(['push', '--quiet', 'origin', 'loompa/fix'], clone);
+      const headSha = (await git(['rev-parse', 'HEAD'], clone)).stdout.trim();
+
+      const created = await call(github, token, '/repos/octo/widgets/pulls', {
+        method: 'POST',
+        body: JSON.stringify({ title: 'Fix it', head: 'loompa/fix', base: 'main', body: 'Closes #1' }),
+      });
+      expect(created.status).toBe(201);
+      const pull = (await created.json()) as { number: number; head: { sha: string } };
+      expect(pull.head.sha).toBe(headSha);
+      const again = await call(github, token, '/repos/octo/widgets/pulls', {
+        method: 'POST',
+        body: JSON.stringify({ title: 'Fix it again', head: 'loompa/fix', base: 'main' }),
+      });
+      expect(again.status).toBe(422);
+
+      const byHead = (await (
+        await call(github, token, '/repos/octo/widgets/pulls?head=octo:loompa/fix')
+      ).json()) as unknown[];
+      expect(byHead).toHaveLength(1);
+      const firstRead = (await (
+        await call(github, token, `/repos/octo/widgets/pulls/${pull.number}`)
+      ).json()) as {
+        mergeable: boolean | null;
+      };
+      expect(firstRead.mergeable).toBeNull();
+      const secondRead = (await (
+        await call(github, token, `/repos/octo/widgets/pulls/${pull.number}`)
+      ).json()) as {
+        mergeable: boolean | null;
+        mergeable_state: string;
+      };
+      expect(secondRead).toMatchObject({ mergeable: true, mergeable_state: 'clean' });
+
+      const noStatuses = (await (
+        await call(github, token, `/repos/octo/widgets/commits/${headSha}/status`)
+      ).json()) as {
+        state: string;
+        total_count: number;
+      };
+      expect(noStatuses).toMatchObject({ state: 'pending', total_count: 0 });
+      github.seedCheckRun('octo/widgets', { headSha, name: 'test', conclusion: 'failure' });
+      github.seedCheckRun('octo/widgets', { headSha, name: 'test', conclusion: 'success' });
+      const checks = (await (
+        await call(github, token, '/repos/octo/widgets/commits/loompa%2Ffix/check-runs')
+      ).json()) as {
+        total_count: number;
+        check_runs: Array<{ conclusion: string }>;
+      };
+      expect(checks).toMatchObject({ total_count: 1, check_runs: [{ conclusion: 'success' }] });
+    } finally {
+      await rm(workspace, { recursive: true, force: true });
+    }
+  });
+});

@@ -13,6 +13,8 @@ export interface RouteContext {
   baseUrl: string;
   requestUrl: URL;
   installationTokenLifetimeMs: number;
+  /** The commit a branch (or a full SHA) names in the repository's git data, or null. */
+  resolveReference(repository: FakeRepository, reference: string): Promise<string | null>;
 }
 
 /** A handler's answer. `items` asks the server to paginate a list and write the `link` header. */
@@ -23,7 +25,7 @@ export interface RouteResult {
   items?: unknown[];
 }
 
-export type RouteHandler = (context: RouteContext) => RouteResult;
+export type RouteHandler = (context: RouteContext) => RouteResult | Promise<RouteResult>;
 
 /** An error answer in GitHub's shape (`message`, `documentation_url`, optional `errors`). */
 export class FakeGitHubHttpError extends Error {
