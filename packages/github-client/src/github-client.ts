@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createSilentLogger, type Logger, redactSecrets, registerSecret } from '@loompa/core';
 import { createAppAuth } from '@octokit/auth-app';
 import { createCallbackAuth } from '@octokit/auth-callback';
@@ -113,7 +114,7 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
   const throttleId =
     credentials.kind === 'app'
       ? `app:${credentials.appId}:${baseUrl}`
-      : `token:${baseUrl}:${typeof credentials.token === 'string' ? credentials.token.slice(-6) : 'callback'}`;
+      : `token:${baseUrl}:${typeof credentials.token === 'string' ? createHash('sha256').update(credentials.token).digest('hex').slice(0, 16) : 'callback'}`;
   const groups = throttleGroupsFor(throttleId, {
     minimumWriteIntervalMs: options.writeSpacing?.minimumWriteIntervalMs ?? 1_000,
     minimumContentCreationIntervalMs: options.writeSpacing?.minimumContentCreationIntervalMs ?? 3_000,

@@ -164,7 +164,7 @@ export class FakeGitHubModel {
     return Math.floor(this.now() / 1000) * 1000;
   }
 
-  ensureUser(login: string, type: FakeUser['type'] = 'User'): FakeUser {
+  ensureUser(login: string, type: FakeUser['type'] = login.endsWith('[bot]') ? 'Bot' : 'User'): FakeUser {
     const existing = this.users.get(login.toLowerCase());
     if (existing) return existing;
     const user: FakeUser = { id: this.allocateId(), login, type };

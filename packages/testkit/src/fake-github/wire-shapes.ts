@@ -22,15 +22,17 @@ function nodeId(kind: string, id: number): string {
 }
 
 export function userJson(baseUrl: string, user: FakeUser): Record<string, unknown> {
-  const url = `${baseUrl}/users/${user.login}`;
+  // Bot logins carry `[bot]`, which a URL must encode.
+  const pathLogin = encodeURIComponent(user.login);
+  const url = `${baseUrl}/users/${pathLogin}`;
   return {
     login: user.login,
     id: user.id,
     node_id: nodeId('User', user.id),
-    avatar_url: `${baseUrl}/avatars/${user.login}`,
+    avatar_url: `${baseUrl}/avatars/${pathLogin}`,
     gravatar_id: '',
     url,
-    html_url: `${baseUrl}/${user.login}`,
+    html_url: `${baseUrl}/${pathLogin}`,
     followers_url: `${url}/followers`,
     following_url: `${url}/following{/other_user}`,
     gists_url: `${url}/gists{/gist_id}`,
