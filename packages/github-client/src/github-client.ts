@@ -189,17 +189,19 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
 
   const withTokenRefresh = (octokit: LoompaOctokitInstance): LoompaOctokitInstance => {
     let expiresAt: number | null = null;
+    let forceRefresh = false;
     let pending: Promise<void> | null = null;
     const ensureFreshToken = async () => {
-      if (expiresAt !== null && now() + refreshMarginMs < expiresAt) return;
-      const authentication = (await octokit.auth({
-        type: 'installation',
-        refresh: expiresAt !== null,
-      })) as { token: string; expiresAt: string };
+      if (!forceRefresh && expiresAt !== null && now() + refreshMarginMs < expiresAt) return;
+      const refresh = forceRefresh || expiresAt !== null;
+      forceRefresh = false;
+      const authentication = (await octokit.auth({ type: 'installation', refresh })) as {
+        token: string;
+        expiresAt: string;
+      };
       registerSecret(authentication.token);
       expiresAt = Date.parse(authentication.expiresAt);
-      if (expiresAt !== null)
-        logger.info('GitHub App installation token ready', { expiresAt: authentication.expiresAt });
+      logger.info('GitHub App installation token ready', { expiresAt: authentication.expiresAt });
     };
     octokit.hook.before('request', async (requestOptions) => {
       if (isAppRoute(requestOptions.url)) return;
@@ -207,6 +209,22 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
         pending = null;
       });
       await pending;
+    });
+    // A token GitHub no longer accepts (revoked, or the clocks disagree about its expiry) is
+    // replaced once and the request tried again; a second 401 is a real failure.
+    octokit.hook.error('request', async (error, requestOptions) => {
+      const retried = (requestOptions.request as { loompaTokenRetry?: boolean } | undefined)
+        ?.loompaTokenRetry;
+      if ((error as { status?: number }).status !== 401 || isAppRoute(requestOptions.url) || retried)
+        throw error;
+      logger.warn('GitHub refused the App installation token; minting a new one and trying once more', {
+        request: describeRequest(requestOptions),
+      });
+      forceRefresh = true;
+      return octokit.request({
+        ...requestOptions,
+        request: { ...requestOptions.request, loompaTokenRetry: true },
+      } as never);
     });
     return octokit;
   };

@@ -242,7 +242,15 @@ describe('createGitHubClient with a GitHub App', () => {
     expect(client.cacheStatistics().invalidations).toBe(1);
     expect(github.requests.every((request) => request.status !== 401)).toBe(true);
     expect(await client.login()).toBe('loompa-test[bot]');
-  });
+
+    // A revoked token is refused (auth-app first retries it for a few seconds, in case the
+    // token is merely not replicated yet); then the client mints another and the request succeeds.
+    github.credentials.revokeInstallationTokens(installationId);
+    const afterRevocation = await octokit.request('GET /repos/{owner}/{repo}/issues', listIssues);
+    expect(afterRevocation.data).toHaveLength(1);
+    expect(github.credentials.installationTokensMinted).toBe(3);
+    expect(github.requests.at(-1)!.status).toBe(200);
+  }, 120_000);
 
   it('uses a configured installation id without looking it up', async () => {
     const github = await start();

@@ -76,6 +76,15 @@ export class FakeCredentials {
     return { token, expiresAt };
   }
 
+  /** Revokes every token minted for an App installation, as uninstalling or a key rotation does. */
+  revokeInstallationTokens(installationId: number): void {
+    for (const issued of this.tokens.values()) {
+      if (issued.identity.kind === 'installation' && issued.identity.installationId === installationId) {
+        issued.revoked = true;
+      }
+    }
+  }
+
   revoke(token: string): void {
     const issued = this.tokens.get(token);
     if (issued) issued.revoked = true;
