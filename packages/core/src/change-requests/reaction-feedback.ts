@@ -1,12 +1,21 @@
 import type { CheckResult, ReviewThread } from '../specifications/change-request.js';
 import type { PromptFeedback } from '../workflow/prompt-template.js';
+import { untrustedBlock, untrustedInputNotice } from '../workflow/untrusted-text.js';
+
+/** Bytes of one review comment kept in the prompt. */
+const reviewCommentBytes = 16_384;
 
 /** Failing checks with the tail of each log, for an agent that must fix them. */
 export function ciFailureFeedback(
   failures: ReadonlyArray<{ check: CheckResult; logTail: string }>,
 ): PromptFeedback {
+  // The log tail is already bounded by reactions.ci.log_tail_bytes; the block only delimits it.
   const sections = failures.map(({ check, logTail }) =>
-    [`### Check "${check.name}" failed`, check.url ? `(${check.url})` : '', '```', logTail.trimEnd(), '```']
+    [
+      `### Check "${check.name}" failed`,
+      check.url ? `(${check.url})` : '',
+      untrustedBlock(`log of check "${check.name}"`, logTail, Number.MAX_SAFE_INTEGER),
+    ]
       .filter(Boolean)
       .join('\n'),
   );
@@ -14,6 +23,7 @@ export function ciFailureFeedback(
     kind: 'ci-failure',
     text: [
       'The checks on your change failed. Find the cause in the logs below, fix it, and run the checks locally if you can.',
+      untrustedInputNotice,
       ...sections,
     ].join('\n\n'),
     checks: failures.map(({ check }) => check.name),
@@ -24,12 +34,21 @@ export function ciFailureFeedback(
 export function reviewFeedback(threads: readonly ReviewThread[]): PromptFeedback {
   const sections = threads.map((thread) => {
     const where = thread.path ? `${thread.path}${thread.line !== null ? `:${thread.line}` : ''}` : 'general';
-    const comments = thread.comments.map((comment) => `- ${comment.author}: ${comment.body}`).join('\n');
+    const comments = thread.comments
+      .map(
+        (comment) =>
+          `${comment.author} wrote:\n${untrustedBlock(`review comment by ${comment.author}`, comment.body, reviewCommentBytes)}`,
+      )
+      .join('\n');
     return `### ${where}\n${comments}`;
   });
   return {
     kind: 'review',
-    text: ['A reviewer asked for changes. Address every point below.', ...sections].join('\n\n'),
+    text: [
+      'A reviewer asked for changes. Address every point below.',
+      untrustedInputNotice,
+      ...sections,
+    ].join('\n\n'),
     threads: threads.length,
   };
 }

@@ -3,17 +3,26 @@ import { PromptRenderError } from '../errors/error-classes.js';
 import { generalFocus } from '../focus/built-in-foci.js';
 import type { AgentProfile, Focus } from '../specifications/focus.js';
 import type { Issue } from '../specifications/issue.js';
+import { untrustedBlock, untrustedInputNotice } from './untrusted-text.js';
 
 /**
  * Strict Liquid: an unknown variable or filter is an error instead of an empty string, so a
  * typo in WORKFLOW.md fails loudly rather than sending the agent a prompt with holes.
  */
 const liquid = new Liquid({ strictVariables: true, strictFilters: true, ownPropertyOnly: true });
+// `{{ issue.description | untrusted: "issue description" }}`: see untrusted-text.ts.
+liquid.registerFilter('untrusted', (value: unknown, source?: unknown) =>
+  value === null || value === undefined || value === ''
+    ? ''
+    : untrustedBlock(typeof source === 'string' ? source : 'input', String(value)),
+);
 
 /** Used when WORKFLOW.md has no body. */
 export const defaultPromptTemplate = `You are working on {{ issue.identifier }}: {{ issue.title }}.
 {% if issue.description %}
-{{ issue.description }}
+${untrustedInputNotice}
+
+{{ issue.description | untrusted: "issue description" }}
 {% endif %}
 {% if attempt %}This is attempt {{ attempt }}; earlier attempts did not finish the work.
 {% endif %}{% if feedback %}

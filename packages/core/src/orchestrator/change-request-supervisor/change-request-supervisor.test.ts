@@ -27,6 +27,9 @@ const workflow = parseWorkflow(
     'scm:',
     '  kind: mock',
     '  auto_merge: true',
+    // The mock forge declares no merge defaults: these tests are not about the merge rules.
+    '  required_approvals: 0',
+    '  checks_settle_ms: 0',
     '---',
     'Work on {{ issue.identifier }}',
   ].join('\n'),
@@ -37,7 +40,10 @@ function statusOf(overrides: Partial<ChangeRequestStatus> = {}): ChangeRequestSt
   return {
     state: 'open',
     headSha: 'head-1',
-    continuousIntegration: { state: 'success', checks: [] },
+    continuousIntegration: {
+      state: 'success',
+      checks: [{ id: 'check-1', name: 'test', state: 'success', url: null }],
+    },
     review: { state: 'none', threads: [] },
     mergeability: 'clean',
     ...overrides,
@@ -164,6 +170,30 @@ describe('reviewing', () => {
     await supervisor.resumeAfterReaction(step.issue, changeRequest, step.since, { ok: true, head: 'head-2' });
     expect(supervisor.snapshot()[0]!.waitingFor).toBe('checks on the new head');
     expect(events.at(-1)).toMatchObject({ type: 'change-request-updated', payload: { headSha: 'head-2' } });
+  });
+
+  it("applies a forge's merge rules when the provider declares none: no merge without an approval", async () => {
+    const forgeWorkflow = parseWorkflow(
+      '---\ntracker:\n  kind: mock\nscm:\n  kind: mock\n  auto_merge: true\n---\nWork\n',
+      '/srv/WORKFLOW.md',
+    );
+    const scm = new MockScmProvider({ getStatus: statusOf(), merge: () => {} });
+    const supervisor = new ChangeRequestSupervisor({
+      workflow: () => forgeWorkflow,
+      tracker: () => tracker,
+      scm: () => scm,
+      store,
+      events: new OrchestratorEvents(),
+      logger: createSilentLogger(),
+      dryRun: false,
+      removeWorkspace: async () => {},
+    });
+    await supervisor.enter(issue, changeRequest, true);
+    await reviewAll(supervisor);
+    expect(supervisor.snapshot()[0]!.waitingFor).toBe(
+      'waiting for 1 approving review (has 0; scm.required_approvals)',
+    );
+    expect(scm.recorder.callsOf('merge')).toEqual([]);
   });
 
   it('merges at the head it decided on when the workflow opts in', async () => {
