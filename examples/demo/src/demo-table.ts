@@ -1,5 +1,5 @@
 import Table from 'cli-table3';
-import type { DemoResult } from './run-demo.js';
+import type { DemoResult } from './demo-result.js';
 
 /** The closing table: task, branch, checks, review, merged, turns, cost. */
 export function renderDemoTable(results: readonly DemoResult[]): string {

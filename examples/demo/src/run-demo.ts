@@ -3,27 +3,16 @@ import { mkdir, rm } from 'node:fs/promises';
 import { claudeAgent } from '@loompa/agent-claude';
 import { codexAgent } from '@loompa/agent-codex';
 import { budgetPlugin } from '@loompa/budget';
-import { createOrchestrator, type Logger, type OrchestratorEvent, totalTokens } from '@loompa/core';
+import { createOrchestrator, type Logger, type OrchestratorEvent } from '@loompa/core';
 import { localScm } from '@loompa/scm-local';
 import { markdownTracker } from '@loompa/tracker-markdown';
+import { type DemoResult, summarizeTask } from './demo-result.js';
 import { codingScript, type DemoTask, demoTasks, reviewerScript } from './demo-tasks.js';
 import { prepareSampleRepository } from './prepare-sample-repository.js';
 import { type ScriptedModelRouter, startScriptedModelRouter } from './scripted-model-router.js';
+import { recordReportedStatuses } from './status-recorder.js';
 
-/** One row of the closing table. */
-export interface DemoResult {
-  task: string;
-  branch: string | null;
-  /** `passed`, or `passed after 1 fix`, or the state it was left in. */
-  checks: string;
-  review: string;
-  merged: boolean;
-  turns: number;
-  tokens: number;
-  costUsd: number;
-  /** Times the branch was rebased onto a main that moved on (conflicts resolved by the agent included). */
-  rebases: number;
-}
+export type { DemoResult } from './demo-result.js';
 
 export interface DemoOptions {
   /** Use the model behind the caller's credentials instead of the scripted one. */
@@ -126,11 +115,12 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoRun> {
         }
       : null,
   );
+  const scm = recordReportedStatuses(localScm);
   const orchestrator = createOrchestrator({
     environment,
     workflowPath: sandbox.workflowPath,
     trackers: { markdown: markdownTracker },
-    scms: { local: localScm },
+    scms: { local: scm.definition },
     agents: { claude: claudeAgent, codex: codexAgent },
     budget: budgetPlugin,
     ...(options.logger ? { logger: options.logger } : {}),
@@ -166,7 +156,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoRun> {
     await router?.close();
     await codexRouter?.close();
   }
-  const results = tasks.map((task) => summarize(task.id, events));
+  const results = tasks.map((task) => summarizeTask(task.id, events, scm.reported));
   const mainHistory = execFileSync('git', ['log', '--oneline', 'main'], {
     cwd: sandbox.repository,
     encoding: 'utf8',
@@ -198,44 +188,5 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoRun> {
     finished,
     mainHistory,
     mainTestsPass,
-  };
-}
-
-function summarize(identifier: string, events: readonly OrchestratorEvent[]): DemoResult {
-  const mine = events.filter(
-    (event) => (event.payload as { issueIdentifier?: string }).issueIdentifier === identifier,
-  );
-  const reactions = mine.flatMap((event) =>
-    event.type === 'reaction-started' ? [event.payload.reaction] : [],
-  );
-  const runs = mine.flatMap((event) => (event.type === 'agent-run-finished' ? [event.payload.result] : []));
-  const opened = mine.find((event) => event.type === 'change-request-opened');
-  const merged = mine.some((event) => event.type === 'change-request-merged');
-  const blocked = mine.find((event) => event.type === 'issue-blocked');
-  const fixes = reactions.filter((reaction) => reaction === 'ci-failure').length;
-  const reviewRounds = reactions.filter((reaction) => reaction === 'review').length;
-  // scm-local merges only when the head's checks passed and the review approved it.
-  const checks = merged
-    ? fixes === 0
-      ? 'passed'
-      : `passed after ${fixes} fix${fixes === 1 ? '' : 'es'}`
-    : blocked
-      ? 'not passed'
-      : 'pending';
-  const review = merged
-    ? reviewRounds === 0
-      ? 'approved'
-      : `approved after ${reviewRounds} rounds`
-    : 'pending';
-  return {
-    task: identifier,
-    branch: opened?.type === 'change-request-opened' ? opened.payload.changeRequest.branch : null,
-    checks,
-    review,
-    merged,
-    turns: runs.reduce((sum, result) => sum + result.turns, 0),
-    tokens: runs.reduce((sum, result) => sum + totalTokens(result.usage), 0),
-    costUsd: runs.reduce((sum, result) => sum + (result.costUsd ?? 0), 0),
-    rebases: reactions.filter((reaction) => reaction === 'conflict').length,
   };
 }
