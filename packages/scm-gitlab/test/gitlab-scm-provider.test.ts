@@ -48,8 +48,9 @@ async function statusWhen(
 }
 
 describe('GitLabScmProvider', () => {
-  it('reports computing while GitLab is checking, then clean once the check is done', async () => {
-    const current = await start();
+  it('reports computing while GitLab is checking, then clean once detailed_merge_status is mergeable', async () => {
+    // Merge commits allowed: a moved target needs no rebase, so the check ends in `mergeable`.
+    const current = await start({ project: { mergeMethod: 'merge' } });
     const { changeRequest } = await openFor(current, 'loompa/checking');
     await current.fake.settle();
     // The target moves: GitLab's answer is stale and the next read says "checking".
@@ -59,7 +60,18 @@ describe('GitLabScmProvider', () => {
     expect(checking.mergeability).toBe('computing');
     await current.fake.settle();
     const checked = await current.provider.getStatus({ changeRequest });
-    expect(checked.mergeability).toBe('behind');
+    expect(checked.mergeability).toBe('clean');
+  });
+
+  it('reports behind once the check finds the fast-forward project needs a rebase', async () => {
+    const current = await start();
+    const { changeRequest } = await openFor(current, 'loompa/behind');
+    await current.fake.settle();
+    await current.commitToBase({ file: 'other.txt', content: 'other\n' });
+    await current.fake.sync();
+    expect((await current.provider.getStatus({ changeRequest })).mergeability).toBe('computing');
+    await current.fake.settle();
+    expect((await current.provider.getStatus({ changeRequest })).mergeability).toBe('behind');
   });
 
   it('rebases on the server, waiting until GitLab has finished, and the merge request follows', async () => {
