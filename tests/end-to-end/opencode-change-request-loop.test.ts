@@ -82,7 +82,8 @@ describe('the change-request loop on OpenCode', () => {
         continuation_delay_ms: 3_600_000,
         max_attempts: 1,
         // The agent's environment is core's allowlist plus what OpenCode declares plus this:
-        // the scripted key reaches OpenCode only because the workflow hands it over.
+        // the scripted key reaches OpenCode only because the workflow hands it over, and core
+        // registers every agent.env value as a secret, so it is redacted wherever it surfaces.
         env: { [scriptedKeyVariable]: scriptedKey },
       },
       opencode: {
@@ -107,8 +108,6 @@ describe('the change-request loop on OpenCode', () => {
             },
           },
         },
-        // Registered as a secret, so its value is redacted wherever it could surface.
-        secret_environment_variables: [scriptedKeyVariable],
       },
       scm: {
         kind: 'local',
