@@ -414,6 +414,7 @@ export function createGitHubTracker(settings: GitHubTrackerSettings): GitHubTrac
           octokit,
           repository,
           issueNumber: issue.number,
+          assignees: (issue.assignees ?? []).map((assignee) => assignee.login),
           claimant,
           leaseMs,
           now,

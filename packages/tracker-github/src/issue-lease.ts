@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { normalizeName } from '@loompa/core';
 import type { LoompaOctokitInstance } from '@loompa/github-client';
 import { hasMarker } from './keyed-comments.js';
@@ -21,9 +22,17 @@ interface LeaseContext {
 
 const leaseDataPattern = /<!-- loompa:lease (\{.*?\}) -->/;
 
+/**
+ * Owners are written hashed: an owner names a machine and a state folder, which a public
+ * issue has no business showing.
+ */
+function ownerDigest(owner: string): string {
+  return createHash('sha256').update(owner).digest('hex').slice(0, 16);
+}
+
 function leaseBody(owner: string, expiresAt: number): string {
-  const data = JSON.stringify({ owner, expiresAt: new Date(expiresAt).toISOString() });
-  return `Loompa is working on this issue (held by ${owner} until ${new Date(expiresAt).toISOString()}).\n<!-- loompa:lease ${data} -->`;
+  const data = JSON.stringify({ owner: ownerDigest(owner), expiresAt: new Date(expiresAt).toISOString() });
+  return `Loompa is working on this issue.\n<!-- loompa:lease ${data} -->`;
 }
 
 async function readLease(context: LeaseContext): Promise<{ lease: Lease; commentId: number } | null> {
@@ -67,6 +76,8 @@ function isAssignable(login: string): boolean {
  */
 export async function claimIssueLease(
   context: LeaseContext & {
+    /** Logins the issue is assigned to now. */
+    assignees: readonly string[];
     leaseMs: number;
     now: () => number;
     addLeaseLabel(): Promise<void>;
@@ -74,11 +85,14 @@ export async function claimIssueLease(
   },
 ): Promise<boolean> {
   const current = await readLease(context);
-  if (current && current.lease.owner !== context.claimant && current.lease.expiresAt > context.now())
-    return false;
+  const claimant = ownerDigest(context.claimant);
+  if (current && current.lease.owner !== claimant && current.lease.expiresAt > context.now()) return false;
   await context.upsertComment(leaseBody(context.claimant, context.now() + context.leaseMs), leaseCommentKey);
   await context.addLeaseLabel();
-  if (isAssignable(context.login)) {
+  const alreadyAssigned = context.assignees.some(
+    (login) => normalizeName(login) === normalizeName(context.login),
+  );
+  if (isAssignable(context.login) && !alreadyAssigned) {
     await context.octokit.request('POST /repos/{owner}/{repo}/issues/{issue_number}/assignees', {
       ...context.repository,
       issue_number: context.issueNumber,
@@ -86,7 +100,7 @@ export async function claimIssueLease(
     });
   }
   const written = await readLease(context);
-  return written?.lease.owner === context.claimant;
+  return written?.lease.owner === claimant;
 }
 
 /** Gives up a lease held by `claimant`; a lease held by someone else is left alone. */
@@ -94,7 +108,7 @@ export async function releaseIssueLease(
   context: LeaseContext & { removeLeaseLabel(): Promise<void> },
 ): Promise<void> {
   const current = await readLease(context);
-  if (!current || current.lease.owner !== context.claimant) return;
+  if (!current || current.lease.owner !== ownerDigest(context.claimant)) return;
   await context.octokit.request('DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}', {
     ...context.repository,
     comment_id: current.commentId,

@@ -180,6 +180,10 @@ describe('GitHub tracker writes', () => {
     const claimed = fake.repository(repositoryName).issues.get(Number(issue))!;
     expect(claimed.labels).toContain('loompa:claimed');
     expect(claimed.assignees).toEqual(['loompa-bot']);
+    // A renewal by the holder does not assign again, and the owner never appears in the comment.
+    expect(fake.requestCount({ operationId: 'issues/add-assignees' })).toBe(1);
+    const leaseComment = fake.model.commentsOf(fake.repository(repositoryName), Number(issue)).at(-1)!.body;
+    expect(leaseComment).not.toContain('orchestrator-a');
     const [read] = await tracker.getIssues({ ids: [issue] });
     expect(read!.labels).not.toContain('loompa:claimed');
 
