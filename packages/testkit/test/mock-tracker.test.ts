@@ -35,6 +35,19 @@ testTracker({
   },
 });
 
+testTracker({
+  name: 'MockTracker that can claim',
+  async setup() {
+    const tracker = new MockTracker({ issues: [], claimable: true });
+    return {
+      tracker,
+      async seedIssue(issue) {
+        return tracker.addIssue({ ...issue, labels: issue.labels ?? [] });
+      },
+    };
+  },
+});
+
 describe('MockTracker', () => {
   it('serves a list of responses call by call and then says it ran out', async () => {
     const first = [createTestIssue()];

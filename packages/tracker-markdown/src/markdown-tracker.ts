@@ -5,6 +5,7 @@ import type { MarkdownTaskSettings } from './markdown-task-settings.js';
 import { createMarkdownTaskStore, type MarkdownTaskStore } from './markdown-task-store.js';
 import type { Task } from './task.js';
 import type { TaskDirectorySnapshot } from './task-directory-index.js';
+import { TaskLeases } from './task-leases.js';
 import { watchTaskDirectory } from './watch-task-directory.js';
 
 /** Settings of `createMarkdownTracker`. */
@@ -24,6 +25,8 @@ export interface MarkdownTrackerSettings extends MarkdownTaskSettings {
   commitAuthor?: { name: string; email: string } | null;
   /** Quiet time after file events before `watch` reports. Default 100. */
   watchDebounceMs?: number;
+  /** The clock claims are written and judged by (tests move it). Default `Date.now`. */
+  leaseClock?: () => number;
 }
 
 /** The markdown tracker: `TrackerV1` plus the task API and commit batching. */
@@ -33,6 +36,9 @@ export interface MarkdownTracker extends TrackerV1 {
   transitionIssue: NonNullable<TrackerV1['transitionIssue']>;
   commentOnIssue: NonNullable<TrackerV1['commentOnIssue']>;
   updateLabels: NonNullable<TrackerV1['updateLabels']>;
+  /** A lease in the task folder's hidden `.claims` folder (see `task-leases.ts`). */
+  claimIssue: NonNullable<TrackerV1['claimIssue']>;
+  releaseIssue: NonNullable<TrackerV1['releaseIssue']>;
   createIssue: NonNullable<TrackerV1['createIssue']>;
   watch: NonNullable<TrackerV1['watch']>;
   /**
@@ -113,6 +119,10 @@ export function createMarkdownTracker(settings: MarkdownTrackerSettings): Markdo
     committer?.record(write.filePath, write.summary),
   );
   const { terminalStates } = tasks.settings;
+  const leases = new TaskLeases({
+    taskDirectory: tasks.directory,
+    ...(settings.leaseClock ? { now: settings.leaseClock } : {}),
+  });
 
   const toIssues = (snapshot: TaskDirectorySnapshot, selected: Task[]) =>
     selected.map((task) => taskToIssue(task, snapshot, terminalStates));
@@ -149,6 +159,14 @@ export function createMarkdownTracker(settings: MarkdownTrackerSettings): Markdo
 
     async updateLabels({ issueId, add, remove, abortSignal }) {
       await tasks.updateLabels(issueId, { add: add ?? [], remove: remove ?? [] }, { abortSignal });
+    },
+
+    async claimIssue({ issueId, owner, leaseMs }) {
+      return leases.claim(issueId, owner, leaseMs);
+    },
+
+    async releaseIssue({ issueId, owner }) {
+      await leases.release(issueId, owner);
     },
 
     async createIssue({ issue, abortSignal }: { issue: NewIssue; abortSignal?: AbortSignal }) {

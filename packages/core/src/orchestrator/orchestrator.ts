@@ -25,6 +25,7 @@ import { WorkItemDriver } from './driver/work-item-driver.js';
 import type { OrchestratorOptions } from './orchestrator-options.js';
 import { OrchestratorPlugins } from './orchestrator-plugins.js';
 import type { OrchestratorSnapshot } from './orchestrator-snapshot.js';
+import { claimOwnerFor } from './scheduler/issue-claims.js';
 import { removeTerminalWorkspaces } from './workspace-cleanup.js';
 
 export type { OrchestratorOptions } from './orchestrator-options.js';
@@ -102,6 +103,7 @@ export class Orchestrator {
       lifecycle: this.lifecycle,
       now: () => Date.now(),
       ready: () => this.initialize(),
+      claimOwner: () => claimOwnerFor(this.stateDirectory()),
     });
   }
 
@@ -220,6 +222,7 @@ export class Orchestrator {
       reason: 'the orchestrator is stopping',
       removeWorkspace: false,
     });
+    await this.driver.releaseClaims();
     this.plugins.closeAll();
   }
 

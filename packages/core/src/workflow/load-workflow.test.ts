@@ -148,6 +148,7 @@ describe('loadWorkflow: defaults (DESIGN.md §5, Symphony where it has one)', ()
         review_state: null,
         done_state: null,
         needs_human_label: 'loompa:needs-human',
+        claim_lease_ms: 600_000,
       },
       scm: {
         kind: 'local',

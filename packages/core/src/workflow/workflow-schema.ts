@@ -34,6 +34,11 @@ const trackerSectionSchema = z.looseObject({
     .string()
     .default('loompa:needs-human')
     .describe('Label added when an issue is blocked and waits for a person.'),
+  claim_lease_ms: positiveInteger
+    .default(600_000)
+    .describe(
+      'How long a claim on an issue lasts (trackers that can claim, such as markdown), so two Loompa instances never work the same issue. Renewed every third of it while the item lives; a crashed instance holds its issues at most this long.',
+    ),
 });
 
 const scmSectionSchema = z.looseObject({

@@ -1,5 +1,6 @@
 import { type Issue, normalizeName, type TrackerV1 } from '@loompa/core';
 import { afterEach, describe, expect, it } from 'vitest';
+import { testTrackerClaims } from './test-tracker-claims.js';
 
 /** Fields the suite seeds issues with; trackers map them onto their own storage. */
 export interface SeedIssue {
@@ -207,5 +208,7 @@ export function testTracker(options: TrackerConformanceOptions): void {
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(changes.length).toBe(countAtAbort);
     });
+
+    testTrackerClaims(start);
   });
 }

@@ -21,6 +21,14 @@ export interface MockTrackerSettings {
   issues?: Issue[];
   /** Give the mock a `watch` capability; call `emitChange` to fire it. */
   watchable?: boolean;
+  /**
+   * Give the mock in-memory leases for `claimIssue`/`releaseIssue` (unless overridden below):
+   * another owner's unexpired lease refuses a claim, the same owner renews, an expired lease is
+   * taken over. `leases` shows them.
+   */
+  claimable?: boolean;
+  /** The clock leases are judged by. Default `Date.now`. */
+  now?: () => number;
   listIssues?: MockResponse<Options<'listIssues'>, Issue[]>;
   getIssues?: MockResponse<Options<'getIssues'>, Issue[]>;
   transitionIssue?: MockResponse<Options<'transitionIssue'>, void>;
@@ -48,6 +56,8 @@ export class MockTracker implements TrackerV1 {
   readonly recorder = new MockCallRecorder('MockTracker');
   readonly issues: Map<string, Issue> | null;
   readonly comments: MockTrackerComment[] = [];
+  /** The leases in force by issue id, when the mock is `claimable`. */
+  readonly leases = new Map<string, { owner: string; expiresAt: number }>();
   private readonly watchers = new Set<(change: TrackerChange) => void>();
 
   transitionIssue?: TrackerV1['transitionIssue'];
@@ -95,8 +105,28 @@ export class MockTracker implements TrackerV1 {
     this.createIssue = capability('createIssue', (options: Options<'createIssue'>) =>
       this.addIssue(options.issue),
     );
-    this.claimIssue = capability('claimIssue', null);
-    this.releaseIssue = capability('releaseIssue', null);
+    const now = settings.now ?? Date.now;
+    const leaseCapability = <Method extends 'claimIssue' | 'releaseIssue'>(
+      method: Method,
+      implementation: (options: any) => unknown,
+    ) => {
+      if (!settings.claimable) return capability(method, null);
+      return (options: unknown) =>
+        this.recorder.respond(
+          method,
+          options,
+          (settings[method] ?? implementation) as MockResponse<unknown, any>,
+        );
+    };
+    this.claimIssue = leaseCapability('claimIssue', (options: Options<'claimIssue'>) => {
+      const lease = this.leases.get(options.issueId);
+      if (lease && lease.owner !== options.owner && lease.expiresAt > now()) return false;
+      this.leases.set(options.issueId, { owner: options.owner, expiresAt: now() + options.leaseMs });
+      return true;
+    }) as TrackerV1['claimIssue'];
+    this.releaseIssue = leaseCapability('releaseIssue', (options: Options<'releaseIssue'>) => {
+      if (this.leases.get(options.issueId)?.owner === options.owner) this.leases.delete(options.issueId);
+    }) as TrackerV1['releaseIssue'];
     if (settings.watchable) {
       this.watch = (options) => {
         this.recorder.calls.push({ method: 'watch', options });

@@ -50,6 +50,8 @@ export interface DriverEnvironment {
   now(): number;
   /** Resolves once the orchestrator has initialized (a due retry may fire before a tick did). */
   ready(): Promise<void>;
+  /** This instance's owner name on issue claims (`claimOwnerFor`); a per-process one when absent. */
+  claimOwner?(): string;
 }
 
 /** The phases the driver moves items between, each holding only its own state. */

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import { describeError } from '../../errors/loompa-error.js';
 import type { Issue } from '../../specifications/issue.js';
 import type { OrchestratorStore } from '../../store/orchestrator-store.js';
@@ -7,6 +9,7 @@ import { BudgetGate } from '../budget-gate.js';
 import { ChangeRequestSupervisor } from '../change-request-supervisor/change-request-supervisor.js';
 import { hasFreeSlot, selectDispatches } from '../decisions.js';
 import { stepForDueRetry } from '../scheduler/due-retry.js';
+import { IssueClaims } from '../scheduler/issue-claims.js';
 import { findStalledRuns, refreshRunningIssues } from '../scheduler/reconcile-running.js';
 import { RetryTimers } from '../scheduler/retry-timers.js';
 import { dispatchRulesOf, slotUsageOf } from '../scheduler/scheduling-rules.js';
@@ -31,6 +34,8 @@ import { releaseIssue } from './release-issue.js';
 export class WorkItemDriver {
   readonly phases: DriverPhases;
   private readonly context: DriverContext;
+  /** Claims on the issues this instance works, so no other instance works them too. */
+  private readonly claims: IssueClaims;
 
   constructor(environment: DriverEnvironment) {
     const store = new WorkItemStore();
@@ -60,6 +65,22 @@ export class WorkItemDriver {
     });
     this.phases = { store, budgetGate, agentRuns, retries, supervisor };
     this.context = { ...environment, ...this.phases };
+    const processOwner = `${os.hostname()}/${process.pid}/${randomUUID()}`;
+    this.claims = new IssueClaims({
+      tracker: environment.tracker,
+      owner: () => environment.claimOwner?.() ?? processOwner,
+      leaseMs: () => environment.workflow().config.tracker.claim_lease_ms,
+      livingIssueIds: () => [...agentRuns.ids(), ...retries.ids(), ...supervisor.ids()],
+      onClaimLost: (issueId) => this.letGoOf(issueId),
+      logger: environment.logger,
+      now: environment.now,
+      dryRun: environment.dryRun,
+    });
+    // Every end of an item passes through one of these events (done, release, block).
+    const releaseClaim = ({ issueId }: { issueId: string }) => void this.claims.release(issueId);
+    environment.events.on('issue-done', releaseClaim);
+    environment.events.on('issue-released', releaseClaim);
+    environment.events.on('issue-blocked', releaseClaim);
   }
 
   /** Opens the store and picks up what a restart left: blocked issues, open change requests. */
@@ -70,6 +91,28 @@ export class WorkItemDriver {
         this.phases.supervisor.watchRestored({ ...record, changeRequest: record.changeRequest });
       }
     }
+    // Restored change requests are living items: claim them now, then keep every claim fresh.
+    await this.claims.renew();
+    this.claims.startRenewing();
+  }
+
+  /** The orchestrator stops: claims are released so another instance can take the issues. */
+  async releaseClaims(): Promise<void> {
+    await this.claims.stop();
+  }
+
+  /** Another instance holds the claim of a living item (this one's lease lapsed): stop working it. */
+  private letGoOf(issueId: string): void {
+    const { agentRuns, retries } = this.phases;
+    const item = agentRuns.get(issueId);
+    if (item && !item.stopRequest) {
+      agentRuns.requestStop(item, {
+        kind: 'reconcile',
+        reason: 'another Loompa instance claimed the issue',
+        removeWorkspace: false,
+      });
+    }
+    if (retries.has(issueId)) retries.take(issueId);
   }
 
   /** One tick: reconcile running items, review change requests, then dispatch what fits. */
@@ -176,6 +219,10 @@ export class WorkItemDriver {
           }
           continue;
         }
+        if (!(await this.claims.claim(issue))) {
+          denied.add(issue.id);
+          continue;
+        }
         await dispatchIssue(this.context, issue, null, { continuation: false, choice });
         dispatched++;
       }
@@ -228,6 +275,8 @@ export class WorkItemDriver {
       const budgetDecision = await budgetGate.check(step.issue, choice);
       // A denied retry goes back to the queue: the next tick offers it again as a candidate.
       if (!budgetDecision.allowed) return;
+      // Another instance took the issue while it waited: it is theirs now.
+      if (!(await this.claims.claim(step.issue))) return;
       await dispatchIssue(this.context, step.issue, retry.attempt, {
         continuation: retry.continuation,
         choice,
