@@ -50,6 +50,8 @@ export interface OrchestratorEventMap {
     issueIdentifier: string | null;
   };
   'budget-warning': { message: string; model: string | null };
+  /** An agent kind failed in a way every issue would (auth, configuration): no new dispatches of it. */
+  'agent-unavailable': { agentKind: string; reason: string };
 }
 
 export type OrchestratorEventName = keyof OrchestratorEventMap;

@@ -1,6 +1,9 @@
 import { createTestIssue } from '@loompa/testkit';
 import { describe, expect, it } from 'vitest';
+import type { AgentRunError } from '../specifications/agent-backend.js';
 import {
+  type AttemptOutcome,
+  attemptCounts,
   compareForDispatch,
   type DispatchRules,
   decideAfterAttempt,
@@ -9,6 +12,7 @@ import {
   failureRetryDelayMs,
   ineligibilityReason,
   selectDispatches,
+  summaryAfterContextOverflow,
 } from './decisions.js';
 
 const rules: DispatchRules = {
@@ -190,5 +194,66 @@ describe('due retries', () => {
       reason: 'no available orchestrator slots',
     });
     expect(decideDueRetry(createTestIssue(), rules, true)).toEqual({ action: 'dispatch' });
+  });
+});
+
+describe('decideAfterAttempt by agent error kind', () => {
+  const limits = { maxAttempts: 3, maxRetryBackoffMs: 300_000, continuationDelayMs: 1_000 };
+  const failed = (error: AgentRunError, lastText: string | null = null): AttemptOutcome => ({
+    kind: 'failed',
+    reason: error.message,
+    error,
+    lastText,
+  });
+
+  it('pauses the agent kind on an auth failure, probing again after the longest backoff, without counting', () => {
+    const outcome = failed({ kind: 'auth', message: 'invalid x-api-key' });
+    expect(decideAfterAttempt(outcome, 0, null, limits)).toEqual({
+      action: 'pause-agent',
+      reason: 'invalid x-api-key',
+      probeDelayMs: 300_000,
+    });
+    expect(attemptCounts(outcome)).toBe(false);
+  });
+
+  it('waits out a rate limit with a retry-after, without counting; one without it is an ordinary failure', () => {
+    const withRetryAfter = failed({ kind: 'rate-limit', message: '429', retryAfterMs: 7_000 });
+    expect(decideAfterAttempt(withRetryAfter, 3, 2, limits)).toEqual({
+      action: 'wait',
+      attempt: 2,
+      delayMs: 7_000,
+      reason: 'the model provider asked to wait 7 s: 429',
+    });
+    expect(attemptCounts(withRetryAfter)).toBe(false);
+    const without = failed({ kind: 'rate-limit', message: '429' });
+    expect(attemptCounts(without)).toBe(true);
+    expect(decideAfterAttempt(without, 1, null, limits).action).toBe('retry');
+  });
+
+  it('blocks with the question when the agent needs input', () => {
+    expect(
+      decideAfterAttempt(
+        failed({ kind: 'input-required', message: 'Which database should I use?' }),
+        1,
+        null,
+        limits,
+      ),
+    ).toEqual({
+      action: 'block',
+      reason: 'the agent needs a person to answer: Which database should I use?',
+    });
+  });
+
+  it('after a context overflow, a fresh session gets a short summary of the last one', () => {
+    const outcome = failed(
+      { kind: 'context-overflow', message: 'prompt is too long' },
+      `${'a'.repeat(5_000)}END`,
+    );
+    const summary = summaryAfterContextOverflow(outcome)!;
+    expect(summary).toContain('ran out of context');
+    expect(summary.endsWith('END')).toBe(true);
+    expect(summary.length).toBeLessThan(2_300);
+    expect(summaryAfterContextOverflow(failed({ kind: 'process', message: 'crash' }))).toBeNull();
+    expect(decideAfterAttempt(outcome, 1, null, limits).action).toBe('retry');
   });
 });

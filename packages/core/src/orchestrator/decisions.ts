@@ -1,3 +1,4 @@
+import type { AgentRunError } from '../specifications/agent-backend.js';
 import { type Issue, normalizeName } from '../specifications/issue.js';
 
 /**
@@ -187,12 +188,17 @@ export function decideDueRetry(
 /** How a worker's attempt ended. */
 export type AttemptOutcome =
   | { kind: 'completed' }
-  | { kind: 'failed'; reason: string }
+  /** `error` when the agent itself reported why it failed: its kind changes what happens next. */
+  | { kind: 'failed'; reason: string; error?: AgentRunError; lastText?: string | null }
   /** Stopped on purpose (reconciliation, budget, shutdown): not a failure. */
   | { kind: 'stopped'; reason: string };
 
 export type AttemptDecision =
   | { action: 'continue'; attempt: number; delayMs: number }
+  /** The agent kind cannot run at all (auth, configuration): pause it for every issue. */
+  | { action: 'pause-agent'; reason: string; probeDelayMs: number }
+  /** The provider asked to wait: wait that long, without counting an attempt. */
+  | { action: 'wait'; attempt: number; delayMs: number; reason: string }
   | { action: 'retry'; attempt: number; delayMs: number; reason: string }
   | { action: 'block'; reason: string }
   | { action: 'release'; reason: string };
@@ -201,6 +207,31 @@ export type AttemptDecision =
  * After an attempt: a clean exit continues (attempt 1) after the continuation delay; a
  * failure retries with backoff until `maxAttempts` failures, then blocks for a human.
  */
+/**
+ * Whether a failed attempt uses up one of `agent.max_attempts`: not when the agent could not
+ * run at all (auth) or the provider only asked to wait (a rate limit with a retry-after).
+ */
+export function attemptCounts(outcome: AttemptOutcome): boolean {
+  if (outcome.kind !== 'failed') return false;
+  if (outcome.error?.kind === 'auth') return false;
+  return !(outcome.error?.kind === 'rate-limit' && outcome.error.retryAfterMs !== undefined);
+}
+
+/** Characters of the last session's final words carried into a fresh one after a context overflow. */
+const sessionSummaryCharacters = 2_000;
+
+/** What a fresh session is told after the previous one ran out of context, or null. */
+export function summaryAfterContextOverflow(outcome: AttemptOutcome): string | null {
+  if (outcome.kind !== 'failed' || outcome.error?.kind !== 'context-overflow') return null;
+  const last = (outcome.lastText ?? '').trim();
+  const words = last.length > sessionSummaryCharacters ? `…${last.slice(-sessionSummaryCharacters)}` : last;
+  return [
+    'An earlier session on this issue ran out of context and was replaced by this fresh one.',
+    'The work it did is in the worktree (see `git status` and `git diff`).',
+    words ? `Its last words were:\n${words}` : 'It left no final message.',
+  ].join(' ');
+}
+
 export function decideAfterAttempt(
   outcome: AttemptOutcome,
   failuresSoFar: number,
@@ -210,6 +241,22 @@ export function decideAfterAttempt(
   if (outcome.kind === 'stopped') return { action: 'release', reason: outcome.reason };
   if (outcome.kind === 'completed')
     return { action: 'continue', attempt: 1, delayMs: limits.continuationDelayMs };
+  const error = outcome.error;
+  if (error?.kind === 'auth') {
+    // Every issue would fail the same way: pause the kind, and try again after the longest backoff.
+    return { action: 'pause-agent', reason: error.message, probeDelayMs: limits.maxRetryBackoffMs };
+  }
+  if (error?.kind === 'rate-limit' && error.retryAfterMs !== undefined) {
+    return {
+      action: 'wait',
+      attempt: previousAttempt ?? 0,
+      delayMs: error.retryAfterMs,
+      reason: `the model provider asked to wait ${Math.ceil(error.retryAfterMs / 1000)} s: ${error.message}`,
+    };
+  }
+  if (error?.kind === 'input-required') {
+    return { action: 'block', reason: `the agent needs a person to answer: ${error.message}` };
+  }
   if (failuresSoFar >= limits.maxAttempts) {
     return {
       action: 'block',

@@ -295,6 +295,8 @@ export class Orchestrator {
     if (this.workspaces) this.workspaces.updateSettings(settings);
     else this.workspaces = new WorkspaceManager(settings);
     const event = { filePath: workflow.filePath, contentHash: workflow.contentHash };
+    // A changed workflow may carry fixed credentials or settings: paused agent kinds get a try.
+    this.driver.phases.agentAvailability.clear();
     this.events.publish(reloaded ? 'workflow-reloaded' : 'workflow-loaded', event);
     if (reloaded && previousInterval !== workflow.config.polling.interval_ms) this.schedulePoll();
   }

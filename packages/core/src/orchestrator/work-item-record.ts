@@ -8,6 +8,8 @@ export interface WorkItemRecord {
   identifier: string;
   failures: number;
   sessionId: string | null;
+  /** Set after a context overflow: the fresh session's prompt starts with it. */
+  previousSessionSummary?: string | null;
   blocked: { reason: string; fingerprint: string; since: string } | null;
   /** The change request opened (or adopted) for the issue, while it is open. */
   changeRequest: ChangeRequest | null;

@@ -3,7 +3,7 @@ import type { ReactionKind } from '../events/orchestrator-events.js';
 import type { ChangeRequest } from '../specifications/change-request.js';
 import type { Issue } from '../specifications/issue.js';
 import type { OrchestratorStore } from '../store/orchestrator-store.js';
-import type { AttemptOutcome } from './decisions.js';
+import { type AttemptOutcome, attemptCounts, summaryAfterContextOverflow } from './decisions.js';
 import {
   fingerprintOf,
   freshChangeRequestHistory,
@@ -124,8 +124,17 @@ export class WorkItemStore {
   ): Promise<WorkItemRecord> {
     const record = await this.read(issue);
     record.sessionId = sessionId ?? record.sessionId;
-    if (outcome.kind === 'failed') record.failures++;
-    if (outcome.kind === 'completed') record.failures = 0;
+    if (attemptCounts(outcome)) record.failures++;
+    if (outcome.kind === 'completed') {
+      record.failures = 0;
+      record.previousSessionSummary = null;
+    }
+    const summary = summaryAfterContextOverflow(outcome);
+    if (summary !== null) {
+      // The session cannot take another word: the next attempt starts a fresh one.
+      record.sessionId = null;
+      record.previousSessionSummary = summary;
+    }
     if (published) {
       Object.assign(record, freshChangeRequestHistory, {
         changeRequest: published.changeRequest,

@@ -28,6 +28,8 @@ export interface AttemptContext {
   agentStateDirectory: string;
   /** A session to continue (a continuation after a clean exit); null starts fresh. */
   resumeSessionId: string | null;
+  /** After a context overflow: what the fresh session is told about the previous one. */
+  previousSessionSummary?: string | null;
   workspaces: WorkspaceManager;
   /** True when a change request is published after the run: one turn, then publish. */
   publishesAfterRun: boolean;
@@ -128,12 +130,15 @@ export async function runAttempt(context: AttemptContext): Promise<AttemptResult
         }
       }
       const canResume = sessionId !== null && typeof context.agent.resume === 'function';
-      const fullPrompt = renderWorkflowPrompt(workflow, {
+      const renderedPrompt = renderWorkflowPrompt(workflow, {
         issue,
         attempt: context.attempt,
         focus: context.focus,
         profile: context.profile,
       });
+      const fullPrompt = context.previousSessionSummary
+        ? `${renderedPrompt}\n\n${context.previousSessionSummary}`
+        : renderedPrompt;
       // A continued session already holds the full prompt; a fresh one needs it again.
       const prompt =
         turn > 1 && canResume
@@ -167,6 +172,8 @@ export async function runAttempt(context: AttemptContext): Promise<AttemptResult
         outcome = {
           kind: 'failed',
           reason: result.error?.message ?? `the agent run ended with status ${result.status}`,
+          ...(result.error ? { error: result.error } : {}),
+          lastText: result.finalText,
         };
         break;
       }

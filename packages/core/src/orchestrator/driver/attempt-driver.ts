@@ -36,6 +36,8 @@ export async function dispatchIssue(
     options.choice && record.failures === 0
       ? options.choice
       : await chooseAgent(workflow, context.focusMatcher, issue, record.failures);
+  // A paused agent kind takes no new issue; retries go through, one of them is the probe.
+  if (attempt === null && context.agentAvailability.reasonPaused(choice.agentKind) !== null) return;
   context.events.publish('issue-dispatched', {
     issueId: issue.id,
     issueIdentifier: issue.identifier,
@@ -96,6 +98,7 @@ export async function dispatchIssue(
     environment,
     agentStateDirectory,
     resumeSessionId: options.continuation ? record.sessionId : null,
+    previousSessionSummary: record.previousSessionSummary ?? null,
     workspaces,
     publishesAfterRun: publishingAtDispatch !== null,
     abortSignal: item.abortController.signal,
@@ -153,6 +156,7 @@ function publishedAttemptOf(item: RunningItem): PublishedAttempt {
 }
 
 /** An open change request for the issue's branch (left by a crash, or by a person) is adopted, not duplicated. */
+/** True when the dispatch must not run the agent: a change request was adopted, or the lookup failed. */
 async function adoptOpenChangeRequest(
   context: DriverContext,
   issue: Issue,
@@ -165,6 +169,8 @@ async function adoptOpenChangeRequest(
     issue,
     record,
   );
+  // Fail closed: with the forge unreadable, an open change request may exist; try next tick.
+  if (changeRequest === 'lookup-failed') return true;
   if (!changeRequest) return false;
   await context.store.adoptChangeRequest(record, changeRequest);
   context.logger.info('adopting the open change request instead of running again', {
@@ -215,7 +221,29 @@ async function finishAttempt(
       if (decision.action === 'block') await blockIssue(context, issue, decision.reason, record);
       return;
     }
+    if (outcome.kind === 'completed') context.agentAvailability.markAvailable(item.agentKind);
     switch (decision.action) {
+      case 'pause-agent':
+        if (context.agentAvailability.pause(item.agentKind, decision.reason)) {
+          context.events.publish('agent-unavailable', { agentKind: item.agentKind, reason: decision.reason });
+        }
+        context.retries.schedule({
+          issue,
+          attempt: item.attempt ?? 1,
+          delayMs: decision.probeDelayMs,
+          reason: `agent ${item.agentKind} unavailable: ${decision.reason}`,
+          continuation: false,
+        });
+        break;
+      case 'wait':
+        context.retries.schedule({
+          issue,
+          attempt: Math.max(decision.attempt, 1),
+          delayMs: decision.delayMs,
+          reason: decision.reason,
+          continuation: false,
+        });
+        break;
       case 'continue':
         context.retries.schedule({
           issue,

@@ -8,6 +8,7 @@ import type { ScmProviderV1 } from '../../specifications/scm-provider.js';
 import type { TrackerV1 } from '../../specifications/tracker.js';
 import type { Workflow } from '../../workflow/load-workflow.js';
 import type { WorkspaceManager } from '../../workspaces/workspace-manager.js';
+import type { AgentAvailability } from '../agent-runs/agent-availability.js';
 import type { AgentRuns } from '../agent-runs/agent-runs.js';
 import type { BudgetGate } from '../budget-gate.js';
 import type { ChangeRequestSupervisor } from '../change-request-supervisor/change-request-supervisor.js';
@@ -61,6 +62,7 @@ export interface DriverPhases {
   agentRuns: AgentRuns;
   retries: RetryTimers;
   supervisor: ChangeRequestSupervisor;
+  agentAvailability: AgentAvailability;
 }
 
 export type DriverContext = DriverEnvironment & DriverPhases;

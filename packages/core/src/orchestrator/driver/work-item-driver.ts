@@ -3,6 +3,7 @@ import os from 'node:os';
 import { describeError } from '../../errors/loompa-error.js';
 import type { Issue } from '../../specifications/issue.js';
 import type { OrchestratorStore } from '../../store/orchestrator-store.js';
+import { AgentAvailability } from '../agent-runs/agent-availability.js';
 import { AgentRuns } from '../agent-runs/agent-runs.js';
 import { chooseAgent } from '../agent-runs/choose-agent.js';
 import { BudgetGate } from '../budget-gate.js';
@@ -63,7 +64,8 @@ export class WorkItemDriver {
       dryRun: environment.dryRun,
       removeWorkspace: (issue) => removeWorkspaceOf(this.context, issue),
     });
-    this.phases = { store, budgetGate, agentRuns, retries, supervisor };
+    const agentAvailability = new AgentAvailability();
+    this.phases = { store, budgetGate, agentRuns, retries, supervisor, agentAvailability };
     this.context = { ...environment, ...this.phases };
     const processOwner = `${os.hostname()}/${process.pid}/${randomUUID()}`;
     this.claims = new IssueClaims({

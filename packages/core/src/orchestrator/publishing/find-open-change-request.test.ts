@@ -72,6 +72,6 @@ describe('findOpenChangeRequest', () => {
         throw new ScmError('forge unreachable');
       },
     });
-    expect(await findOpenChangeRequest(contextWith(failing), issue, record)).toBeNull();
+    expect(await findOpenChangeRequest(contextWith(failing), issue, record)).toBe('lookup-failed');
   });
 });

@@ -15,13 +15,14 @@ export interface FindOpenChangeRequestContext {
 /**
  * The change request already open for the issue (left by a crash, or opened by a person on
  * its branch), which is adopted instead of running the agent and opening a duplicate. The
- * record's own change request is trusted first; a failed lookup is treated as none.
+ * record's own change request is trusted first. A failed lookup is `'lookup-failed'`, never
+ * "none": running the agent then could open a duplicate of a change request the forge hid.
  */
 export async function findOpenChangeRequest(
   context: FindOpenChangeRequestContext,
   issue: Issue,
   record: WorkItemRecord,
-): Promise<ChangeRequest | null> {
+): Promise<ChangeRequest | null | 'lookup-failed'> {
   let changeRequest = record.changeRequest;
   if (!changeRequest) {
     try {
@@ -33,7 +34,7 @@ export async function findOpenChangeRequest(
         issue: issue.identifier,
         message: describeError(error),
       });
-      return null;
+      return 'lookup-failed';
     }
   }
   return changeRequest?.state === 'open' ? changeRequest : null;
