@@ -322,58 +322,92 @@ export class GitLabTracker implements TrackerV1 {
     }
   }
 
+  /** Unexpired leases on an issue, oldest note first, and our own lease note for `owner`. */
+  private async readLeases(iid: number, owner: string, abortSignal: AbortSignal | undefined) {
+    const user = await this.client.currentUser(abortSignal);
+    const notes = await this.client.call(abortSignal, (api) =>
+      api.IssueNotes.all(this.project, iid, {
+        sort: 'asc',
+        orderBy: 'created_at',
+        ...this.client.pageLimits,
+      }),
+    );
+    const now = Date.now();
+    const active = notes
+      .map((note) => ({ note, lease: parseLeaseNote(note.body) }))
+      .filter((entry) => entry.lease !== null && entry.lease.expiresAt.getTime() > now)
+      .sort((left, right) => left.note.id - right.note.id);
+    const mine = notes.find(
+      (note) => note.author.id === user.id && keyOfNote(note.body) === `lease:${owner}`,
+    );
+    return { holder: active[0]?.lease?.owner ?? null, mine: mine ?? null, user };
+  }
+
   /**
-   * Claims through GitLab itself, so two orchestrators (even on different machines) agree:
-   * a keyed lease note names the owner and the expiry; the issue is assigned to the token's
-   * user and carries the lease label, so people see who works on it.
+   * Claims through GitLab itself, so orchestrators on different machines (and tokens) agree
+   * without a shared store: each owner keeps one lease note (owner and expiry); among the
+   * unexpired ones the oldest note holds the issue, which every reader decides the same way.
+   * The issue is also assigned to the token's user and labelled, so people see who works on it.
    */
   async claimIssue(
     options: CallOptions & { issueId: string; owner: string; leaseMs: number },
   ): Promise<boolean> {
     const issue = await this.readIssue(options.issueId, options.abortSignal);
+    const key = `lease:${options.owner}`;
     try {
-      const existing = await this.findKeyedNote(issue.iid, 'lease', options.abortSignal);
-      const lease = existing ? parseLeaseNote(existing.body) : null;
-      if (lease && lease.owner !== options.owner && lease.expiresAt.getTime() > Date.now()) return false;
-      const body = withKeyMarker(
-        leaseNoteBody(options.owner, new Date(Date.now() + options.leaseMs)),
-        'lease',
+      const before = await this.readLeases(issue.iid, options.owner, options.abortSignal);
+      if (before.holder !== null && before.holder !== options.owner) return false;
+      const body = withKeyMarker(leaseNoteBody(options.owner, new Date(Date.now() + options.leaseMs)), key);
+      await this.client.call(options.abortSignal, (api) =>
+        before.mine
+          ? api.IssueNotes.edit(this.project, issue.iid, before.mine.id, { body })
+          : api.IssueNotes.create(this.project, issue.iid, body),
       );
-      const user = await this.client.currentUser(options.abortSignal);
-      await this.client.call(options.abortSignal, async (api) => {
-        if (existing) await api.IssueNotes.edit(this.project, issue.iid, existing.id, { body });
-        else await api.IssueNotes.create(this.project, issue.iid, body);
-        const assigneeIds = [
-          ...new Set([
-            ...((issue as { assignees?: { id: number }[] }).assignees?.map((assignee) => assignee.id) ?? []),
-            user.id,
-          ]),
-        ];
-        await api.Issues.edit(this.project, issue.iid, { addLabels: this.leaseLabel, assigneeIds });
-      });
-      // Two claimants may have written at once: the lease note read back decides.
-      const written = await this.findKeyedNote(issue.iid, 'lease', options.abortSignal);
-      return written !== null && parseLeaseNote(written.body)?.owner === options.owner;
+      // Two claimants may have written at once: the oldest unexpired lease decides, for both.
+      const after = await this.readLeases(issue.iid, options.owner, options.abortSignal);
+      if (after.holder !== options.owner) {
+        await this.withdrawLease(issue.iid, options.owner, after.mine?.id ?? null, options.abortSignal);
+        return false;
+      }
+      const assignees = (issue as { assignees?: { id: number }[] }).assignees ?? [];
+      const assigneeIds = [...new Set([...assignees.map((assignee) => assignee.id), after.user.id])];
+      await this.client.call(options.abortSignal, (api) =>
+        api.Issues.edit(this.project, issue.iid, { addLabels: this.leaseLabel, assigneeIds }),
+      );
+      return true;
     } catch (error) {
       this.fail(`claim issue #${options.issueId}`, error);
     }
   }
 
+  private async withdrawLease(
+    iid: number,
+    owner: string,
+    noteId: number | null,
+    abortSignal: AbortSignal | undefined,
+  ): Promise<void> {
+    if (noteId === null) return;
+    await this.client.call(abortSignal, (api) =>
+      api.IssueNotes.edit(this.project, iid, noteId, {
+        body: withKeyMarker(`Released by ${owner}.`, `lease:${owner}`),
+      }),
+    );
+  }
+
   async releaseIssue(options: CallOptions & { issueId: string; owner: string }): Promise<void> {
     const issue = await this.readIssue(options.issueId, options.abortSignal);
     try {
-      const existing = await this.findKeyedNote(issue.iid, 'lease', options.abortSignal);
-      if (!existing || parseLeaseNote(existing.body)?.owner !== options.owner) return;
-      const user = await this.client.currentUser(options.abortSignal);
-      await this.client.call(options.abortSignal, async (api) => {
-        await api.IssueNotes.edit(this.project, issue.iid, existing.id, {
-          body: withKeyMarker(`Released by ${options.owner}.`, 'lease'),
-        });
-        const assigneeIds = ((issue as { assignees?: { id: number }[] }).assignees ?? [])
-          .map((assignee) => assignee.id)
-          .filter((id) => id !== user.id);
-        await api.Issues.edit(this.project, issue.iid, { removeLabels: this.leaseLabel, assigneeIds });
-      });
+      const { mine, user, holder } = await this.readLeases(issue.iid, options.owner, options.abortSignal);
+      if (!mine || parseLeaseNote(mine.body) === null) return;
+      await this.withdrawLease(issue.iid, options.owner, mine.id, options.abortSignal);
+      // Someone else's lease may still stand; their label and assignment stay then.
+      if (holder !== null && holder !== options.owner) return;
+      const assigneeIds = ((issue as { assignees?: { id: number }[] }).assignees ?? [])
+        .map((assignee) => assignee.id)
+        .filter((id) => id !== user.id);
+      await this.client.call(options.abortSignal, (api) =>
+        api.Issues.edit(this.project, issue.iid, { removeLabels: this.leaseLabel, assigneeIds }),
+      );
     } catch (error) {
       this.fail(`release issue #${options.issueId}`, error);
     }

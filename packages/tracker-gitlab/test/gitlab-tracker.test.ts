@@ -1,5 +1,6 @@
 import { TrackerError } from '@loompa/core';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createGitLabTracker } from '../src/index.js';
 import {
   createGitLabTrackerFixture,
   type GitLabTrackerFixture,
@@ -130,10 +131,48 @@ describe('GitLabTracker', () => {
     await tracker.releaseIssue({ issueId, owner: 'first' });
     expect(stored.labels).not.toContain('loompa::claimed');
     expect(stored.assigneeIds).toEqual([]);
-    expect(await tracker.claimIssue({ issueId, owner: 'second', leaseMs: 1 })).toBe(true);
-    // An expired lease can be taken over.
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    expect(await tracker.claimIssue({ issueId, owner: 'third', leaseMs: 60_000 })).toBe(true);
+    expect(await tracker.claimIssue({ issueId, owner: 'second', leaseMs: 60_000 })).toBe(true);
+  });
+
+  it('ignores an expired lease left by a crashed orchestrator', async () => {
+    const { fake, tracker } = await start();
+    const issue = fake.seedIssue(projectPath, { title: 'Abandoned' });
+    const crashed = fake.createUser({ username: 'crashed-bot' });
+    const expired = '<!-- loompa:lease {"owner":"crashed","expiresAt":"2000-01-01T00:00:00.000Z"} -->';
+    const response = await fetch(`${fake.url}/api/v4/projects/group%2Fproject/issues/${issue.iid}/notes`, {
+      method: 'POST',
+      headers: { 'private-token': crashed.token, 'content-type': 'application/json' },
+      body: JSON.stringify({ body: `Loompa is working on this issue.\n\n${expired}` }),
+    });
+    expect(response.status).toBe(201);
+    expect(await tracker.claimIssue({ issueId: String(issue.iid), owner: 'next', leaseMs: 60_000 })).toBe(
+      true,
+    );
+  });
+
+  it('lets exactly one of two orchestrators with different tokens claim an issue, even at once', async () => {
+    const { fake, tracker } = await start();
+    const other = fake.createUser({ username: 'other-bot' });
+    const otherTracker = createGitLabTracker({
+      client: { host: fake.url, token: other.token },
+      project: projectPath,
+    });
+    const issue = fake.seedIssue(projectPath, { title: 'Wanted twice' });
+    const issueId = String(issue.iid);
+    const outcomes = await Promise.all([
+      tracker.claimIssue({ issueId, owner: 'first', leaseMs: 60_000 }),
+      otherTracker.claimIssue({ issueId, owner: 'second', leaseMs: 60_000 }),
+    ]);
+    expect(outcomes.filter(Boolean)).toHaveLength(1);
+    const winner = outcomes[0] ? 'first' : 'second';
+    const loser = outcomes[0] ? otherTracker : tracker;
+    expect(
+      await loser.claimIssue({ issueId, owner: winner === 'first' ? 'second' : 'first', leaseMs: 60_000 }),
+    ).toBe(false);
+    await (outcomes[0] ? tracker : otherTracker).releaseIssue({ issueId, owner: winner });
+    expect(
+      await loser.claimIssue({ issueId, owner: winner === 'first' ? 'second' : 'first', leaseMs: 60_000 }),
+    ).toBe(true);
   });
 
   it('says which issue and project when an issue does not exist', async () => {
