@@ -263,19 +263,20 @@ export function createGitHubTracker(settings: GitHubTrackerSettings): GitHubTrac
     }
   };
 
+  /** Writes a comment, or edits the earlier one with the same key; resolves with the id of a newly created comment. */
   const upsertComment = async (
     octokit: LoompaOctokitInstance,
     number: number,
     body: string,
     key?: string,
-  ) => {
+  ): Promise<number | null> => {
     if (!key) {
-      await octokit.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', {
+      const { data } = await octokit.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', {
         ...repository,
         issue_number: number,
         body,
       });
-      return;
+      return Number(data.id);
     }
     const marked = withMarker(body, key);
     const login = normalizeName(await client.login());
@@ -288,20 +289,21 @@ export function createGitHubTracker(settings: GitHubTrackerSettings): GitHubTrac
     const existing = comments
       .filter((comment) => normalizeName(comment.user?.login ?? '') === login && hasMarker(comment.body, key))
       .at(-1);
-    if (existing?.body === marked) return;
+    if (existing?.body === marked) return null;
     if (existing) {
       await octokit.request('PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', {
         ...repository,
         comment_id: existing.id,
         body: marked,
       });
-      return;
+      return null;
     }
-    await octokit.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', {
+    const { data } = await octokit.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', {
       ...repository,
       issue_number: number,
       body: marked,
     });
+    return Number(data.id);
   };
 
   const tracker: GitHubTracker = {
@@ -420,7 +422,6 @@ export function createGitHubTracker(settings: GitHubTrackerSettings): GitHubTrac
           now,
           login: await client.login(),
           addLeaseLabel: () => changeLabels(octokit, issue, [rules.leaseLabel], []),
-          upsertComment: (body, key) => upsertComment(octokit, issue.number, body, key),
         });
       });
     },
@@ -434,6 +435,7 @@ export function createGitHubTracker(settings: GitHubTrackerSettings): GitHubTrac
           repository,
           issueNumber: issue.number,
           claimant,
+          now,
           login: await client.login(),
           removeLeaseLabel: () => removeLabel(octokit, issue.number, rules.leaseLabel),
         });

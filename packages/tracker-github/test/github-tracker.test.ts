@@ -197,6 +197,23 @@ describe('GitHub tracker writes', () => {
     );
   });
 
+  it('gives a raced claim to one owner and leaves no stale lease behind for the next', async () => {
+    const { fake, tracker, seed } = await start();
+    const issue = String(seed({ title: 'Raced', state: 'todo' }));
+    const results = await Promise.all(
+      ['first', 'second', 'third'].map((owner) =>
+        tracker.claimIssue!({ issueId: issue, owner, leaseMs: 60_000 }),
+      ),
+    );
+    expect(results.filter(Boolean)).toHaveLength(1);
+    const winner = ['first', 'second', 'third'][results.indexOf(true)]!;
+    const comments = () => fake.model.commentsOf(fake.repository(repositoryName), Number(issue));
+    expect(comments()).toHaveLength(1);
+    await tracker.releaseIssue!({ issueId: issue, owner: winner });
+    expect(comments()).toHaveLength(0);
+    expect(await tracker.claimIssue!({ issueId: issue, owner: 'latecomer', leaseMs: 60_000 })).toBe(true);
+  });
+
   it('lets an expired lease be taken over', async () => {
     let now = Date.parse('2026-01-01T00:00:00Z');
     const { tracker, seed } = await start({ tracker: { now: () => now } });
