@@ -36,8 +36,6 @@ export async function dispatchIssue(
     options.choice && record.failures === 0
       ? options.choice
       : await chooseAgent(workflow, context.focusMatcher, issue, record.failures);
-  // A paused agent kind takes no new issue; retries go through, one of them is the probe.
-  if (attempt === null && context.agentAvailability.reasonPaused(choice.agentKind) !== null) return;
   context.events.publish('issue-dispatched', {
     issueId: issue.id,
     issueIdentifier: issue.identifier,

@@ -212,6 +212,11 @@ export class WorkItemDriver {
       if (chosen.length === 0) break;
       for (const issue of chosen) {
         const choice = await chooseAgent(workflow, this.context.focusMatcher, issue, 0);
+        // A paused agent kind takes no new issue; its retries go through, one of them the probe.
+        if (this.phases.agentAvailability.reasonPaused(choice.agentKind) !== null) {
+          denied.add(issue.id);
+          continue;
+        }
         const decision = await budgetGate.check(issue, choice);
         if (!decision.allowed) {
           denied.add(issue.id);
