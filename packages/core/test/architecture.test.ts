@@ -18,6 +18,11 @@ function sourceFiles(directory: string): string[] {
   });
 }
 
+/** Lines as an editor numbers them: a final newline starts no line of its own. */
+function lineCount(text: string): number {
+  return text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
+}
+
 /** Every module specifier a file imports or re-exports, type-only imports included. */
 function importsOf(file: string): string[] {
   const text = readFileSync(file, 'utf8');
@@ -93,7 +98,7 @@ describe('architecture of @loompa/core', () => {
       .filter((file) => file.startsWith(path.join(sourceRoot, 'orchestrator') + path.sep))
       .map((file) => ({
         file: path.relative(sourceRoot, file),
-        lines: readFileSync(file, 'utf8').split('\n').length,
+        lines: lineCount(readFileSync(file, 'utf8')),
       }))
       .filter(({ lines }) => lines > 400);
     expect(tooLong).toEqual([]);
