@@ -4,6 +4,9 @@ import { buildRestrictedEnvironment } from '../environment/restricted-environmen
 import { agentOwnerVariable } from '../processes/leftover-agent-processes.js';
 import { registerSecret } from '../secrets/redact-secrets.js';
 import type { AgentBackendV1 } from '../specifications/agent-backend.js';
+import type { ScmProviderV1 } from '../specifications/scm-provider.js';
+import type { TrackerV1 } from '../specifications/tracker.js';
+import type { Workflow } from '../workflow/load-workflow.js';
 
 /** Forge and tracker credentials withheld from agent-written code even when no plugin declares them. */
 export const forgeCredentialVariables = ['GITHUB_TOKEN', 'GH_TOKEN', 'GITLAB_TOKEN'] as const;
@@ -18,6 +21,24 @@ export interface EnvironmentSources {
   explicitEnvironment: Readonly<Record<string, string>>;
   /** `agent.pass_environment` of the workflow: passed even when they look secret. */
   passedNames: readonly string[];
+}
+
+/** Where the environment of agent-written code comes from: the workflow's agent section and the plugins' declared credentials. */
+export function environmentSourcesOf(
+  workflow: Workflow,
+  plugins: { tracker(): TrackerV1; scm(): ScmProviderV1 | null },
+  baseEnvironment: NodeJS.ProcessEnv,
+): EnvironmentSources {
+  const agentSection = workflow.config.agent;
+  return {
+    baseEnvironment,
+    pluginSecretVariables: [
+      ...(plugins.tracker().secretEnvironmentVariables ?? []),
+      ...(plugins.scm()?.secretEnvironmentVariables ?? []),
+    ],
+    explicitEnvironment: agentSection.env,
+    passedNames: agentSection.pass_environment,
+  };
 }
 
 /**

@@ -19,6 +19,7 @@ import {
   agentEnvironmentFor,
   agentOwnerFor,
   type EnvironmentSources,
+  environmentSourcesOf,
   restrictedEnvironmentFor,
 } from './agent-environment.js';
 import { WorkItemDriver } from './driver/work-item-driver.js';
@@ -311,19 +312,12 @@ export class Orchestrator {
     return this.options.stateDirectory ?? this.requireWorkflow().config.workspace.state_directory;
   }
 
-  /** Where the environment of agent-written code comes from (see `agent-environment.ts`). */
   private environmentSources(): EnvironmentSources {
-    const scm = this.plugins.scm();
-    const agentSection = this.requireWorkflow().config.agent;
-    return {
-      baseEnvironment: this.options.environment ?? process.env,
-      pluginSecretVariables: [
-        ...(this.plugins.tracker().secretEnvironmentVariables ?? []),
-        ...(scm?.secretEnvironmentVariables ?? []),
-      ],
-      explicitEnvironment: agentSection.env,
-      passedNames: agentSection.pass_environment,
-    };
+    return environmentSourcesOf(
+      this.requireWorkflow(),
+      this.plugins,
+      this.options.environment ?? process.env,
+    );
   }
 
   /** The agent's environment, for attempts, reactions and plugins alike. */
