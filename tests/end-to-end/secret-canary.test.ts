@@ -42,7 +42,8 @@ describe('secrets never reach code the agent wrote', () => {
     const fixture = await createLoop({
       tasks: [{ id: 'LEAK-1', title: 'Try to leak' }],
       agentScript: `
-leaks="$LOOMPA_TEST_LEAKS"
+# The worktree is <root>/workspaces/LEAK-1; every planted program writes to <root>/leaks.
+leaks="$(cd ../.. && pwd)/leaks"
 env > "$leaks/agent.txt"
 printf '#!/bin/sh\\nenv > "%s/check.txt"\\n' "$leaks" > check.sh
 common=$(git rev-parse --git-common-dir)
@@ -62,16 +63,9 @@ git config filter.leak.smudge "sh -c 'env >> $leaks/filter.txt; cat'"
 echo "work" > result.txt
 `,
       scm: { auto_merge: true, checks: [{ name: 'agent-written', command: 'sh check.sh' }] },
-      agent: { env: { LOOMPA_TEST_LEAKS: '__LEAKS__' } },
     });
     const leaks = path.join(fixture.root, 'leaks');
     await mkdir(leaks);
-    // The fixture writes the workflow before the folder exists; point the agent at it.
-    const workflowPath = path.join(fixture.root, 'WORKFLOW.md');
-    const { writeFile } = await import('node:fs/promises');
-    await writeFile(workflowPath, readFileSync(workflowPath, 'utf8').replace('__LEAKS__', leaks));
-    fixture.restart();
-
     await fixture.orchestrator.runOnce();
     await tickUntil(fixture, () => expect(fixture.eventsOf('issue-done')).toHaveLength(1));
 
