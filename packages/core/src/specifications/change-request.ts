@@ -11,6 +11,24 @@ export interface ChangeRequest {
   baseBranch: string;
   title: string;
   state: ChangeRequestState;
+  /**
+   * Babysitting (change requests Loompa did not open) reads these; providers fill them when
+   * they know them. `author` is the login or username that opened it.
+   */
+  author?: string | null;
+  /** The head commit when the change request was read. */
+  headSha?: string | null;
+  /**
+   * The remote URL of the repository holding `branch` when it is not the base repository
+   * (a fork); null or absent when the branch lives next to its base.
+   */
+  headRepositoryUrl?: string | null;
+  /**
+   * Whether Loompa may push to `branch`: false for a fork whose owner did not allow
+   * maintainers to edit it (GitHub `maintainer_can_modify`, GitLab
+   * `allow_collaboration`). Absent means true.
+   */
+  pushable?: boolean;
 }
 
 export type ChangeRequestState = 'open' | 'merged' | 'closed';

@@ -44,8 +44,20 @@ export interface ScmProviderV1 {
   /** Reads CI, review and mergeability in one normalized snapshot. */
   getStatus(options: CallOptions & { changeRequest: ChangeRequest }): Promise<ChangeRequestStatus>;
 
-  /** Where to push branches; null when the branch needs no push (the provider reads the local repository). */
-  getPushTarget?(options: CallOptions): Promise<PushTarget | null>;
+  /**
+   * Where to push branches; null when the branch needs no push (the provider reads the local
+   * repository). Given a `changeRequest` whose head lives in a fork, the fork's remote.
+   */
+  getPushTarget?(options: CallOptions & { changeRequest?: ChangeRequest }): Promise<PushTarget | null>;
+
+  /**
+   * Open change requests to babysit although Loompa did not open them: those whose number is
+   * in `numbers` (`scm.babysit`, `loompa babysit`) and those carrying `label`
+   * (`scm.babysit_label`). Closed or merged numbers are left out.
+   */
+  listBabysitCandidates?(
+    options: CallOptions & { numbers: readonly number[]; label: string | null },
+  ): Promise<ChangeRequest[]>;
 
   /** Edits the title or body. */
   updateChangeRequest?(
