@@ -32,6 +32,13 @@ export {
 export { withRunStateDirectory } from './agents/run-state-directory.js';
 export { safeEventListener } from './agents/safe-event-listener.js';
 export {
+  type CheckFailureClass,
+  type CheckFailureClassification,
+  type CheckFailureEvidence,
+  type CheckObservation,
+  classifyCheckFailure,
+} from './change-requests/classify-check-failure.js';
+export {
   type ChangeRequestAction,
   type ChangeRequestHistory,
   decideChangeRequestAction,
@@ -41,6 +48,13 @@ export {
   type ReactionPolicy,
   reasonNotToMergeYet,
 } from './change-requests/decide-change-request-action.js';
+export {
+  errorExcerptOf,
+  type FailingTest,
+  failingTestIn,
+  normalizeErrorLine,
+  plainLogLines,
+} from './change-requests/failing-test-in-log.js';
 export { UnexpectedChangeError } from './change-requests/publish-guard.js';
 export { NothingToPublishError } from './change-requests/publish-work.js';
 export {

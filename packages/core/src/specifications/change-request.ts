@@ -39,6 +39,12 @@ export interface CheckResult {
   name: string;
   state: 'pending' | 'success' | 'failure' | 'skipped';
   url: string | null;
+  /**
+   * The forge's own word for how a failed check ended, when it says more than "failed"
+   * (GitHub `cancelled`, `timed_out`, `startup_failure`; GitLab `failure_reason` such as
+   * `runner_system_failure`). Failure classification reads it.
+   */
+  conclusion?: string | null;
 }
 
 /** One comment inside a review thread. */
