@@ -99,7 +99,15 @@ export {
   type Logger,
   type LogLevel,
 } from './logging/logger.js';
-export { buildAgentEnvironment, forgeCredentialVariables } from './orchestrator/agent-environment.js';
+export {
+  agentEnvironmentFor,
+  agentOwnerFor,
+  buildAgentEnvironment,
+  forgeCredentialVariables,
+  restrictedEnvironmentFor,
+} from './orchestrator/agent-environment.js';
+export { createInProcessRunner } from './orchestrator/agent-runs/in-process-runner.js';
+export { continuationGuidance, runAttempt } from './orchestrator/agent-runs/run-attempt.js';
 export {
   type AttemptDecision,
   type AttemptOutcome,
@@ -129,6 +137,7 @@ export type {
 } from './orchestrator/orchestrator-snapshot.js';
 export { findProcessesWithEnvironmentEntry } from './processes/environment-marked-processes.js';
 export { type FindExecutableOptions, findExecutable, isExecutable } from './processes/find-executable.js';
+export { agentOwnerVariable, terminateMarkedProcesses } from './processes/leftover-agent-processes.js';
 export { processGroupExists, signalProcessGroup, terminateProcessGroup } from './processes/process-group.js';
 export { isProcessAlive, readProcessStatus } from './processes/process-state.js';
 export {
@@ -187,6 +196,12 @@ export {
   type PluginDefinition,
   type PluginEntry,
 } from './specifications/plugin.js';
+export type {
+  RunnerAttemptContext,
+  RunnerAttemptResult,
+  RunnerV1,
+  RunnerWorkspaces,
+} from './specifications/runner.js';
 export type { MergeMethod, PushTarget, ScmProviderV1 } from './specifications/scm-provider.js';
 export type { NewIssue, TrackerChange, TrackerV1 } from './specifications/tracker.js';
 export { createFileStore, createMemoryStore, type OrchestratorStore } from './store/orchestrator-store.js';

@@ -3,6 +3,7 @@ import type { AgentBackendV1 } from '../specifications/agent-backend.js';
 import type { BudgetV1 } from '../specifications/budget.js';
 import type { FocusMatcherV1 } from '../specifications/focus-matcher.js';
 import type { PluginEntry } from '../specifications/plugin.js';
+import type { RunnerV1 } from '../specifications/runner.js';
 import type { ScmProviderV1 } from '../specifications/scm-provider.js';
 import type { TrackerV1 } from '../specifications/tracker.js';
 import type { OrchestratorStore } from '../store/orchestrator-store.js';
@@ -20,6 +21,8 @@ export interface OrchestratorOptions {
   /** Agent backends by kind; `command` is built in and need not be listed. */
   agents?: Record<string, PluginEntry<AgentBackendV1>>;
   focusMatcher?: FocusMatcherV1;
+  /** Where agent runs execute; in this process by default (`@loompa/runner-bullmq` spreads them over workers). */
+  runner?: RunnerV1;
   budget?: PluginEntry<BudgetV1>;
   /** Durable facts; a file store under the state directory by default. */
   store?: OrchestratorStore;

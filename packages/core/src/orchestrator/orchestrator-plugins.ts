@@ -3,10 +3,12 @@ import type { Logger } from '../logging/logger.js';
 import type { AgentBackendV1 } from '../specifications/agent-backend.js';
 import type { BudgetV1 } from '../specifications/budget.js';
 import type { PluginContext, PluginEntry } from '../specifications/plugin.js';
+import type { RunnerV1 } from '../specifications/runner.js';
 import type { ScmProviderV1 } from '../specifications/scm-provider.js';
 import type { TrackerV1 } from '../specifications/tracker.js';
 import type { Workflow, WorkflowPlugins } from '../workflow/load-workflow.js';
-import { PluginInstances } from './plugin-registry.js';
+import { createInProcessRunner } from './agent-runs/in-process-runner.js';
+import { assertSpecificationVersion, PluginInstances } from './plugin-registry.js';
 
 /** The plugins a caller registers, by the kind WORKFLOW.md names them with. */
 export interface PluginRegistrations {
@@ -14,6 +16,7 @@ export interface PluginRegistrations {
   scms?: Record<string, PluginEntry<ScmProviderV1>>;
   agents?: Record<string, PluginEntry<AgentBackendV1>>;
   budget?: PluginEntry<BudgetV1>;
+  runner?: RunnerV1;
 }
 
 export interface OrchestratorPluginsContext {
@@ -33,6 +36,8 @@ export class OrchestratorPlugins {
   private readonly scms: PluginInstances<ScmProviderV1> | null;
   private readonly agents: PluginInstances<AgentBackendV1>;
   private readonly budgets: PluginInstances<BudgetV1> | null;
+  /** Where attempts run; checked like every slot when it is given. */
+  readonly runner: RunnerV1;
 
   constructor(
     private readonly registrations: PluginRegistrations,
@@ -47,6 +52,9 @@ export class OrchestratorPlugins {
     this.budgets = registrations.budget
       ? new PluginInstances('budget', 'budget-v1', { budget: registrations.budget })
       : null;
+    this.runner = registrations.runner
+      ? assertSpecificationVersion('runner', registrations.runner, 'runner-v1')
+      : createInProcessRunner();
   }
 
   /** True when SCM providers are registered: results are published as change requests. */

@@ -91,6 +91,7 @@ export class Orchestrator {
       tracker: () => this.plugins.tracker(),
       scm: () => this.plugins.scm(),
       agentFor: (kind) => this.plugins.agentFor(kind),
+      runner: () => this.plugins.runner,
       budget: () => this.plugins.budget(),
       hasBudget: this.plugins.hasBudget,
       hasScm: this.plugins.hasScm,

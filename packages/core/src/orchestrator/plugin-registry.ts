@@ -76,6 +76,18 @@ export class PluginInstances<Slot extends { specificationVersion: string }> {
   }
 }
 
+/** A slot instance given directly (not by kind): its tag must name the version core speaks. */
+export function assertSpecificationVersion<Slot extends { specificationVersion: string }>(
+  slot: string,
+  instance: Slot,
+  specificationVersion: string,
+): Slot {
+  if (instance.specificationVersion !== specificationVersion) {
+    throw new PluginSpecificationError(slot, slot, specificationVersion, instance.specificationVersion);
+  }
+  return instance;
+}
+
 /** Plugins that hold resources may offer `close()`; a replaced or stopped instance gets it called. */
 function closeInstance(instance: unknown): void {
   const close = (instance as { close?: () => unknown }).close;

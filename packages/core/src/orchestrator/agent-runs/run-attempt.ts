@@ -1,58 +1,18 @@
 import type { PublishResult } from '../../change-requests/publish-work.js';
 import { describeError } from '../../errors/loompa-error.js';
-import type { Logger } from '../../logging/logger.js';
-import type {
-  AgentBackendV1,
-  AgentEvent,
-  AgentRunOptions,
-  AgentRunResult,
-} from '../../specifications/agent-backend.js';
-import type { AgentProfile, Focus } from '../../specifications/focus.js';
+import type { AgentRunOptions, AgentRunResult } from '../../specifications/agent-backend.js';
 import type { Issue } from '../../specifications/issue.js';
-import { renderWorkflowPrompt, type Workflow } from '../../workflow/load-workflow.js';
+import type { RunnerAttemptContext, RunnerAttemptResult } from '../../specifications/runner.js';
+import { renderWorkflowPrompt } from '../../workflow/load-workflow.js';
 import { type HookName, runHook } from '../../workspaces/run-hook.js';
-import type { Workspace, WorkspaceManager } from '../../workspaces/workspace-manager.js';
+import type { Workspace } from '../../workspaces/workspace-manager.js';
 import type { AttemptOutcome } from '../decisions.js';
-import type { WorkItemPhase } from '../orchestrator-snapshot.js';
 
 /** Everything one attempt needs; the orchestrator builds it and keeps all state itself. */
-export interface AttemptContext {
-  issue: Issue;
-  attempt: number | null;
-  workflow: Workflow;
-  focus: Focus;
-  profile: AgentProfile | null;
-  agent: AgentBackendV1;
-  model: string | null;
-  environment: Record<string, string>;
-  agentStateDirectory: string;
-  /** A session to continue (a continuation after a clean exit); null starts fresh. */
-  resumeSessionId: string | null;
-  /** After a context overflow: what the fresh session is told about the previous one. */
-  previousSessionSummary?: string | null;
-  workspaces: WorkspaceManager;
-  /** True when a change request is published after the run: one turn, then publish. */
-  publishesAfterRun: boolean;
-  abortSignal: AbortSignal;
-  logger: Logger;
-  refreshIssue(): Promise<Issue | null>;
-  /** Asked before every turn after the first; a reason stops the attempt cleanly (a budget limit, say). */
-  reasonToStopBeforeTurn(): Promise<string | null>;
-  isActive(issue: Issue): boolean;
-  reportPhase(phase: WorkItemPhase): void;
-  reportWorkspace(workspace: Workspace): void;
-  reportHookFailure(hook: HookName, message: string, fatal: boolean): void;
-  reportRunStarted(turn: number, sessionId: string | null): void;
-  reportAgentEvent(event: AgentEvent): void;
-  reportRunFinished(result: AgentRunResult, turn: number): Promise<void>;
-}
+export type AttemptContext = RunnerAttemptContext;
 
-export interface AttemptResult {
-  outcome: AttemptOutcome;
-  sessionId: string | null;
-  workspace: Workspace | null;
-  /** The last run's result, when an agent ran. */
-  lastRun: AgentRunResult | null;
+/** A runner's result, plus what core's publishing made of it. */
+export interface AttemptResult extends RunnerAttemptResult {
   /** Set once the result was published as a change request. */
   published?: PublishResult;
 }
@@ -71,7 +31,7 @@ export function continuationGuidance(issue: Issue, turn: number, maxTurns: numbe
  * `agent.max_turns` turns on the same session while the issue stays active (a single turn
  * when the result is published as a change request), then the `after_run` hook.
  */
-export async function runAttempt(context: AttemptContext): Promise<AttemptResult> {
+export async function runAttempt(context: AttemptContext): Promise<RunnerAttemptResult> {
   const { workflow } = context;
   const hooks = workflow.config.hooks;
   let workspace: Workspace | null = null;

@@ -2,7 +2,7 @@ import { describeError } from '../../errors/loompa-error.js';
 import type { AgentBackendV1 } from '../../specifications/agent-backend.js';
 import type { Issue } from '../../specifications/issue.js';
 import { type AgentChoice, chooseAgent } from '../agent-runs/choose-agent.js';
-import { type AttemptResult, runAttempt } from '../agent-runs/run-attempt.js';
+import type { AttemptResult } from '../agent-runs/run-attempt.js';
 import { type AttemptOutcome, decideAfterAttempt, isActiveState } from '../decisions.js';
 import { findOpenChangeRequest } from '../publishing/find-open-change-request.js';
 import {
@@ -85,46 +85,49 @@ export async function dispatchIssue(
     );
     return;
   }
-  item.worker = runAttempt({
-    issue,
-    attempt,
-    workflow,
-    focus: choice.focus,
-    profile: choice.profile,
-    agent,
-    model: choice.model,
-    environment,
-    agentStateDirectory,
-    resumeSessionId: options.continuation ? record.sessionId : null,
-    previousSessionSummary: record.previousSessionSummary ?? null,
-    workspaces,
-    publishesAfterRun: publishingAtDispatch !== null,
-    abortSignal: item.abortController.signal,
-    logger: context.logger,
-    refreshIssue: async () => (await context.tracker().getIssues({ ids: [issue.id] }))[0] ?? null,
-    isActive: (refreshed) => isActiveState(dispatchRulesOf(context.workflow()), refreshed.state),
-    reasonToStopBeforeTurn: async () => {
-      const decision = await context.budgetGate.check(issue, item);
-      return decision.allowed ? null : decision.reason;
-    },
-    reportWorkspace: (workspace) =>
-      context.events.publish('workspace-prepared', {
-        issueId: issue.id,
-        issueIdentifier: issue.identifier,
-        path: workspace.path,
-        branch: workspace.branch,
-        created: workspace.created,
-      }),
-    reportHookFailure: (hook, message, fatal) =>
-      context.events.publish('hook-failed', {
-        issueId: issue.id,
-        issueIdentifier: issue.identifier,
-        hook,
-        message,
-        fatal,
-      }),
-    ...context.agentRuns.attemptReporters(item),
-  })
+  item.worker = context
+    .runner()
+    .runAttempt({
+      issue,
+      attempt,
+      workflow,
+      focus: choice.focus,
+      profile: choice.profile,
+      agentKind: choice.agentKind,
+      agent,
+      model: choice.model,
+      environment,
+      agentStateDirectory,
+      resumeSessionId: options.continuation ? record.sessionId : null,
+      previousSessionSummary: record.previousSessionSummary ?? null,
+      workspaces,
+      publishesAfterRun: publishingAtDispatch !== null,
+      abortSignal: item.abortController.signal,
+      logger: context.logger,
+      refreshIssue: async () => (await context.tracker().getIssues({ ids: [issue.id] }))[0] ?? null,
+      isActive: (refreshed) => isActiveState(dispatchRulesOf(context.workflow()), refreshed.state),
+      reasonToStopBeforeTurn: async () => {
+        const decision = await context.budgetGate.check(issue, item);
+        return decision.allowed ? null : decision.reason;
+      },
+      reportWorkspace: (workspace) =>
+        context.events.publish('workspace-prepared', {
+          issueId: issue.id,
+          issueIdentifier: issue.identifier,
+          path: workspace.path,
+          branch: workspace.branch,
+          created: workspace.created,
+        }),
+      reportHookFailure: (hook, message, fatal) =>
+        context.events.publish('hook-failed', {
+          issueId: issue.id,
+          issueIdentifier: issue.identifier,
+          hook,
+          message,
+          fatal,
+        }),
+      ...context.agentRuns.attemptReporters(item),
+    })
     .then((result) => {
       // The SCM provider of the workflow in force when the attempt ends publishes it.
       const publishing = publishingContext(context);

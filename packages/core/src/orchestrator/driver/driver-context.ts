@@ -4,6 +4,7 @@ import type { AgentBackendV1 } from '../../specifications/agent-backend.js';
 import type { BudgetV1 } from '../../specifications/budget.js';
 import type { FocusMatcherV1 } from '../../specifications/focus-matcher.js';
 import type { Issue } from '../../specifications/issue.js';
+import type { RunnerV1 } from '../../specifications/runner.js';
 import type { ScmProviderV1 } from '../../specifications/scm-provider.js';
 import type { TrackerV1 } from '../../specifications/tracker.js';
 import type { Workflow } from '../../workflow/load-workflow.js';
@@ -33,6 +34,8 @@ export interface DriverEnvironment {
   tracker(): TrackerV1;
   scm(): ScmProviderV1 | null;
   agentFor(kind: string): AgentBackendV1;
+  /** Where attempts run: in this process unless the caller gave another runner. */
+  runner(): RunnerV1;
   budget(): BudgetV1 | null;
   /** True when a budget plugin is registered at all. */
   hasBudget: boolean;

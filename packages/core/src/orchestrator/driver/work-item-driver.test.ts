@@ -8,6 +8,7 @@ import type { ChangeRequest } from '../../specifications/change-request.js';
 import type { Issue } from '../../specifications/issue.js';
 import { createMemoryStore } from '../../store/orchestrator-store.js';
 import { parseWorkflow } from '../../workflow/load-workflow.js';
+import { createInProcessRunner } from '../agent-runs/in-process-runner.js';
 import { freshChangeRequestHistory, storeKeyFor } from '../work-item-record.js';
 import { effectiveOutcome } from './attempt-driver.js';
 import { blockIssue } from './block-issue.js';
@@ -33,6 +34,7 @@ function driverWith(options: { issues: Issue[]; budget?: MockBudget; hasScm?: bo
     tracker: () => tracker,
     scm: () => null,
     agentFor: () => new MockAgentBackend(),
+    runner: () => createInProcessRunner(),
     budget: () => options.budget ?? null,
     hasBudget: options.budget !== undefined,
     hasScm: options.hasScm ?? false,

@@ -1,0 +1,87 @@
+import type { Logger } from '../logging/logger.js';
+import type { AttemptOutcome } from '../orchestrator/decisions.js';
+import type { WorkItemPhase } from '../orchestrator/orchestrator-snapshot.js';
+import type { Workflow } from '../workflow/load-workflow.js';
+import type { HookName } from '../workspaces/run-hook.js';
+import type { Workspace } from '../workspaces/workspace-manager.js';
+import type { AgentBackendV1, AgentEvent, AgentRunResult } from './agent-backend.js';
+import type { AgentProfile, Focus } from './focus.js';
+import type { Issue } from './issue.js';
+
+/**
+ * The orchestrator's worktrees as a runner sees them: the one for an issue (created at the
+ * base branch, or reused), and its removal when a hook says the new one is unusable.
+ */
+export interface RunnerWorkspaces {
+  prepare(identifier: string): Promise<Workspace>;
+  remove(identifier: string): Promise<string>;
+  /** The branch new work starts from. */
+  baseBranch(): Promise<string>;
+}
+
+/**
+ * One attempt at an issue as the orchestrator hands it to a runner. Everything the runner
+ * may decide is already decided (focus, profile, agent, model, environment, turns); the
+ * callbacks are how it asks (another turn?) and reports (phase, events, finished runs).
+ */
+export interface RunnerAttemptContext {
+  issue: Issue;
+  attempt: number | null;
+  workflow: Workflow;
+  focus: Focus;
+  profile: AgentProfile | null;
+  /** The kind WORKFLOW.md names the agent by: a remote runner resolves its own backend by it. */
+  agentKind: string;
+  /** The backend resolved here: an in-process runner runs it. */
+  agent: AgentBackendV1;
+  model: string | null;
+  /** The agent's environment by core's policy, computed here; a remote runner recomputes it with the same policy. */
+  environment: Record<string, string>;
+  agentStateDirectory: string;
+  /** A session to continue (a continuation after a clean exit); null starts fresh. */
+  resumeSessionId: string | null;
+  /** After a context overflow: what the fresh session is told about the previous one. */
+  previousSessionSummary?: string | null;
+  /** The orchestrator's worktrees; the result must end up in the issue's worktree here, where core publishes it. */
+  workspaces: RunnerWorkspaces;
+  /** True when a change request is published after the run: one turn, then publish. */
+  publishesAfterRun: boolean;
+  /** Aborted when the orchestrator stops the run (budget, reconciliation, stall, shutdown). */
+  abortSignal: AbortSignal;
+  logger: Logger;
+  refreshIssue(): Promise<Issue | null>;
+  /** Asked before every turn after the first; a reason stops the attempt cleanly (a budget limit, say). */
+  reasonToStopBeforeTurn(): Promise<string | null>;
+  isActive(issue: Issue): boolean;
+  reportPhase(phase: WorkItemPhase): void;
+  reportWorkspace(workspace: Workspace): void;
+  reportHookFailure(hook: HookName, message: string, fatal: boolean): void;
+  reportRunStarted(turn: number, sessionId: string | null): void;
+  reportAgentEvent(event: AgentEvent): void;
+  reportRunFinished(result: AgentRunResult, turn: number): Promise<void>;
+}
+
+/** How an attempt ended, for the orchestrator to decide what comes next. */
+export interface RunnerAttemptResult {
+  outcome: AttemptOutcome;
+  sessionId: string | null;
+  /** The issue's worktree in the orchestrator's workspaces, holding the agent's work; null when none was kept. */
+  workspace: Workspace | null;
+  /** The last run's result, when an agent ran. */
+  lastRun: AgentRunResult | null;
+}
+
+/**
+ * Where an agent run executes (DESIGN.md §3): in this process by default, or on worker
+ * machines behind a queue. A runner prepares the workspace, runs the hooks and the agent's
+ * turns, streams what happens through the context's reporters and returns the result; the
+ * orchestrator alone decides what happens next and publishes the work.
+ */
+export interface RunnerV1 {
+  readonly specificationVersion: 'runner-v1';
+  /** Shown in logs and snapshots, e.g. `in-process` or `bullmq`. */
+  readonly name: string;
+  runAttempt(context: RunnerAttemptContext): Promise<RunnerAttemptResult>;
+  /** Releases connections and timers; whoever created the runner calls it (one runner may serve many orchestrators). */
+  close?(): Promise<void>;
+}
