@@ -65,6 +65,7 @@ export {
 } from './environment/restricted-environment.js';
 export {
   AgentBackendError,
+  ControlError,
   formatWorkflowProblem,
   HookError,
   InvalidArgumentError,
@@ -108,6 +109,7 @@ export {
 } from './orchestrator/agent-environment.js';
 export { createInProcessRunner } from './orchestrator/agent-runs/in-process-runner.js';
 export { continuationGuidance, runAttempt } from './orchestrator/agent-runs/run-attempt.js';
+export type { ApproveOptions, PauseOptions } from './orchestrator/control/orchestrator-control.js';
 export {
   type AttemptDecision,
   type AttemptOutcome,
@@ -131,6 +133,8 @@ export type {
   AwaitingItemSnapshot,
   BlockedItemSnapshot,
   OrchestratorSnapshot,
+  PauseSnapshot,
+  QueuedItemSnapshot,
   RetryingItemSnapshot,
   RunningItemSnapshot,
   WorkItemPhase,

@@ -349,6 +349,11 @@ export class LocalScmProvider implements ScmProviderV1 {
     await this.recordPersonReview(options, 'approved', []);
   }
 
+  /** The slot's way to a person's approval (`Orchestrator.approve`): the current head of the change request's branch. */
+  async approveChangeRequest(options: { changeRequest: ChangeRequest; reviewer: string }): Promise<void> {
+    await this.approve({ branch: options.changeRequest.branch, reviewer: options.reviewer });
+  }
+
   /** Records a person's request for changes; each comment becomes a review thread. */
   async requestChanges(
     options: PersonReviewOptions & { comments: string | readonly LocalReviewComment[] },

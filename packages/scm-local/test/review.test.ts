@@ -225,6 +225,11 @@ describe('scm-local review', () => {
     );
     status = await restarted.getStatus({ changeRequest });
     expect(status.review.threads.map((thread) => thread.comments[0]!.body)).toContain('One more thing');
+
+    // The slot's approval (what `Orchestrator.approve` calls) approves the current head.
+    await restarted.approveChangeRequest({ changeRequest, reviewer: 'erin' });
+    status = await restarted.getStatus({ changeRequest });
+    expect(status.review.state).toBe('approved');
     await expect(restarted.approve({ branch: 'loompa/missing', reviewer: 'x' })).rejects.toThrow(
       /no open change request/,
     );

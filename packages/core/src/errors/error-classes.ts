@@ -125,3 +125,19 @@ export class NotImplementedError extends LoompaError {
     super('not_implemented', message, options);
   }
 }
+
+/**
+ * A control action (pause, retry, cancel, approve) could not be carried out: `reason` says
+ * whether the issue is unknown, in the wrong phase, or the plugin cannot do it.
+ */
+export class ControlError extends LoompaError {
+  readonly reason: 'not_found' | 'conflict' | 'not_supported';
+  constructor(
+    message: string,
+    reason: 'not_found' | 'conflict' | 'not_supported',
+    options: LoompaErrorOptions = {},
+  ) {
+    super('control_refused', message, { ...options, details: { reason, ...options.details } });
+    this.reason = reason;
+  }
+}

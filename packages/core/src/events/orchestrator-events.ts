@@ -52,6 +52,15 @@ export interface OrchestratorEventMap {
   'budget-warning': { message: string; model: string | null };
   /** An agent kind failed in a way every issue would (auth, configuration): no new dispatches of it. */
   'agent-unavailable': { agentKind: string; reason: string };
+  /** A person paused dispatch (`all`: the change-request loop and running agents too); it survives a restart. */
+  'orchestrator-paused': { all: boolean; reason: string | null };
+  'orchestrator-resumed': { wasAll: boolean };
+  /** A person put a blocked (or waiting) issue back in the queue, its counters reset. */
+  'issue-requeued': IssueEventBase & { previousReason: string };
+  /** A person stopped the issue's run; the workspace is kept and the issue waits as blocked. */
+  'issue-cancelled': IssueEventBase & { reason: string; workspaceKept: boolean };
+  /** A person approved the issue's change request through Loompa (scm-local). */
+  'change-request-approved': IssueEventBase & { changeRequest: ChangeRequest; reviewer: string };
 }
 
 export type OrchestratorEventName = keyof OrchestratorEventMap;
@@ -72,5 +81,15 @@ export class OrchestratorEvents extends EventEmitter<Listeners> {
   publish<Name extends OrchestratorEventName>(name: Name, payload: OrchestratorEventMap[Name]): void {
     (this.emit as (name: string, payload: unknown) => boolean)(name, payload);
     this.emit('event', { type: name, at: new Date(), payload } as OrchestratorEvent);
+  }
+
+  /** Listens to one event; returns the function that stops listening. */
+  subscribe<Name extends OrchestratorEventName>(
+    name: Name,
+    listener: (payload: OrchestratorEventMap[Name]) => void,
+  ): () => void {
+    type Untyped = (name: string, listener: (payload: unknown) => void) => unknown;
+    (this.on as Untyped)(name, listener as never);
+    return () => (this.off as Untyped)(name, listener as never);
   }
 }

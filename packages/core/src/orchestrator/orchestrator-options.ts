@@ -1,3 +1,4 @@
+import { WorkflowError } from '../errors/error-classes.js';
 import type { Logger } from '../logging/logger.js';
 import type { AgentBackendV1 } from '../specifications/agent-backend.js';
 import type { BudgetV1 } from '../specifications/budget.js';
@@ -33,4 +34,19 @@ export interface OrchestratorOptions {
   stateDirectory?: string;
   /** The environment agents inherit (minus credentials); `process.env` by default. */
   environment?: NodeJS.ProcessEnv;
+}
+
+/** An orchestrator needs a workflow, given as a value or as a file to load and watch. */
+export function assertWorkflowSource(options: OrchestratorOptions): void {
+  if (options.workflow || options.workflowPath) return;
+  throw new WorkflowError('(none)', [
+    {
+      yamlPath: '',
+      line: null,
+      column: null,
+      expected: 'workflow or workflowPath',
+      found: 'neither',
+      message: 'createOrchestrator needs `workflow` or `workflowPath`',
+    },
+  ]);
 }

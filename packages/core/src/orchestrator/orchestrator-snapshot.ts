@@ -6,6 +6,7 @@ export type WorkItemPhase = 'preparing' | 'running' | 'publishing' | 'reacting' 
 export interface RunningItemSnapshot {
   issueId: string;
   identifier: string;
+  title: string;
   state: string;
   phase: WorkItemPhase;
   /** Null on the first run. */
@@ -41,16 +42,44 @@ export interface BlockedItemSnapshot {
 export interface AwaitingItemSnapshot {
   issueId: string;
   identifier: string;
+  title: string;
   changeRequestUrl: string | null;
   branch: string;
   since: Date;
   /** What the change request waits for (checks, a review, a person to merge), once known. */
   waitingFor: string | null;
+  /** Checks, review and mergeability as last read from the forge; null before the first read. */
+  status: {
+    checks: string;
+    review: string;
+    mergeability: string;
+    headSha: string | null;
+  } | null;
+}
+
+/** An eligible issue that waits for a slot, the budget, or a paused dispatch. */
+export interface QueuedItemSnapshot {
+  issueId: string;
+  identifier: string;
+  title: string;
+  state: string;
+  since: Date;
+}
+
+/** Whether a person paused dispatch (see `Orchestrator.pause`). */
+export interface PauseSnapshot {
+  paused: boolean;
+  /** The change-request loop is paused too, and running agents were stopped. */
+  all: boolean;
+  since: Date | null;
+  reason: string | null;
 }
 
 /** A point-in-time view of everything the orchestrator is doing. */
 export interface OrchestratorSnapshot {
   at: Date;
+  /** Eligible issues as of the last tick that are not running yet. */
+  queued: QueuedItemSnapshot[];
   running: RunningItemSnapshot[];
   retrying: RetryingItemSnapshot[];
   awaiting: AwaitingItemSnapshot[];
@@ -73,6 +102,7 @@ export interface OrchestratorSnapshot {
     reason: string | null;
     remainingUsd: number | null;
   };
+  pause: PauseSnapshot;
   nextPollAt: Date | null;
   dryRun: boolean;
   draining: boolean;

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { WorkflowError } from '../errors/error-classes.js';
+import type { WorkflowError } from '../errors/error-classes.js';
 import { describeError } from '../errors/loompa-error.js';
 import { type OrchestratorEventMap, OrchestratorEvents } from '../events/orchestrator-events.js';
 import { createDefaultFocusMatcher } from '../focus/default-focus-matcher.js';
@@ -8,6 +8,7 @@ import { createSilentLogger, type Logger } from '../logging/logger.js';
 import { terminateMarkedProcesses } from '../processes/leftover-agent-processes.js';
 import { registerSecret } from '../secrets/redact-secrets.js';
 import type { AgentBackendV1 } from '../specifications/agent-backend.js';
+import type { BudgetStatus } from '../specifications/budget.js';
 import type { FocusMatcherV1 } from '../specifications/focus-matcher.js';
 import type { Issue } from '../specifications/issue.js';
 import { createFileStore, createMemoryStore, type OrchestratorStore } from '../store/orchestrator-store.js';
@@ -22,8 +23,14 @@ import {
   environmentSourcesOf,
   restrictedEnvironmentFor,
 } from './agent-environment.js';
+import { buildSnapshot } from './build-snapshot.js';
+import {
+  type ApproveOptions,
+  OrchestratorControl,
+  type PauseOptions,
+} from './control/orchestrator-control.js';
 import { WorkItemDriver } from './driver/work-item-driver.js';
-import type { OrchestratorOptions } from './orchestrator-options.js';
+import { assertWorkflowSource, type OrchestratorOptions } from './orchestrator-options.js';
 import { OrchestratorPlugins } from './orchestrator-plugins.js';
 import type { OrchestratorSnapshot } from './orchestrator-snapshot.js';
 import { claimOwnerFor } from './scheduler/issue-claims.js';
@@ -49,6 +56,7 @@ export class Orchestrator {
   private store: OrchestratorStore | null;
   private workspaces: WorkspaceManager | null = null;
   private readonly driver: WorkItemDriver;
+  private readonly control: OrchestratorControl;
 
   private initialized: Promise<void> | null = null;
   /** Read by the driver, which starts nothing new once stopping or draining. */
@@ -61,18 +69,7 @@ export class Orchestrator {
   private queuedTick: Promise<void> | null = null;
 
   constructor(private readonly options: OrchestratorOptions) {
-    if (!options.workflow && !options.workflowPath) {
-      throw new WorkflowError('(none)', [
-        {
-          yamlPath: '',
-          line: null,
-          column: null,
-          expected: 'workflow or workflowPath',
-          found: 'neither',
-          message: 'createOrchestrator needs `workflow` or `workflowPath`',
-        },
-      ]);
-    }
+    assertWorkflowSource(options);
     this.workflow = options.workflow ?? null;
     this.logger = options.logger ?? createSilentLogger();
     this.dryRun = options.dryRun ?? false;
@@ -106,6 +103,11 @@ export class Orchestrator {
       now: () => Date.now(),
       ready: () => this.initialize(),
       claimOwner: () => claimOwnerFor(this.stateDirectory()),
+    });
+    this.control = new OrchestratorControl({
+      context: this.driver.context,
+      ready: () => this.initialize(),
+      requestTick: () => this.requestTick(),
     });
   }
 
@@ -341,35 +343,43 @@ export class Orchestrator {
 
   /** Everything the orchestrator is doing now. */
   snapshot(): OrchestratorSnapshot {
-    const now = Date.now();
-    const { agentRuns, retries, supervisor, store, budgetGate } = this.driver.phases;
-    const { running, totals } = agentRuns.snapshot(now);
-    return {
-      at: new Date(now),
-      running,
-      retrying: retries.snapshot(),
-      awaiting: supervisor.snapshot(),
-      blocked: [...store.blockedEntries()].map(([issueId, entry]) => ({
-        issueId,
-        identifier: entry.identifier,
-        reason: entry.reason,
-        since: entry.since,
-      })),
-      totals,
-      workflow: {
-        filePath: this.workflow?.filePath ?? this.options.workflowPath ?? null,
-        valid: this.workflowError === null && this.workflow !== null,
-        error: this.workflowError?.message ?? null,
-      },
-      budget: {
-        paused: budgetGate.paused,
-        reason: budgetGate.pauseReason,
-        remainingUsd: budgetGate.remainingUsd,
-      },
-      nextPollAt: this.nextPollAt,
-      dryRun: this.dryRun,
-      draining: this.lifecycle.draining,
-    };
+    const { workflow, workflowError, nextPollAt, dryRun, driver, lifecycle } = this;
+    const sources = { workflow, workflowError, nextPollAt, dryRun, draining: lifecycle.draining };
+    return buildSnapshot(
+      { ...sources, phases: driver.phases, workflowPath: this.options.workflowPath ?? null },
+      Date.now(),
+    );
+  }
+
+  /** The budget's limits with their spend, where the budget plugin reports them (for gauges). */
+  async budgetStatus(): Promise<BudgetStatus | null> {
+    return (await this.plugins.budget()?.status?.({})) ?? null;
+  }
+
+  // ---------------------------------------------------------------- control (see control/orchestrator-control.ts)
+
+  /** Pauses dispatch (with `all`, the change-request loop and running agents too); kept across restarts. */
+  pause(options?: PauseOptions): Promise<void> {
+    return this.control.pause(options);
+  }
+
+  resume(): Promise<void> {
+    return this.control.resume();
+  }
+
+  /** A blocked issue goes back to the queue, its counters reset (a waiting retry runs now). */
+  retry(issueId: string): Promise<void> {
+    return this.control.retry(issueId);
+  }
+
+  /** Stops the issue's run and keeps its workspace; the issue waits as blocked. */
+  cancel(issueId: string): Promise<void> {
+    return this.control.cancel(issueId);
+  }
+
+  /** Approves the issue's change request as a person (SCM providers that can, such as scm-local). */
+  approve(issueId: string, options: ApproveOptions): Promise<void> {
+    return this.control.approve(issueId, options);
   }
 
   /** Subscribes to one event; returns the unsubscribe function. */
@@ -377,15 +387,7 @@ export class Orchestrator {
     name: Name,
     listener: (payload: OrchestratorEventMap[Name]) => void,
   ): () => void {
-    (this.events.on as (name: string, listener: (payload: unknown) => void) => unknown)(
-      name,
-      listener as never,
-    );
-    return () =>
-      (this.events.off as (name: string, listener: (payload: unknown) => void) => unknown)(
-        name,
-        listener as never,
-      );
+    return this.events.subscribe(name, listener);
   }
 }
 

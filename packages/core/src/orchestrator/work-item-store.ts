@@ -113,6 +113,27 @@ export class WorkItemStore {
     return unblocked;
   }
 
+  /**
+   * A person puts a blocked issue back in the queue: its failures and reaction rounds start
+   * again. Returns what it was blocked for, or null when it was not blocked.
+   */
+  async unblock(issueId: string): Promise<BlockedEntry | null> {
+    const entry = this.blocked.get(issueId);
+    if (!entry) return null;
+    this.blocked.delete(issueId);
+    const record = await this.read({ id: issueId, identifier: entry.identifier });
+    await this.write({
+      ...record,
+      blocked: null,
+      failures: 0,
+      ciAttempts: 0,
+      reviewAttempts: 0,
+      conflictAttempts: 0,
+      failedConflictHeads: [],
+    });
+    return entry;
+  }
+
   // ---------------------------------------------------------------- attempts and publishing
 
   /** An attempt ended: its session, the failure count, and the change request it published. */

@@ -3,7 +3,7 @@ import type { ChangeRequest } from '../specifications/change-request.js';
 import type { TokenUsage } from '../specifications/common.js';
 import type { AgentProfile, Focus } from '../specifications/focus.js';
 import type { Issue } from '../specifications/issue.js';
-import type { WorkItemPhase } from './orchestrator-snapshot.js';
+import type { AwaitingItemSnapshot, WorkItemPhase } from './orchestrator-snapshot.js';
 
 /** An issue whose change request is open and watched for CI, review and mergeability. */
 export interface AwaitingItem {
@@ -12,6 +12,8 @@ export interface AwaitingItem {
   since: Date;
   /** The last decision, so the snapshot can say what it waits for. */
   waitingFor: string | null;
+  /** The last status read from the forge, for the snapshot. */
+  status?: AwaitingItemSnapshot['status'];
 }
 
 export interface RunningItem {
@@ -39,7 +41,8 @@ export interface RunningItem {
   liveCostUsd: number;
   abortController: AbortController;
   stopRequest: {
-    kind: 'stall' | 'reconcile' | 'budget' | 'shutdown';
+    /** `person`: a person cancelled the run or paused everything (see `control/`). */
+    kind: 'stall' | 'reconcile' | 'budget' | 'shutdown' | 'person';
     reason: string;
     removeWorkspace: boolean;
   } | null;

@@ -96,6 +96,15 @@ export interface ScmProviderV1 {
     options: CallOptions & { changeRequest: ChangeRequest; method: MergeMethod; expectedHeadSha: string },
   ): Promise<void>;
 
+  /**
+   * Records a person's approval of the change request's current head, as a review on the
+   * forge would (scm-local keeps it as a review file). Used by `Orchestrator.approve`; forges
+   * where people approve in their own interface leave it out.
+   */
+  approveChangeRequest?(
+    options: CallOptions & { changeRequest: ChangeRequest; reviewer: string },
+  ): Promise<void>;
+
   /** Closes without merging. */
   closeChangeRequest?(options: CallOptions & { changeRequest: ChangeRequest }): Promise<void>;
 

@@ -275,6 +275,7 @@ export class AgentRuns {
       return {
         issueId: item.issue.id,
         identifier: item.issue.identifier,
+        title: item.issue.title,
         state: item.issue.state,
         phase: item.phase,
         attempt: item.attempt,

@@ -69,6 +69,11 @@ export class ChangeRequestSupervisor {
     return this.awaiting.keys();
   }
 
+  /** The awaited change request of an issue, for a person's control action. */
+  get(issueId: string): Readonly<AwaitingItem> | undefined {
+    return this.awaiting.get(issueId);
+  }
+
   /** Watches a change request opened before a restart; its issue is refreshed on the next review. */
   watchRestored(record: WorkItemRecord & { changeRequest: ChangeRequest }): void {
     this.awaiting.set(record.issueId, {
@@ -141,6 +146,12 @@ export class ChangeRequestSupervisor {
         });
         continue;
       }
+      entry.status = {
+        checks: status.continuousIntegration.state,
+        review: status.review.state,
+        mergeability: status.mergeability,
+        headSha: status.headSha,
+      };
       const decision = decideChangeRequestAction(status, record, {
         ci: workflow.config.reactions.ci,
         review: workflow.config.reactions.review,
@@ -254,10 +265,12 @@ export class ChangeRequestSupervisor {
     return [...this.awaiting.entries()].map(([issueId, entry]) => ({
       issueId,
       identifier: entry.issue.identifier,
+      title: entry.issue.title,
       changeRequestUrl: entry.changeRequest.url,
       branch: entry.changeRequest.branch,
       since: entry.since,
       waitingFor: entry.waitingFor,
+      status: entry.status ?? null,
     }));
   }
 

@@ -13,6 +13,8 @@ import type { AgentAvailability } from '../agent-runs/agent-availability.js';
 import type { AgentRuns } from '../agent-runs/agent-runs.js';
 import type { BudgetGate } from '../budget-gate.js';
 import type { ChangeRequestSupervisor } from '../change-request-supervisor/change-request-supervisor.js';
+import type { DispatchPause } from '../control/dispatch-pause.js';
+import type { DispatchQueue } from '../scheduler/dispatch-queue.js';
 import type { RetryTimers } from '../scheduler/retry-timers.js';
 import type { WorkItemStore } from '../work-item-store.js';
 import { removeWorkspace } from '../workspace-cleanup.js';
@@ -66,6 +68,10 @@ export interface DriverPhases {
   retries: RetryTimers;
   supervisor: ChangeRequestSupervisor;
   agentAvailability: AgentAvailability;
+  /** A person's pause of dispatch (and of the change-request loop). */
+  pause: DispatchPause;
+  /** Eligible issues not running yet, for the snapshot. */
+  queue: DispatchQueue;
 }
 
 export type DriverContext = DriverEnvironment & DriverPhases;

@@ -8,7 +8,9 @@ import { AgentRuns } from '../agent-runs/agent-runs.js';
 import { chooseAgent } from '../agent-runs/choose-agent.js';
 import { BudgetGate } from '../budget-gate.js';
 import { ChangeRequestSupervisor } from '../change-request-supervisor/change-request-supervisor.js';
-import { hasFreeSlot, selectDispatches } from '../decisions.js';
+import { DispatchPause } from '../control/dispatch-pause.js';
+import { hasFreeSlot, type SlotUsage, selectDispatches } from '../decisions.js';
+import { DispatchQueue } from '../scheduler/dispatch-queue.js';
 import { stepForDueRetry } from '../scheduler/due-retry.js';
 import { IssueClaims } from '../scheduler/issue-claims.js';
 import { findStalledRuns, refreshRunningIssues } from '../scheduler/reconcile-running.js';
@@ -34,7 +36,8 @@ import { releaseIssue } from './release-issue.js';
  */
 export class WorkItemDriver {
   readonly phases: DriverPhases;
-  private readonly context: DriverContext;
+  /** Shared with the control actions (`control/orchestrator-control.ts`), which act on the same phases. */
+  readonly context: DriverContext;
   /** Claims on the issues this instance works, so no other instance works them too. */
   private readonly claims: IssueClaims;
 
@@ -65,7 +68,9 @@ export class WorkItemDriver {
       removeWorkspace: (issue) => removeWorkspaceOf(this.context, issue),
     });
     const agentAvailability = new AgentAvailability();
-    this.phases = { store, budgetGate, agentRuns, retries, supervisor, agentAvailability };
+    const pause = new DispatchPause();
+    const queue = new DispatchQueue();
+    this.phases = { store, budgetGate, agentRuns, retries, supervisor, agentAvailability, pause, queue };
     this.context = { ...environment, ...this.phases };
     const processOwner = `${os.hostname()}/${process.pid}/${randomUUID()}`;
     this.claims = new IssueClaims({
@@ -88,6 +93,7 @@ export class WorkItemDriver {
   /** Opens the store and picks up what a restart left: blocked issues, open change requests. */
   async restore(backend: OrchestratorStore): Promise<void> {
     this.phases.store.open(backend);
+    await this.phases.pause.restore(backend);
     for (const record of await this.phases.store.restore()) {
       if (record.changeRequest && this.context.hasScm) {
         this.phases.supervisor.watchRestored({ ...record, changeRequest: record.changeRequest });
@@ -121,7 +127,8 @@ export class WorkItemDriver {
   async runTick(): Promise<{ dispatched: number; candidates: number }> {
     await this.reconcile();
     if (!acceptsNewWork(this.context)) return { dispatched: 0, candidates: 0 };
-    await this.superviseChangeRequests();
+    // A pause of everything holds reactions and merges too; a pause of dispatch does not.
+    if (!this.phases.pause.allPaused) await this.superviseChangeRequests();
     if (!acceptsNewWork(this.context)) return { dispatched: 0, candidates: 0 };
     return this.dispatchCandidates();
   }
@@ -195,6 +202,10 @@ export class WorkItemDriver {
       this.context.logger.info('issue changed by a person; unblocked', { issue: issue.identifier });
     }
     const rules = dispatchRulesOf(workflow);
+    if (this.phases.pause.dispatchPaused) {
+      this.updateQueue(candidates);
+      return { dispatched: 0, candidates: candidates.length };
+    }
     const denied = new Set<string>();
     let dispatched = 0;
     let budgetAllowsAll = true;
@@ -237,13 +248,35 @@ export class WorkItemDriver {
       if (this.context.dryRun) break;
     }
     if (denied.size === 0 && budgetGate.paused) budgetGate.resume();
+    this.updateQueue(candidates);
     return { dispatched, candidates: candidates.length };
+  }
+
+  /** The queue after a round: every eligible candidate that is not running, waiting or blocked. */
+  private updateQueue(candidates: readonly Issue[]): void {
+    const { store, agentRuns, retries, supervisor, queue } = this.phases;
+    const busy = new Set<string>([
+      ...agentRuns.ids(),
+      ...retries.ids(),
+      ...store.blockedIds(),
+      ...supervisor.ids(),
+    ]);
+    const unlimited: SlotUsage = {
+      maxConcurrentAgents: Number.POSITIVE_INFINITY,
+      maxConcurrentAgentsByState: {},
+      runningTotal: 0,
+      runningByState: {},
+    };
+    const rules = dispatchRulesOf(this.context.workflow());
+    queue.replace(selectDispatches(candidates, rules, busy, unlimited), new Date(this.context.now()));
   }
 
   /** retry-wait → preparing (or another wait, or released) once the retry's timer fires. */
   private async onRetryDue(issueId: string): Promise<void> {
-    const { retries, agentRuns, store, budgetGate } = this.phases;
+    const { retries, agentRuns, store, budgetGate, pause } = this.phases;
     if (!retries.has(issueId) || !acceptsNewWork(this.context)) return;
+    // Paused: the retry stays where it is and runs when a person resumes.
+    if (pause.dispatchPaused) return pause.holdRetry(issueId);
     const retry = retries.take(issueId)!;
     try {
       await this.context.ready();

@@ -79,6 +79,13 @@ export class RetryTimers {
     return retry;
   }
 
+  /** Drops a waiting retry before it falls due (a person cancelled the issue). */
+  cancel(issueId: string): RetryItem | undefined {
+    const retry = this.take(issueId);
+    if (retry) clearTimeout(retry.timer);
+    return retry;
+  }
+
   clear(): void {
     for (const retry of this.retrying.values()) clearTimeout(retry.timer);
     this.retrying.clear();
