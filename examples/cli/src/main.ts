@@ -1,4 +1,3 @@
-import { LoompaError } from '@loompa/core';
 import { CommanderError } from 'commander';
 import { type ExitCode, exitCodes } from './exit-codes.js';
 import { createLoompaProgram } from './loompa-program.js';
@@ -25,6 +24,8 @@ export async function main(argv: readonly string[]): Promise<ExitCode> {
       // `loompa task` alone prints the task help: not an error of the person, but not a success either.
       return exitCodes.usage;
     }
+    // Core is loaded only now: help and usage errors never need it, and it is most of start-up.
+    const { LoompaError } = await import('@loompa/core');
     // Bad input found by a library (an unknown status, an empty title) is a usage error.
     if (LoompaError.hasCode(error, 'invalid_argument')) {
       process.stderr.write(`loompa: ${(error as Error).message}\n`);

@@ -1,5 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { isInWindow, windowAt } from './budget-windows.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { isInWindow, loadTimeZoneCalendar, windowAt } from './budget-windows.js';
+
+beforeAll(loadTimeZoneCalendar);
 
 describe('windowAt', () => {
   it('starts days at local midnight in the configured zone', () => {

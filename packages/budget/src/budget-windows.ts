@@ -1,5 +1,4 @@
-import { TZDate } from '@date-fns/tz';
-import { addDays, addMonths, addWeeks, format, startOfDay, startOfMonth, startOfWeek } from 'date-fns';
+import { LoompaError } from '@loompa/core';
 import type { BudgetPeriod } from './budget-types.js';
 
 /** The stretch of time a limit counts spend over. `start`/`end` are null for `total`. */
@@ -11,33 +10,36 @@ export interface BudgetWindow {
   end: Date | null;
 }
 
+type TimeZoneCalendar = typeof import('./time-zone-calendar.js');
+
+// The time-zone library is loaded only when a window other than `total` (or a report by day)
+// is asked for: a budget without periods, and every command that only reads the workflow,
+// never pay for it.
+let calendar: TimeZoneCalendar | null = null;
+
+/** Loads the time-zone calendar that day, week and month windows need; cheap once loaded. */
+export async function loadTimeZoneCalendar(): Promise<void> {
+  calendar ??= await import('./time-zone-calendar.js');
+}
+
+function loadedCalendar(): TimeZoneCalendar {
+  if (calendar === null) {
+    throw new LoompaError(
+      'invalid_state',
+      'Day, week and month windows need `await loadTimeZoneCalendar()` first',
+    );
+  }
+  return calendar;
+}
+
 /**
  * The window of `period` that holds `at`, with boundaries at local midnight in `timeZone`
  * (so a day is 23 or 25 hours long across a daylight-saving change). Weeks start on Monday.
+ * Periods other than `total` need `loadTimeZoneCalendar()` to have resolved.
  */
 export function windowAt(period: BudgetPeriod, timeZone: string, at: Date): BudgetWindow {
   if (period === 'total') return { period, id: 'total', start: null, end: null };
-  const local = new TZDate(at.getTime(), timeZone);
-  if (period === 'day') {
-    const start = startOfDay(local);
-    return {
-      period,
-      id: format(start, 'yyyy-MM-dd'),
-      start: new Date(start),
-      end: new Date(addDays(start, 1)),
-    };
-  }
-  if (period === 'week') {
-    const start = startOfWeek(local, { weekStartsOn: 1 });
-    return {
-      period,
-      id: `week-of-${format(start, 'yyyy-MM-dd')}`,
-      start: new Date(start),
-      end: new Date(addWeeks(start, 1)),
-    };
-  }
-  const start = startOfMonth(local);
-  return { period, id: format(start, 'yyyy-MM'), start: new Date(start), end: new Date(addMonths(start, 1)) };
+  return { period, ...loadedCalendar().calendarWindowAt(period, timeZone, at) };
 }
 
 /** True when `at` falls in the window (start inclusive, end exclusive). */
@@ -50,5 +52,5 @@ export function isInWindow(window: BudgetWindow, at: Date): boolean {
 
 /** The local calendar day of `at` in `timeZone`, as `yyyy-MM-dd` (for reports). */
 export function localDay(timeZone: string, at: Date): string {
-  return format(new TZDate(at.getTime(), timeZone), 'yyyy-MM-dd');
+  return loadedCalendar().calendarDayOf(timeZone, at);
 }

@@ -10,6 +10,7 @@ import type { z } from 'zod';
 import { decide, measureLimits, overallSpend } from './budget-limits.js';
 import { type BudgetSettings, type BudgetSettingsInput, budgetSettingsSchema } from './budget-settings.js';
 import type { BudgetStatus, CostRecord } from './budget-types.js';
+import { loadTimeZoneCalendar } from './budget-windows.js';
 import { CostLedger, type LedgerEntry } from './cost-ledger.js';
 import { settleCost } from './cost-pricing.js';
 import { costRecordSchema } from './cost-record-schema.js';
@@ -96,6 +97,7 @@ export class LedgerBudget implements BudgetV1 {
     if (!Number.isFinite(inFlightUsd) || inFlightUsd < 0) {
       throw new InvalidArgumentError(`inFlightCostUsd must be a number ≥ 0, got ${String(inFlightUsd)}`);
     }
+    await this.loadCalendarIfPeriodic();
     const index = await this.ledger.readIndex();
     return decide(this.settings, index, options.subject, this.timeOf(options.at), inFlightUsd);
   }
@@ -104,6 +106,7 @@ export class LedgerBudget implements BudgetV1 {
   async status(options: CallOptions & { at?: Date; subject?: BudgetSubject } = {}): Promise<BudgetStatus> {
     options.abortSignal?.throwIfAborted();
     const at = this.timeOf(options.at);
+    await this.loadCalendarIfPeriodic();
     const index = await this.ledger.readIndex();
     const { statuses, pausedReason } = measureLimits(this.settings, index, at, options.subject);
     const overall = statuses.find((status) => status.limit === 'limit_usd');
@@ -131,8 +134,16 @@ export class LedgerBudget implements BudgetV1 {
   /** Spend by day (in the budget's time zone), issue, focus, profile and model. */
   async report(options: CallOptions & { from?: Date; to?: Date } = {}): Promise<SpendReport> {
     options.abortSignal?.throwIfAborted();
+    await loadTimeZoneCalendar();
     const entries = await this.ledger.readEntries();
     return summarizeSpend(entries, { timezone: this.settings.timezone, from: options.from, to: options.to });
+  }
+
+  /** Limits over days, weeks or months need the time-zone calendar; `total` ones do not. */
+  private async loadCalendarIfPeriodic(): Promise<void> {
+    if (this.settings.period !== 'total' || this.settings.per_issue_period !== 'total') {
+      await loadTimeZoneCalendar();
+    }
   }
 
   private timeOf(at: Date | undefined): Date {

@@ -18,7 +18,7 @@ export type {
   BudgetStatus,
   CostRecord,
 } from './budget-types.js';
-export { type BudgetWindow, windowAt } from './budget-windows.js';
+export { type BudgetWindow, loadTimeZoneCalendar, windowAt } from './budget-windows.js';
 export type { LedgerEntry } from './cost-ledger.js';
 export { findModelPrice, priceUsage, settleCost } from './cost-pricing.js';
 export {

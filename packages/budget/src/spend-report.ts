@@ -74,7 +74,7 @@ function mostExpensiveFirst(rows: SpendRow[]): SpendRow[] {
   return rows.sort((left, right) => right.costUsd - left.costUsd || left.label.localeCompare(right.label));
 }
 
-/** Sums the ledger by day, issue, focus, profile and model. */
+/** Sums the ledger by day, issue, focus, profile and model; needs `await loadTimeZoneCalendar()` first. */
 export function summarizeSpend(entries: readonly LedgerEntry[], options: SpendReportOptions): SpendReport {
   const from = options.from ?? null;
   const to = options.to ?? null;

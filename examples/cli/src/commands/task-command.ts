@@ -1,7 +1,6 @@
 import os from 'node:os';
 import type { Task } from '@loompa/tracker-markdown';
 import { type Command, InvalidArgumentError as InvalidOptionValueError, Option } from 'commander';
-import { renderTable } from '../render-table.js';
 import type { openTaskTracker } from '../task-tracker.js';
 
 /** Who a person's changes are recorded as: `--actor`, then `LOOMPA_ACTOR`, then the login name. */
@@ -151,6 +150,8 @@ export function addTaskCommands(program: Command): void {
       } else if (tasks.length === 0) {
         write('No tasks.');
       } else {
+        // The table library is loaded only here, so `loompa --help` never pays for it.
+        const { renderTable } = await import('../render-table.js');
         write(
           renderTable(
             ['Id', 'Status', 'Priority', 'Title', 'Labels'],

@@ -1,0 +1,38 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build, type Options } from 'tsup';
+import cliBuildOptions from '../tsup.config.js';
+
+const packageDirectory = fileURLToPath(new URL('..', import.meta.url));
+
+/** A build of the `loompa` command in a folder of its own, removed by `remove`. */
+export interface BuiltCli {
+  /** The built bin, `loompa.js`: plain JavaScript, run with `node` and no loader. */
+  binPath: string;
+  outDirectory: string;
+  remove(): Promise<void>;
+}
+
+/**
+ * Builds the CLI exactly as `pnpm build` does (the package's tsup configuration), into a fresh
+ * temporary folder, so a test or benchmark never depends on an earlier build nor races one.
+ */
+export async function buildCliInto(): Promise<BuiltCli> {
+  const outDirectory = await mkdtemp(path.join(os.tmpdir(), 'loompa-built-cli-'));
+  // The configuration names its entry relative to the package, where `pnpm build` runs it.
+  await build({
+    ...(cliBuildOptions as Options),
+    entry: { loompa: path.join(packageDirectory, 'src', 'loompa-bin.ts') },
+    tsconfig: path.join(packageDirectory, '..', '..', 'tsconfig.json'),
+    outDir: outDirectory,
+    silent: true,
+    sourcemap: false,
+  });
+  return {
+    binPath: path.join(outDirectory, 'loompa.js'),
+    outDirectory,
+    remove: () => rm(outDirectory, { recursive: true, force: true }),
+  };
+}
