@@ -208,6 +208,7 @@ export type {
 } from './specifications/runner.js';
 export type { MergeMethod, PushTarget, ScmProviderV1 } from './specifications/scm-provider.js';
 export type { NewIssue, TrackerChange, TrackerV1 } from './specifications/tracker.js';
+export type { WorkflowRun } from './specifications/workflow-run.js';
 export { createFileStore, createMemoryStore, type OrchestratorStore } from './store/orchestrator-store.js';
 export { expandPathSetting } from './workflow/environment-values.js';
 export {

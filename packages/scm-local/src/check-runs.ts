@@ -24,6 +24,8 @@ export interface CheckRecord {
   timedOut: boolean;
   startedAt: string | null;
   finishedAt: string | null;
+  /** 1 for the first run on a head, one more for each re-run (absent in older records: 1). */
+  attempt?: number;
 }
 
 /** `<state>/checks/<head>.<config hash>/result.json`, written once every check finished. */
@@ -51,7 +53,13 @@ export interface ContinuousIntegrationSnapshot {
   checks: CheckResult[];
 }
 
-const checkIdPattern = /^([0-9a-f]{40,64}\.[0-9a-f]{12}):(\d+)$/;
+// `<head>.<config hash>:<index>`, and `.<attempt>` after it for a re-run: a re-run check
+// reports under a new id, as a forge's does.
+const checkIdPattern = /^([0-9a-f]{40,64}\.[0-9a-f]{12}):(\d+)(?:\.(\d+))?$/;
+
+/** The log file of a check: `<index>.log`, `<index>.<attempt>.log` for a re-run. */
+const logFileOf = (index: number, attempt: number) =>
+  attempt > 1 ? `${index}.${attempt}.log` : `${index}.log`;
 
 /**
  * Runs the configured checks once per head commit, in the background, and remembers the
@@ -97,7 +105,7 @@ export class CheckRuns {
 
   private describe(key: string, checks: CheckRecord[], finished: boolean): ContinuousIntegrationSnapshot {
     const results: CheckResult[] = checks.map((check) => ({
-      id: `${key}:${check.index}`,
+      id: `${key}:${check.index}${(check.attempt ?? 1) > 1 ? `.${check.attempt}` : ''}`,
       name: check.name,
       state: check.state,
       url: null,
@@ -126,7 +134,9 @@ export class CheckRuns {
     await fs.mkdir(runDirectory, { recursive: true });
     if (!(await this.acquireLock(path.join(runDirectory, 'running.lock')))) return;
     if (this.running.has(key)) return;
-    const checks = this.pendingChecks();
+    // A re-run interrupted by a crash resumes with what it had: passed checks stay passed.
+    const rerun = await readJsonFile<CheckRunRecord>(path.join(runDirectory, 'rerun.json'));
+    const checks = rerun?.checks ?? this.pendingChecks();
     const done = this.runAll(headSha, runDirectory, checks)
       .catch((error) => {
         this.options.logger.error('scm-local checks could not run', {
@@ -163,12 +173,14 @@ export class CheckRuns {
       await this.options.worktrees.withWorktree(headSha, async (worktree) => {
         for (const check of checks) {
           if (signal.aborted) return;
+          if (check.state !== 'pending') continue;
           const configured = this.options.checks[check.index]!;
+          const logPath = path.join(runDirectory, logFileOf(check.index, check.attempt ?? 1));
           check.startedAt = new Date().toISOString();
           const outcome = await runCheckCommand({
             command: check.command,
             cwd: worktree,
-            logPath: path.join(runDirectory, `${check.index}.log`),
+            logPath,
             timeoutMs: configured.timeoutMs ?? this.options.defaultTimeoutMs,
             killGraceMs: this.options.killGraceMs,
             environment: {
@@ -182,7 +194,7 @@ export class CheckRuns {
           if (outcome.timedOut) {
             const limit = configured.timeoutMs ?? this.options.defaultTimeoutMs;
             await fs.appendFile(
-              path.join(runDirectory, `${check.index}.log`),
+              logPath,
               `\n[loompa] check "${check.name}" timed out after ${limit} ms; its process group was killed\n`,
             );
           }
@@ -198,7 +210,7 @@ export class CheckRuns {
       // did not run fails with the reason as its log, so the failure is visible, not silent.
       for (const check of checks.filter((candidate) => candidate.state === 'pending')) {
         await fs.writeFile(
-          path.join(runDirectory, `${check.index}.log`),
+          path.join(runDirectory, logFileOf(check.index, check.attempt ?? 1)),
           `[loompa] could not prepare a worktree at ${headSha}: ${describeError(error)}\n`,
         );
         check.state = 'failure';
@@ -208,17 +220,66 @@ export class CheckRuns {
     if (signal.aborted) return;
     const record: CheckRunRecord = { headSha, checks, completedAt: new Date().toISOString() };
     await writeJsonFileAtomically(path.join(runDirectory, 'result.json'), record);
+    await fs.rm(path.join(runDirectory, 'rerun.json'), { force: true });
   }
 
-  /** The last `maxBytes` of a check's log, redacted; empty while nothing was written. */
-  async logTail(checkId: string, maxBytes: number): Promise<string> {
+  /**
+   * Runs failed checks of a finished head again (the others keep their results). The new
+   * attempt gets a new id and log; until it finishes the head's checks are pending.
+   */
+  async rerun(checkIds: readonly string[]): Promise<void> {
+    const byRun = new Map<string, Array<{ index: number; attempt: number }>>();
+    for (const checkId of checkIds) {
+      const { key, index, attempt } = this.parseCheckId(checkId);
+      byRun.set(key, [...(byRun.get(key) ?? []), { index, attempt }]);
+    }
+    for (const [key, requested] of byRun) {
+      const runDirectory = path.join(this.directory, key);
+      const finished = await readJsonFile<CheckRunRecord>(path.join(runDirectory, 'result.json'));
+      if (!finished || this.running.has(key)) {
+        throw new ScmError(
+          `the checks of ${key.split('.')[0]!.slice(0, 12)} are not finished; only finished checks re-run`,
+          {
+            details: { reason: 'checks_running' },
+          },
+        );
+      }
+      const checks = finished.checks.map((check) => {
+        const wanted = requested.some(
+          (request) => request.index === check.index && request.attempt === (check.attempt ?? 1),
+        );
+        if (!wanted || check.state !== 'failure') return check;
+        return {
+          ...check,
+          state: 'pending' as const,
+          exitCode: null,
+          timedOut: false,
+          startedAt: null,
+          finishedAt: null,
+          attempt: (check.attempt ?? 1) + 1,
+        };
+      });
+      // rerun.json first: a crash after it resumes the re-run instead of running every check again.
+      await writeJsonFileAtomically(path.join(runDirectory, 'rerun.json'), { ...finished, checks });
+      await fs.rm(path.join(runDirectory, 'result.json'), { force: true });
+      await this.start(finished.headSha);
+    }
+  }
+
+  private parseCheckId(checkId: string): { key: string; index: number; attempt: number } {
     const match = checkIdPattern.exec(checkId);
     if (!match) {
       throw new ScmError(`"${checkId}" is not a scm-local check id (expected <head>.<hash>:<index>)`, {
         details: { reason: 'not_found', checkId },
       });
     }
-    const logPath = path.join(this.directory, match[1]!, `${match[2]}.log`);
+    return { key: match[1]!, index: Number(match[2]), attempt: Number(match[3] ?? 1) };
+  }
+
+  /** The last `maxBytes` of a check's log, redacted; empty while nothing was written. */
+  async logTail(checkId: string, maxBytes: number): Promise<string> {
+    const { key, index, attempt } = this.parseCheckId(checkId);
+    const logPath = path.join(this.directory, key, logFileOf(index, attempt));
     let handle: fs.FileHandle;
     try {
       handle = await fs.open(logPath, 'r');

@@ -4,6 +4,7 @@ import {
   type CallOptions,
   type ChangeRequest,
   type ChangeRequestStatus,
+  type CheckResult,
   createSilentLogger,
   describeError,
   InvalidArgumentError,
@@ -233,6 +234,13 @@ export class LocalScmProvider implements ScmProviderV1 {
       },
       mergeability: 'unknown',
     };
+  }
+
+  /** Runs the given failed checks again on their head; they report under new ids. */
+  async rerunChecks(
+    options: CallOptions & { changeRequest: ChangeRequest; checks: readonly CheckResult[] },
+  ): Promise<void> {
+    await this.checkRuns.rerun(options.checks.map((check) => check.id));
   }
 
   async getCheckLog(

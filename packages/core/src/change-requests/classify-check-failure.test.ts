@@ -164,6 +164,23 @@ const logTails: ReadonlyArray<{
     expected: 'infrastructure',
   },
   {
+    name: 'a jest test timing out is flaky until a re-run says otherwise',
+    log: [
+      '  ● upload › retries on a slow server',
+      '',
+      '    thrown: "Exceeded timeout of 5000 ms for a test.',
+      '    Add a timeout value to this test to increase the timeout, if this is a long-running test."',
+      'Tests:       1 failed, 30 passed, 31 total',
+    ].join('\n'),
+    expected: 'flaky',
+    testName: 'upload › retries on a slow server',
+  },
+  {
+    name: 'a mocha timeout',
+    log: '  1) api retries:\n     Error: Timeout of 2000ms exceeded. For async tests and hooks, ensure "done()" is called',
+    expected: 'flaky',
+  },
+  {
     name: 'a script that exits 1 without saying why',
     log: 'Run ./scripts/check.sh\n##[error]Process completed with exit code 1.',
     expected: 'unknown',
@@ -205,6 +222,17 @@ describe('classifyCheckFailure from the check history', () => {
       classification: 'flaky',
       failingTest: { testName: 'src/a.test.ts > a > works' },
     });
+  });
+
+  it('a test known to be flaky from another change request is flaky', () => {
+    const result = classifyCheckFailure({
+      check: { id: 'c', name: 'test' },
+      headSha: head,
+      logTail: assertion,
+      history: [],
+      knownFlakyTests: ['src/a.test.ts > a > works'],
+    });
+    expect(result.classification).toBe('flaky');
   });
 
   it('a pass on another commit, or of another check, says nothing', () => {

@@ -29,6 +29,8 @@ export interface CheckFailureEvidence {
   logTail: string;
   /** Earlier outcomes on this change request, any order. */
   history: readonly CheckObservation[];
+  /** Tests seen failing and then passing on the same commit before, on any change request. */
+  knownFlakyTests?: readonly string[];
 }
 
 export interface CheckFailureClassification {
@@ -98,6 +100,14 @@ const networkFailures: ReadonlyArray<readonly [RegExp, string]> = [
   ],
 ];
 
+/** A test that ran out of time: the commonest flake (a slow runner, a race); re-run once to tell. */
+const testTimeouts: readonly RegExp[] = [
+  /Timeout of \d+ ?ms exceeded/i,
+  /Exceeded timeout of \d+ ?ms for a (?:test|hook)/i,
+  /Test timed out in \d+ ?ms/i,
+  /Failed: Timeout >\d/,
+];
+
 /** What a broken change prints: failing tests, compiler and linter errors. */
 const codeFailures: readonly RegExp[] = [
   /\berror TS\d+:/,
@@ -139,6 +149,23 @@ export function classifyCheckFailure(evidence: CheckFailureEvidence): CheckFailu
       ...base,
       classification: 'flaky',
       reason: `"${check.name}" passed on ${headSha.slice(0, 12)} before and fails on the same commit now`,
+    };
+  }
+
+  if (failingTest && evidence.knownFlakyTests?.includes(failingTest.testName)) {
+    return {
+      ...base,
+      classification: 'flaky',
+      reason: `the test "${failingTest.testName}" is known to be flaky (it failed and passed on the same commit before)`,
+    };
+  }
+  if (testTimeouts.some((pattern) => pattern.test(log))) {
+    return {
+      ...base,
+      classification: 'flaky',
+      reason: failingTest
+        ? `the test "${failingTest.testName}" timed out, which is usually flaky; a re-run tells`
+        : 'a test timed out, which is usually flaky; a re-run tells',
     };
   }
 

@@ -1,4 +1,5 @@
 import type { ChangeRequestStatus, CheckResult, ReviewThread } from '../specifications/change-request.js';
+import type { CheckFailureClassification } from './classify-check-failure.js';
 
 /**
  * The reaction loop's decision as a pure function of a change request's status and the
@@ -60,7 +61,12 @@ export type ChangeRequestAction =
   | { action: 'done'; reason: string }
   | { action: 'release'; reason: string }
   | { action: 'wait'; reason: string }
-  | { action: 'react-to-ci'; failedChecks: CheckResult[] }
+  | {
+      action: 'react-to-ci';
+      failedChecks: CheckResult[];
+      /** How each failed check was classified before the reaction (said in the prompt). */
+      classifications?: CheckFailureClassification[];
+    }
   | { action: 'react-to-review'; threads: ReviewThread[]; commentIds: string[] }
   | { action: 'rebase'; reason: 'conflict' | 'behind' }
   | { action: 'merge'; headSha: string }

@@ -1,6 +1,7 @@
 import type { CheckResult, ReviewThread } from '../specifications/change-request.js';
 import type { PromptFeedback } from '../workflow/prompt-template.js';
 import { untrustedBlock, untrustedInputNotice } from '../workflow/untrusted-text.js';
+import type { CheckFailureClassification } from './classify-check-failure.js';
 
 /** Bytes of one review comment kept in the prompt. */
 const reviewCommentBytes = 16_384;
@@ -8,12 +9,16 @@ const reviewCommentBytes = 16_384;
 /** Failing checks with the tail of each log, for an agent that must fix them. */
 export function ciFailureFeedback(
   failures: ReadonlyArray<{ check: CheckResult; logTail: string }>,
+  classifications: readonly CheckFailureClassification[] = [],
 ): PromptFeedback {
+  const classificationOf = (check: CheckResult) =>
+    classifications.find((classification) => classification.checkId === check.id);
   // The log tail is already bounded by reactions.ci.log_tail_bytes; the block only delimits it.
   const sections = failures.map(({ check, logTail }) =>
     [
       `### Check "${check.name}" failed`,
       check.url ? `(${check.url})` : '',
+      describeClassification(classificationOf(check)),
       untrustedBlock(`log of check "${check.name}"`, logTail, Number.MAX_SAFE_INTEGER),
     ]
       .filter(Boolean)
@@ -23,11 +28,28 @@ export function ciFailureFeedback(
     kind: 'ci-failure',
     text: [
       'The checks on your change failed. Find the cause in the logs below, fix it, and run the checks locally if you can.',
+      ...(classifications.length > 0
+        ? [
+            `Loompa classified the failures before resuming you:\n${classifications.map((classification) => `- "${classification.checkName}": ${classification.classification}`).join('\n')}`,
+          ]
+        : []),
       untrustedInputNotice,
       ...sections,
     ].join('\n\n'),
     checks: failures.map(({ check }) => check.name),
   };
+}
+
+/** One line saying how Loompa classified a failed check and why. */
+function describeClassification(classification: CheckFailureClassification | undefined): string {
+  if (!classification) return '';
+  const meaning: Record<CheckFailureClassification['classification'], string> = {
+    code: 'the change broke it',
+    flaky: 'it passed on this commit before, so it may be flaky; look for a cause in your change first',
+    infrastructure: 'the CI machinery failed, not necessarily your change',
+    unknown: 'the log did not say clearly',
+  };
+  return `Classified as ${classification.classification} (${meaning[classification.classification]}): ${classification.reason}.`;
 }
 
 /** Review threads with file, line and text, for an agent that must address them. */

@@ -129,6 +129,7 @@ export async function runReaction(context: ReactionContext): Promise<ReactionOut
                 : '(this provider does not expose check logs)',
             })),
           ),
+          decision.classifications,
         )
       : reviewFeedback(decision.threads);
   const result = await context.runAgent(feedback, workspace.path, 1);

@@ -1,4 +1,5 @@
 import EventEmitter from 'eventemitter3';
+import type { CheckFailureClass } from '../change-requests/classify-check-failure.js';
 import type { WorkflowError } from '../errors/error-classes.js';
 import type { AgentEvent, AgentRunResult } from '../specifications/agent-backend.js';
 import type { BudgetDecision } from '../specifications/budget.js';
@@ -41,6 +42,47 @@ export interface OrchestratorEventMap {
   'change-request-updated': IssueEventBase & { changeRequest: ChangeRequest; headSha: string | null };
   'change-request-merged': IssueEventBase & { changeRequest: ChangeRequest };
   'reaction-started': IssueEventBase & { reaction: ReactionKind; attempt: number; headSha: string | null };
+  /** The failing checks of a head, each classified as code, flaky, infrastructure or unknown. */
+  'check-failures-classified': IssueEventBase & {
+    headSha: string;
+    classifications: Array<{
+      checkName: string;
+      classification: CheckFailureClass;
+      reason: string;
+      testName: string | null;
+    }>;
+  };
+  /** Flaky or infrastructure failures re-run once instead of resuming the agent (no fix attempt). */
+  'checks-rerun': IssueEventBase & {
+    headSha: string;
+    checks: Array<{ checkName: string; classification: CheckFailureClass }>;
+  };
+  /** A check failed and then passed on the same commit. */
+  'flaky-test-recorded': {
+    fingerprint: string;
+    checkName: string;
+    testName: string | null;
+    occurrences: number;
+    issueIdentifier: string;
+  };
+  /** The one tracker issue of a flaky test was filed (`created`) or told about new occurrences. */
+  'flaky-test-issue-filed': {
+    fingerprint: string;
+    trackerIssueIdentifier: string;
+    occurrences: number;
+    created: boolean;
+  };
+  /** A read-only agent run started on a failed scheduled or default-branch run. */
+  'ci-triage-started': { runId: string; workflow: string; headSha: string; failedJobs: string[] };
+  /** The triage ended: an issue filed (`created`), an occurrence added to one, or nothing (`failed`). */
+  'ci-triage-finished': {
+    runId: string;
+    workflow: string;
+    fingerprint: string | null;
+    trackerIssueIdentifier: string | null;
+    created: boolean;
+    failed: string | null;
+  };
   'retry-scheduled': IssueEventBase & { attempt: number; dueAt: Date; delayMs: number; reason: string };
   'issue-blocked': IssueEventBase & { reason: string };
   'issue-done': IssueEventBase & { reason: string };

@@ -1,3 +1,4 @@
+import type { CheckFailureClass } from '../change-requests/classify-check-failure.js';
 import type { TokenUsage } from '../specifications/common.js';
 
 /** Where a work item is in its life (DESIGN.md §4). */
@@ -55,6 +56,8 @@ export interface AwaitingItemSnapshot {
     mergeability: string;
     headSha: string | null;
   } | null;
+  /** The failing checks of the head as classified (code, flaky, infrastructure, unknown). */
+  checkClassifications: Array<{ checkName: string; classification: CheckFailureClass; reason: string }>;
 }
 
 /** An eligible issue that waits for a slot, the budget, or a paused dispatch. */

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { CheckHistory } from '../change-requests/check-history.js';
 import type { ChangeRequest } from '../specifications/change-request.js';
 import { type Issue, normalizeName } from '../specifications/issue.js';
 
@@ -25,6 +26,8 @@ export interface WorkItemRecord {
   handledCommentIds: string[];
   /** The issue carries the link comment (and review state) for the current change request. */
   trackerLinked: boolean;
+  /** Check outcomes, classified failures and re-runs of the current change request. */
+  checkHistory?: CheckHistory | null;
 }
 
 /** Change-request history cleared when a new change request starts. */
@@ -39,6 +42,7 @@ export const freshChangeRequestHistory = {
   failedConflictHeads: [],
   handledCommentIds: [],
   trackerLinked: false,
+  checkHistory: null,
 } satisfies Partial<WorkItemRecord>;
 
 /** The store key of an issue's record. */

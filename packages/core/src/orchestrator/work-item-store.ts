@@ -56,6 +56,11 @@ export class WorkItemStore {
     return withChangeRequest;
   }
 
+  /** The store itself, for records that belong to no one item (flaky tests, triage runs). */
+  keyValueStore(): OrchestratorStore {
+    return this.requireBackend();
+  }
+
   async read(issue: IssueKey): Promise<WorkItemRecord> {
     const stored = await this.requireBackend().get<WorkItemRecord>(storeKeyFor(issue.id));
     return {

@@ -1,5 +1,6 @@
-import type { ChangeRequest, ChangeRequestStatus } from './change-request.js';
+import type { ChangeRequest, ChangeRequestStatus, CheckResult } from './change-request.js';
 import type { CallOptions } from './common.js';
+import type { WorkflowRun } from './workflow-run.js';
 
 /**
  * Where and how `git push` sends a branch. Credentials travel only in `environment` (for
@@ -68,6 +69,30 @@ export interface ScmProviderV1 {
   getCheckLog?(
     options: CallOptions & { changeRequest: ChangeRequest; checkId: string; maxBytes: number },
   ): Promise<string>;
+
+  /**
+   * Starts failed checks of the change request's head again (GitHub: re-run the failed jobs
+   * of their workflow runs; GitLab: retry the jobs; scm-local: run the check again). Core
+   * re-runs a flaky or infrastructure failure once per head instead of resuming the agent.
+   * A re-run check reports under a new id once it has started.
+   */
+  rerunChecks?(
+    options: CallOptions & { changeRequest: ChangeRequest; checks: readonly CheckResult[] },
+  ): Promise<void>;
+
+  /**
+   * The most recent runs (newest first, at most `perWorkflow` each) of the scheduled or
+   * default-branch workflows `triage.workflows` names.
+   */
+  listWorkflowRuns?(
+    options: CallOptions & { workflows: readonly string[]; perWorkflow: number },
+  ): Promise<WorkflowRun[]>;
+
+  /** The failed jobs of a finished run (as checks, with their conclusions). */
+  listFailedJobs?(options: CallOptions & { run: WorkflowRun }): Promise<CheckResult[]>;
+
+  /** The last `maxBytes` of a run's job log. */
+  getJobLog?(options: CallOptions & { run: WorkflowRun; jobId: string; maxBytes: number }): Promise<string>;
 
   /**
    * Creates or edits the comment identified by `key` (a hidden marker), so a bot keeps one

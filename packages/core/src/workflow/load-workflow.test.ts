@@ -200,6 +200,15 @@ describe('loadWorkflow: defaults (DESIGN.md §5, Symphony where it has one)', ()
         review: { enabled: true, max_attempts: 3, reviewers: [] },
         conflict: { enabled: true, max_attempts: 2 },
       },
+      ci: { classify_failures: true, rerun_once: true, flaky_issue_after: 3, flaky_labels: ['flaky-test'] },
+      triage: {
+        workflows: [],
+        labels: ['ci-triage'],
+        agent: null,
+        log_tail_bytes: 20_000,
+        interval_ms: 300_000,
+        runs_per_check: 5,
+      },
       budget: {},
     });
     expect(workflow.repositoryPath).toBe(directory);

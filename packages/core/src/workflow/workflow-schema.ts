@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { normalizeName } from '../specifications/issue.js';
+import { continuousIntegrationSectionSchema, triageSectionSchema } from './continuous-integration-schema.js';
 import {
   booleanSetting,
   integerSetting,
@@ -242,6 +243,8 @@ export const workflowConfigSchema = z.object({
     .default({})
     .describe('Foci added to or overriding the built-in ones.'),
   reactions: reactionsSectionSchema.prefault({}),
+  ci: continuousIntegrationSectionSchema.prefault({}),
+  triage: triageSectionSchema.prefault({}),
   budget: budgetSectionSchema
     .prefault({})
     .describe('Owned by the budget plugin given to the orchestrator, which validates it.'),

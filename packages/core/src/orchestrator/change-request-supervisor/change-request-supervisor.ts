@@ -8,6 +8,8 @@ import type { Issue } from '../../specifications/issue.js';
 import type { ScmProviderV1 } from '../../specifications/scm-provider.js';
 import type { TrackerV1 } from '../../specifications/tracker.js';
 import type { Workflow } from '../../workflow/load-workflow.js';
+import { triageCheckFailures } from '../ci-failures/check-failure-triage.js';
+import { FlakyTestIssues } from '../ci-failures/flaky-test-issues.js';
 import type { AwaitingItemSnapshot } from '../orchestrator-snapshot.js';
 import { linkChangeRequest, moveToDoneState } from '../tracker-updates.js';
 import { placeholderIssue, type WorkItemRecord } from '../work-item-record.js';
@@ -58,8 +60,11 @@ export function reactionKindOf(decision: ReactionDecision): ReactionKind {
  */
 export class ChangeRequestSupervisor {
   private readonly awaiting = new Map<string, AwaitingItem>();
+  private readonly flakyTests: FlakyTestIssues;
 
-  constructor(private readonly context: SupervisorContext) {}
+  constructor(private readonly context: SupervisorContext) {
+    this.flakyTests = new FlakyTestIssues({ ...context, store: () => context.store.keyValueStore() });
+  }
 
   get size(): number {
     return this.awaiting.size;
@@ -152,7 +157,21 @@ export class ChangeRequestSupervisor {
         mergeability: status.mergeability,
         headSha: status.headSha,
       };
-      const decision = decideChangeRequestAction(status, record, {
+      const triage = await triageCheckFailures(
+        { ...this.context, scm, flakyTests: this.flakyTests },
+        issue,
+        entry.changeRequest,
+        status,
+        record,
+      );
+      record = triage.record;
+      entry.checkClassifications =
+        triage.next === 'decide' ? triage.classifications : entry.checkClassifications;
+      if (triage.next === 'wait') {
+        entry.waitingFor = triage.reason;
+        continue;
+      }
+      const decided = decideChangeRequestAction(status, record, {
         ci: workflow.config.reactions.ci,
         review: workflow.config.reactions.review,
         conflict: workflow.config.reactions.conflict,
@@ -160,6 +179,8 @@ export class ChangeRequestSupervisor {
         botName: workflow.config.scm.author_name,
         merge: mergePolicyFor(workflow, scm),
       });
+      const decision =
+        decided.action === 'react-to-ci' ? { ...decided, classifications: triage.classifications } : decided;
       switch (decision.action) {
         case 'wait':
           entry.waitingFor = decision.reason;
@@ -271,6 +292,13 @@ export class ChangeRequestSupervisor {
       since: entry.since,
       waitingFor: entry.waitingFor,
       status: entry.status ?? null,
+      checkClassifications: (entry.checkClassifications ?? []).map(
+        ({ checkName, classification, reason }) => ({
+          checkName,
+          classification,
+          reason,
+        }),
+      ),
     }));
   }
 
