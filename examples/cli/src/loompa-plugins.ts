@@ -9,6 +9,7 @@ import {
   type Workflow,
   type WorkflowPlugins,
 } from '@loompa/core';
+import { gitHubScm } from '@loompa/scm-github';
 import { gitLabScm } from '@loompa/scm-gitlab';
 import { localScm } from '@loompa/scm-local';
 import { gitHubTrackerPlugin } from '@loompa/tracker-github';
@@ -21,7 +22,7 @@ import { markdownTracker } from '@loompa/tracker-markdown';
  */
 export const loompaPlugins = {
   trackers: { markdown: markdownTracker, github: gitHubTrackerPlugin, gitlab: gitLabTracker },
-  scms: { local: localScm, gitlab: gitLabScm },
+  scms: { local: localScm, github: gitHubScm, gitlab: gitLabScm },
   agents: { claude: claudeAgent, opencode: openCodeAgent, codex: codexAgent, command: commandAgent },
   budget: budgetPlugin,
 } satisfies Required<WorkflowPlugins> & Pick<OrchestratorOptions, 'trackers' | 'scms' | 'agents' | 'budget'>;

@@ -3,6 +3,7 @@ import { claudeSettingsSchema } from '@loompa/agent-claude';
 import { openCodeSettingsSchema } from '@loompa/agent-opencode';
 import { budgetSettingsSchema } from '@loompa/budget';
 import { commandAgentSettingsSchema, workflowConfigSchema } from '@loompa/core';
+import { gitHubScmReferenceSchema, gitHubScmSettingDefaults } from '@loompa/scm-github';
 import { gitLabScmReferenceSchema, gitLabScmSettingDefaults } from '@loompa/scm-gitlab';
 import { localScmSettingsSchema } from '@loompa/scm-local';
 import { gitHubTrackerSettingDefaults, gitHubTrackerSettingsSchema } from '@loompa/tracker-github';
@@ -123,6 +124,12 @@ export function renderWorkflowReference(): string {
       title: '`scm:` with `kind: local`',
       intro: 'Added to the core `scm:` keys by @loompa/scm-local.',
       rows: rowsOf(localScmSettingsSchema, 'scm.', defaultsOf(localScmSettingsSchema)),
+    },
+    {
+      title: '`scm:` with `kind: github`',
+      intro:
+        "Added to the core `scm:` keys by @loompa/scm-github. The connection keys are the GitHub tracker's (a token or an App, named by environment variable); merges always name the checked head (`sha`), and `merge_method` is sent as is.",
+      rows: rowsOf(gitHubScmReferenceSchema, 'scm.', gitHubScmSettingDefaults()),
     },
     {
       title: '`scm:` with `kind: gitlab`',

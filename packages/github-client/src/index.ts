@@ -28,13 +28,17 @@ export {
   gitHubWebhookSecret,
   repositoryNamePattern,
 } from './github-connection-settings.js';
+export { commentMarker, hasMarker, withMarker, withoutMarkers } from './keyed-comments.js';
 export { type RateBudget, RateBudgetView } from './rate-budget.js';
-export { subscribeToGitHubWebhooks } from './shared-webhook-receivers.js';
+export { listenToGitHubWebhooks, subscribeToGitHubWebhooks } from './shared-webhook-receivers.js';
 export type { WriteSpacing } from './throttle-groups.js';
 export {
+  createGitHubWebhookHandler,
   createGitHubWebhookReceiver,
   type GitHubWebhookDelivery,
+  type GitHubWebhookHandler,
   type GitHubWebhookListener,
   type GitHubWebhookReceiver,
   type GitHubWebhookReceiverOptions,
+  type GitHubWebhookSource,
 } from './webhook-receiver.js';

@@ -1,7 +1,9 @@
+import { describeError, type Logger } from '@loompa/core';
 import {
   createGitHubWebhookReceiver,
   type GitHubWebhookListener,
   type GitHubWebhookReceiverOptions,
+  type GitHubWebhookSource,
 } from './webhook-receiver.js';
 
 interface SharedReceiver {
@@ -48,4 +50,40 @@ export async function subscribeToGitHubWebhooks(
       }
     },
   };
+}
+
+/**
+ * Listens to `source` until `abortSignal` aborts: a running receiver or mounted handler
+ * directly, receiver options through the receiver shared per port. A receiver that cannot
+ * start is logged and reported to `onError`; polling stays the baseline either way.
+ */
+export function listenToGitHubWebhooks(
+  source: GitHubWebhookSource,
+  listener: GitHubWebhookListener,
+  options: { abortSignal: AbortSignal; logger: Logger; onError?: (error: unknown) => void },
+): void {
+  const { abortSignal } = options;
+  if (abortSignal.aborted) return;
+  const guarded: GitHubWebhookListener = (delivery) => {
+    if (!abortSignal.aborted) listener(delivery);
+  };
+  if ('subscribe' in source) {
+    const unsubscribe = source.subscribe(guarded);
+    abortSignal.addEventListener('abort', () => unsubscribe(), { once: true });
+    return;
+  }
+  subscribeToGitHubWebhooks(source, guarded).then(
+    ({ url, unsubscribe }) => {
+      if (abortSignal.aborted) {
+        void unsubscribe();
+        return;
+      }
+      options.logger.info('receiving GitHub webhooks', { url });
+      abortSignal.addEventListener('abort', () => void unsubscribe(), { once: true });
+    },
+    (error: unknown) => {
+      options.logger.error('the GitHub webhook receiver could not start', { message: describeError(error) });
+      options.onError?.(error);
+    },
+  );
 }

@@ -66,25 +66,37 @@ function answer(response: ServerResponse, status: number, message: string): void
   response.end(`${message}\n`);
 }
 
+/** Verifies and dispatches deliveries; mount `handle` in any Node HTTP server. */
+export interface GitHubWebhookHandler {
+  /**
+   * Answers one delivery (`POST` with GitHub's headers and the raw body; mount it before any
+   * body parser). Any path is accepted: where it is mounted decides the path.
+   */
+  handle(request: IncomingMessage, response: ServerResponse): Promise<void>;
+  /** Calls `listener` for every verified, first-seen delivery until the returned function is called. */
+  subscribe(listener: GitHubWebhookListener): () => void;
+}
+
+/** Either receiver options (a receiver is started, shared per port) or a running receiver or handler to listen on. */
+export type GitHubWebhookSource = GitHubWebhookReceiverOptions | Pick<GitHubWebhookHandler, 'subscribe'>;
+
 /**
- * Receives GitHub webhooks: checks `X-Hub-Signature-256` over the exact raw body (never a
- * re-serialized one), drops deliveries already seen by `X-GitHub-Delivery`, answers 2xx at
- * once (GitHub gives up after 10 s) and hands the delivery to listeners afterwards, so a slow
- * listener never makes GitHub time out. One receiver serves every GitHub plugin.
+ * The request handler behind every receiver: checks `X-Hub-Signature-256` over the exact raw
+ * body (never a re-serialized one), drops deliveries already seen by `X-GitHub-Delivery`,
+ * answers 2xx at once (GitHub gives up after 10 s) and hands the delivery to listeners
+ * afterwards, so a slow listener never makes GitHub time out. Mount it in your own HTTP
+ * server when Loompa runs inside one; `createGitHubWebhookReceiver` serves it on a port.
  */
-export async function createGitHubWebhookReceiver(
-  options: GitHubWebhookReceiverOptions,
-): Promise<GitHubWebhookReceiver> {
+export function createGitHubWebhookHandler(
+  options: Pick<GitHubWebhookReceiverOptions, 'secret' | 'additionalSecrets' | 'logger'>,
+): GitHubWebhookHandler {
   const logger = options.logger ?? createSilentLogger();
-  const path = options.path ?? '/github/webhooks';
   registerSecret(options.secret);
   for (const secret of options.additionalSecrets ?? []) registerSecret(secret);
   const listeners = new Set<GitHubWebhookListener>();
   const seen = new RecentDeliveryIds();
 
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
-    const requestPath = new URL(request.url ?? '/', 'http://receiver').pathname;
-    if (requestPath !== path) return answer(response, 404, 'not found');
     if (request.method !== 'POST') return answer(response, 405, 'POST only');
     const body = await readRawBody(request);
     if (body === null) return answer(response, 413, 'payload too large');
@@ -126,12 +138,37 @@ export async function createGitHubWebhookReceiver(
     });
   };
 
+  return {
+    async handle(request, response) {
+      try {
+        await handle(request, response);
+      } catch (error) {
+        logger.error('GitHub webhook receiver failed', { message: describeError(error) });
+        if (!response.headersSent) answer(response, 500, 'receiver failed');
+        else response.end();
+      }
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}
+
+/** Serves `createGitHubWebhookHandler` on its own port and path. One receiver serves every GitHub plugin. */
+export async function createGitHubWebhookReceiver(
+  options: GitHubWebhookReceiverOptions,
+): Promise<GitHubWebhookReceiver> {
+  const path = options.path ?? '/github/webhooks';
+  const handler = createGitHubWebhookHandler(options);
+  const subscriptions = new Set<() => void>();
   const server = createServer((request, response) => {
-    handle(request, response).catch((error: unknown) => {
-      logger.error('GitHub webhook receiver failed', { message: describeError(error) });
-      if (!response.headersSent) answer(response, 500, 'receiver failed');
-      else response.end();
-    });
+    const requestPath = new URL(request.url ?? '/', 'http://receiver').pathname;
+    if (requestPath !== path) {
+      answer(response, 404, 'not found');
+      return;
+    }
+    void handler.handle(request, response);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -145,11 +182,16 @@ export async function createGitHubWebhookReceiver(
   return {
     url: `http://${host}:${address.port}${path}`,
     subscribe(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
+      const unsubscribe = handler.subscribe(listener);
+      subscriptions.add(unsubscribe);
+      return () => {
+        subscriptions.delete(unsubscribe);
+        unsubscribe();
+      };
     },
     async close() {
-      listeners.clear();
+      for (const unsubscribe of subscriptions) unsubscribe();
+      subscriptions.clear();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

@@ -30,6 +30,9 @@ export type {
   FakeLabel,
   FakePullRequestPart,
   FakeRepository,
+  FakeReview,
+  FakeReviewComment,
+  FakeReviewThread,
 } from './fake-github/fake-github-model.js';
 export {
   createFakeGitHub,
@@ -38,6 +41,7 @@ export {
   type FakeGitHubRequest,
   type SeedIssueFields,
 } from './fake-github/fake-github-server.js';
+export type { FakeGitHubActions, FakeGitHubActionsJob } from './fake-github/fake-pull-requests.js';
 export type { FakeGitHubFault, FaultMatch } from './fake-github/injected-faults.js';
 export type { FakeWebhook, FakeWebhookDelivery, ManualDelivery } from './fake-github/webhook-deliveries.js';
 export * from './fake-gitlab/index.js';

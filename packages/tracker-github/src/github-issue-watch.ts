@@ -1,9 +1,8 @@
-import { describeError, type Logger, type TrackerChange } from '@loompa/core';
+import type { Logger, TrackerChange } from '@loompa/core';
 import {
   type GitHubWebhookDelivery,
-  type GitHubWebhookReceiver,
-  type GitHubWebhookReceiverOptions,
-  subscribeToGitHubWebhooks,
+  type GitHubWebhookSource,
+  listenToGitHubWebhooks,
 } from '@loompa/github-client';
 
 /** Events that can change what the tracker reports about an issue. */
@@ -31,36 +30,16 @@ export function watchGitHubIssues(options: {
   onChange: (change: TrackerChange) => void;
   onError?: (error: unknown) => void;
   /** Options of a receiver to start (shared per port), or a running receiver to listen on. */
-  webhook: GitHubWebhookReceiverOptions | GitHubWebhookReceiver;
+  webhook: GitHubWebhookSource;
   repository: string;
   logger: Logger;
 }): void {
-  const { abortSignal } = options;
-  if (abortSignal.aborted) return;
-  const listener = (delivery: GitHubWebhookDelivery) => {
-    if (abortSignal.aborted) return;
-    const issueId = changedIssueOf(delivery, options.repository);
-    if (issueId !== null) options.onChange({ issueIds: [issueId] });
-  };
-  const webhook = options.webhook;
-  if ('subscribe' in webhook) {
-    const unsubscribe = webhook.subscribe(listener);
-    abortSignal.addEventListener('abort', () => unsubscribe(), { once: true });
-    return;
-  }
-  const subscription = subscribeToGitHubWebhooks(webhook, listener);
-  subscription.then(
-    ({ url, unsubscribe }) => {
-      if (abortSignal.aborted) {
-        void unsubscribe();
-        return;
-      }
-      options.logger.info('receiving GitHub webhooks', { url });
-      abortSignal.addEventListener('abort', () => void unsubscribe(), { once: true });
+  listenToGitHubWebhooks(
+    options.webhook,
+    (delivery: GitHubWebhookDelivery) => {
+      const issueId = changedIssueOf(delivery, options.repository);
+      if (issueId !== null) options.onChange({ issueIds: [issueId] });
     },
-    (error: unknown) => {
-      options.logger.error('the GitHub webhook receiver could not start', { message: describeError(error) });
-      options.onError?.(error);
-    },
+    options,
   );
 }

@@ -12,10 +12,11 @@ import {
 } from '@loompa/core';
 import type {
   GitHubClient,
-  GitHubWebhookReceiver,
+  GitHubWebhookHandler,
   GitHubWebhookReceiverOptions,
   LoompaOctokitInstance,
 } from '@loompa/github-client';
+import { hasMarker, withMarker } from '@loompa/github-client';
 import {
   defaultFieldRules,
   type GitHubIssueFieldRules,
@@ -26,7 +27,6 @@ import {
 } from './github-issue-fields.js';
 import { watchGitHubIssues } from './github-issue-watch.js';
 import { claimIssueLease, releaseIssueLease } from './issue-lease.js';
-import { hasMarker, withMarker } from './keyed-comments.js';
 import {
   type GitHubIssueJson,
   issueIdentifier,
@@ -48,7 +48,7 @@ export interface GitHubTrackerSettings {
   /** Receive issue webhooks for `watch` on a receiver of its own (shared per port); without it the orchestrator polls. */
   webhook?: (GitHubWebhookReceiverOptions & { secret: string }) | null;
   /** Or listen on a receiver the caller runs (and shares with other GitHub plugins). */
-  webhookReceiver?: GitHubWebhookReceiver | null;
+  webhookReceiver?: Pick<GitHubWebhookHandler, 'subscribe'> | null;
   /** Environment variables holding the credentials, removed from agents' environments. */
   secretEnvironmentVariables?: readonly string[];
   logger?: Logger;

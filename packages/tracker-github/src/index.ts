@@ -3,6 +3,7 @@
  * This file is the package's public face.
  */
 
+export { commentMarker, withoutMarkers } from '@loompa/github-client';
 export {
   defaultFieldRules,
   type GitHubIssueFieldRules,
@@ -18,5 +19,4 @@ export {
   gitHubTrackerSettingsSchema,
 } from './github-tracker-schema.js';
 export { leaseCommentKey } from './issue-lease.js';
-export { commentMarker, withoutMarkers } from './keyed-comments.js';
 export { type GitHubIssueJson, normalizeGitHubIssue } from './normalize-github-issue.js';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { normalizeName } from '@loompa/core';
 import type { LoompaOctokitInstance } from '@loompa/github-client';
-import { hasMarker, withMarker } from './keyed-comments.js';
+import { hasMarker, withMarker } from '@loompa/github-client';
 
 /** Key of the comments that record who holds an issue and until when. */
 export const leaseCommentKey = 'loompa-lease';

@@ -36,17 +36,64 @@ export interface FakeComment {
 }
 
 export interface FakePullRequestPart {
-  /** Branch names in the same repository. */
+  /** The head branch, in `headRepository` (the same repository unless the head is a fork's). */
   head: string;
   base: string;
   headSha: string;
   baseSha: string;
+  /** `owner/name` of the repository holding the head branch; null for the base repository itself. */
+  headRepository: string | null;
+  /** A fork's owner let maintainers push to the head branch. */
+  maintainerCanModify: boolean;
   mergedAt: number | null;
+  mergedBy: string | null;
+  mergeCommitSha: string | null;
   draft: boolean;
   /** What `GET /pulls/{n}` reports once computed; `unknownReads` reads answer null/"unknown" first. */
   mergeable: boolean | null;
   mergeableState: string;
   unknownReads: number;
+  /**
+   * Set when mergeability is computed from the repository's git data (pull requests opened
+   * through the API): `computedFor` names the base and head it was computed for, and a read
+   * with other shas answers null while the fake computes it again in the background.
+   */
+  gitMergeability: { computedFor: string | null; conflict: boolean; behind: boolean } | null;
+}
+
+export interface FakeReview {
+  id: number;
+  pullNumber: number;
+  author: string;
+  state: 'APPROVED' | 'CHANGES_REQUESTED' | 'COMMENTED' | 'DISMISSED' | 'PENDING';
+  body: string;
+  commitId: string;
+  submittedAt: number;
+}
+
+export interface FakeReviewComment {
+  id: number;
+  pullNumber: number;
+  reviewId: number;
+  threadId: number;
+  author: string;
+  body: string;
+  path: string;
+  line: number | null;
+  commitId: string;
+  inReplyToId: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** A review thread: the first comment on a line and its replies, resolvable as a whole. */
+export interface FakeReviewThread {
+  id: number;
+  pullNumber: number;
+  path: string;
+  line: number | null;
+  resolved: boolean;
+  resolvedBy: string | null;
 }
 
 export interface FakeCheckRun {
@@ -65,6 +112,21 @@ export interface FakeCheckRun {
     | null;
   startedAt: number;
   completedAt: number | null;
+  /** The branch the run was for, when known (Actions jobs know it). */
+  headBranch: string | null;
+  /** Set for GitHub Actions jobs: the check run id is the job id, as on GitHub. */
+  actions: { runId: number; workflowName: string; log: string | null } | null;
+  output: { title: string | null; summary: string | null; text: string | null };
+  annotations: FakeCheckAnnotation[];
+}
+
+export interface FakeCheckAnnotation {
+  path: string;
+  startLine: number;
+  endLine: number;
+  level: 'notice' | 'warning' | 'failure';
+  title: string | null;
+  message: string;
 }
 
 export interface FakeCommitStatus {
@@ -111,6 +173,13 @@ export interface FakeRepository {
   comments: Map<number, FakeComment>;
   checkRuns: FakeCheckRun[];
   commitStatuses: FakeCommitStatus[];
+  reviews: FakeReview[];
+  reviewComments: Map<number, FakeReviewComment>;
+  reviewThreads: Map<number, FakeReviewThread>;
+  /** Approving reviews branch protection asks for before `mergeable_state` is `clean`. */
+  requiredApprovals: number;
+  /** The repository this one is a fork of, as `owner/name`. */
+  forkOf: string | null;
   nextNumber: number;
   /** Logins with push access; others' assignments are silently dropped, as on GitHub. */
   collaborators: Set<string>;
@@ -136,6 +205,22 @@ export type FakeChange =
       issue: FakeIssue;
       comment: FakeComment;
       sender: string;
+    }
+  | {
+      /** Pull request, review, check and status events: the payload is built at delivery time from `build`. */
+      event:
+        | 'pull_request'
+        | 'pull_request_review'
+        | 'pull_request_review_comment'
+        | 'pull_request_review_thread'
+        | 'check_run'
+        | 'check_suite'
+        | 'status'
+        | 'workflow_run';
+      action: string | null;
+      repository: FakeRepository;
+      sender: string;
+      build: (baseUrl: string) => Record<string, unknown>;
     };
 
 export class FakeGitHubModel {
@@ -190,6 +275,11 @@ export class FakeGitHubModel {
       comments: new Map(),
       checkRuns: [],
       commitStatuses: [],
+      reviews: [],
+      reviewComments: new Map(),
+      reviewThreads: new Map(),
+      requiredApprovals: 0,
+      forkOf: null,
       nextNumber: 1,
       collaborators: new Set([owner.toLowerCase()]),
       installationId: null,

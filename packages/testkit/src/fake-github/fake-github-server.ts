@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { accountRoutes } from './account-routes.js';
-import { checkRoutes } from './check-routes.js';
+import { checkRoutes, jobLogBlobPattern, signJobLogPath } from './check-routes.js';
 import { commentRoutes } from './comment-routes.js';
 import {
   ContentCreationLedger,
@@ -16,13 +16,18 @@ import {
   gitHubContentCreationLimits,
 } from './content-creation-limits.js';
 import { type FakeApp, FakeCredentials, type FakeIdentity } from './fake-credentials.js';
+import { FakeGitOperations } from './fake-git-operations.js';
 import {
   type FakeCheckRun,
   type FakeCommitStatus,
   FakeGitHubModel,
   type FakeIssue,
   type FakeRepository,
+  type FakeReview,
+  type FakeReviewComment,
 } from './fake-github-model.js';
+import { type FakeGitHubActions, FakePullRequests, type PullRequestIssue } from './fake-pull-requests.js';
+import { FakeReviews } from './fake-reviews.js';
 import {
   ensureBareRepository,
   type GitRequestTarget,
@@ -37,6 +42,7 @@ import { paginate } from './link-pagination.js';
 import { GitHubOpenApiValidator } from './openapi-validator.js';
 import { pullRequestRoutes } from './pull-request-routes.js';
 import { RateLimitLedger } from './rate-limit-ledger.js';
+import { reviewRoutes } from './review-routes.js';
 import { FakeGitHubHttpError, type RouteHandler, type RouteResult } from './route-context.js';
 import {
   type FakeWebhook,
@@ -54,6 +60,8 @@ export interface FakeGitHubOptions {
   installationTokenLifetimeMs?: number;
   /** Secondary limits on creating content; GitHub's 80 a minute and 500 an hour by default. */
   contentCreationLimits?: Partial<ContentCreationLimits>;
+  /** The CI: runs on every pushed commit and reports GitHub Actions check runs (with logs). */
+  actions?: FakeGitHubActions;
 }
 
 /** One request as the fake saw it. */
@@ -88,6 +96,7 @@ const routes: Record<string, RouteHandler> = {
   ...commentRoutes,
   ...accountRoutes,
   ...pullRequestRoutes,
+  ...reviewRoutes,
   ...checkRoutes,
 };
 
@@ -121,6 +130,9 @@ export class FakeGitHub {
   readonly model: FakeGitHubModel;
   readonly credentials: FakeCredentials;
   readonly rateLimits: RateLimitLedger;
+  /** Pull requests kept alive with the git data (heads, mergeability, merges, Actions). */
+  readonly pullRequests: FakePullRequests;
+  readonly reviews: FakeReviews;
   readonly requests: FakeGitHubRequest[] = [];
   /** Requests that broke GitHub's contract (or responses of the fake that did). */
   readonly problems: string[] = [];
@@ -152,6 +164,14 @@ export class FakeGitHub {
       ...options.contentCreationLimits,
     });
     this.webhooks = new WebhookDeliveries(this.model, () => this.baseUrlValue);
+    this.pullRequests = new FakePullRequests(
+      this.model,
+      new FakeGitOperations(),
+      (fullName) => this.bareRepositoryPath(fullName),
+      () => this.baseUrlValue,
+      options.actions ?? null,
+    );
+    this.reviews = new FakeReviews(this.model);
     for (const fullName of options.repositories ?? ['octo/widgets']) this.model.createRepository(fullName);
   }
 
@@ -180,8 +200,9 @@ export class FakeGitHub {
   /** A personal access token for `login`, who gets push access to every repository. */
   createToken(login = 'loompa-bot', token?: string): string {
     this.model.ensureUser(login);
+    // Forks belong to their owners; a maintainer reaches one only through `maintainer_can_modify`.
     for (const repository of this.model.repositories.values())
-      repository.collaborators.add(login.toLowerCase());
+      if (repository.forkOf === null) repository.collaborators.add(login.toLowerCase());
     return this.credentials.issueUserToken(login, token);
   }
 
@@ -225,6 +246,11 @@ export class FakeGitHub {
       headSha?: string;
       baseSha?: string;
       draft?: boolean;
+      /** `owner/name` of a fork holding the head branch (see `createFork`). */
+      headRepository?: string;
+      maintainerCanModify?: boolean;
+      /** Compute mergeability from the git data (as for pull requests opened through the API). */
+      computeMergeability?: boolean;
     },
   ): FakeIssue {
     const repository = this.repository(fullName);
@@ -239,11 +265,18 @@ export class FakeGitHub {
         base: fields.base ?? repository.defaultBranch,
         headSha: fields.headSha ?? '0'.repeat(40),
         baseSha: fields.baseSha ?? '0'.repeat(40),
+        headRepository: fields.headRepository ?? null,
+        maintainerCanModify: fields.maintainerCanModify ?? false,
         mergedAt: null,
+        mergedBy: null,
+        mergeCommitSha: null,
         draft: fields.draft ?? false,
         mergeable: true,
         mergeableState: 'clean',
         unknownReads: 0,
+        gitMergeability: fields.computeMergeability
+          ? { computedFor: null, conflict: false, behind: false }
+          : null,
       },
     });
   }
@@ -284,8 +317,13 @@ export class FakeGitHub {
       conclusion: fields.conclusion ?? null,
       startedAt: this.model.currentTime(),
       completedAt: status === 'completed' ? this.model.currentTime() : null,
+      headBranch: null,
+      actions: null,
+      output: { title: null, summary: null, text: null },
+      annotations: [],
     };
     repository.checkRuns.push(checkRun);
+    this.pullRequests.emitCheckRun(repository, checkRun, status === 'completed' ? 'completed' : 'created');
     return checkRun;
   }
 
@@ -312,6 +350,73 @@ export class FakeGitHub {
     };
     repository.commitStatuses.push(status);
     return status;
+  }
+
+  /** `login`'s fork of `fullName` (`login/<name>`): its own git repository, pushable by `login`. */
+  createFork(fullName: string, login: string): FakeRepository {
+    const parent = this.repository(fullName);
+    const fork = this.model.createRepository(`${login}/${parent.name}`);
+    fork.forkOf = `${parent.owner}/${parent.name}`;
+    fork.defaultBranch = parent.defaultBranch;
+    this.model.ensureUser(login);
+    return fork;
+  }
+
+  /** Branch protection: approving reviews needed before `mergeable_state` is `clean`. */
+  setRequiredApprovals(fullName: string, count: number): void {
+    this.repository(fullName).requiredApprovals = count;
+  }
+
+  private pullRequestIssue(fullName: string, number: number): PullRequestIssue {
+    const issue = this.repository(fullName).issues.get(number);
+    if (!issue?.pullRequest) throw new Error(`fake GitHub: no pull request ${fullName}#${number}`);
+    return issue as PullRequestIssue;
+  }
+
+  /** A review as `author` submits it on github.com, with inline comments (each a new thread). */
+  submitReview(
+    fullName: string,
+    number: number,
+    review: {
+      author: string;
+      state: FakeReview['state'];
+      body?: string;
+      comments?: ReadonlyArray<{ path: string; line: number; body: string }>;
+    },
+  ): FakeReview {
+    return this.reviews.submitReview(
+      this.repository(fullName),
+      this.pullRequestIssue(fullName, number),
+      review,
+    );
+  }
+
+  /** An inline review comment: a new thread on `path`/`line`, or a reply with `inReplyTo`. */
+  addReviewComment(
+    fullName: string,
+    number: number,
+    comment: { author: string; body: string; path?: string; line?: number; inReplyTo?: number },
+  ): FakeReviewComment {
+    return this.reviews.addComment(
+      this.repository(fullName),
+      this.pullRequestIssue(fullName, number),
+      comment,
+    );
+  }
+
+  /** The review threads of a pull request with their comments, oldest first. */
+  reviewThreads(fullName: string, number: number) {
+    const repository = this.repository(fullName);
+    return this.reviews.threadsOf(repository, number).map((thread) => ({
+      ...thread,
+      comments: this.reviews.commentsOf(repository, thread.id),
+    }));
+  }
+
+  /** Waits for background work: mergeability being computed, Actions running, their webhooks. */
+  async settle(): Promise<void> {
+    await this.pullRequests.settle();
+    await this.webhooks.settled();
   }
 
   /** Registers a GitHub App by its public key; `installApp` puts it on a repository. */
@@ -439,6 +544,10 @@ export class FakeGitHub {
     const gitTarget = gitRequestTarget(requestUrl.pathname, requestUrl.searchParams);
     if (gitTarget) {
       await this.handleGit(request, response, requestUrl, gitTarget);
+      return;
+    }
+    if (jobLogBlobPattern.test(requestUrl.pathname)) {
+      this.serveJobLogBlob(requestUrl, response);
       return;
     }
     const rawBody = await readBody(request);
@@ -587,6 +696,8 @@ export class FakeGitHub {
               requestUrl,
               installationTokenLifetimeMs: this.options.installationTokenLifetimeMs ?? 60 * 60 * 1000,
               resolveReference: (repository, reference) => this.resolveReference(repository, reference),
+              pullRequests: this.pullRequests,
+              reviews: this.reviews,
             });
     } catch (error) {
       if (!(error instanceof FakeGitHubHttpError)) throw error;
@@ -651,6 +762,8 @@ export class FakeGitHub {
       identity,
       model: this.model,
       baseUrl: this.baseUrlValue,
+      pullRequests: this.pullRequests,
+      reviews: this.reviews,
       rateLimit: {
         limit: window.limit,
         remaining: Math.max(0, window.limit - window.used - 1),
@@ -706,7 +819,8 @@ export class FakeGitHub {
     if (
       target.service === 'git-receive-pack' &&
       identity.kind === 'user' &&
-      !this.model.canPush(repository, identity.login)
+      !this.model.canPush(repository, identity.login) &&
+      !this.maintainerMayPush(repository, identity.login)
     ) {
       return refuse(
         403,
@@ -714,14 +828,73 @@ export class FakeGitHub {
       );
     }
     const bare = await this.bareRepositoryPath(`${repository.owner}/${repository.name}`);
-    log.status = await serveWithHttpBackend({
-      request,
-      response,
-      projectRoot: path.dirname(path.dirname(bare)),
-      pathInfo: `/${path.basename(path.dirname(bare))}/${path.basename(bare)}${target.pathInfo}`,
-      query: requestUrl.search.replace(/^\?/, ''),
-      remoteUser: identity.login,
-    });
+    // A push (the pack itself, not the ref advertisement before it) moves heads: pull requests
+    // follow and Actions run. Registered before the push, so `settle()` right after it waits too.
+    const pushing = target.service === 'git-receive-pack' && target.pathInfo === '/git-receive-pack';
+    let pushed: (succeeded: boolean) => void = () => {};
+    if (pushing) {
+      this.pullRequests.track(
+        new Promise<boolean>((resolve) => {
+          pushed = resolve;
+        }).then((succeeded) =>
+          succeeded ? this.pullRequests.afterPush(repository, identity.login) : undefined,
+        ),
+      );
+    }
+    let status = 0;
+    try {
+      status = await serveWithHttpBackend({
+        request,
+        response,
+        projectRoot: path.dirname(path.dirname(bare)),
+        pathInfo: `/${path.basename(path.dirname(bare))}/${path.basename(bare)}${target.pathInfo}`,
+        query: requestUrl.search.replace(/^\?/, ''),
+        remoteUser: identity.login,
+      });
+    } finally {
+      log.status = status;
+      pushed(status === 200);
+    }
+  }
+
+  /** A maintainer of the parent may push to a fork whose open pull request allows maintainers to edit it. */
+  private maintainerMayPush(fork: FakeRepository, login: string): boolean {
+    if (!fork.forkOf) return false;
+    const parent = this.model.repositories.get(fork.forkOf.toLowerCase());
+    if (!parent || !this.model.canPush(parent, login)) return false;
+    return this.pullRequests
+      .pullRequestsOf(parent)
+      .some(
+        (issue) =>
+          issue.state === 'open' &&
+          issue.pullRequest.maintainerCanModify &&
+          issue.pullRequest.headRepository?.toLowerCase() === `${fork.owner}/${fork.name}`.toLowerCase(),
+      );
+  }
+
+  /** A job log blob: no Authorization needed, only the signature the 302 carried, as GitHub's blob URLs. */
+  private serveJobLogBlob(requestUrl: URL, response: ServerResponse): void {
+    const log: FakeGitHubRequest = {
+      method: 'GET',
+      path: requestUrl.pathname,
+      query: requestUrl.search,
+      operationId: 'blob/job-log',
+      status: 0,
+      cost: 0,
+      identity: null,
+    };
+    this.requests.push(log);
+    const [, owner, name, id] = jobLogBlobPattern.exec(requestUrl.pathname)!;
+    const run = this.model
+      .findRepository(owner ?? '', name ?? '')
+      ?.checkRuns.find((candidate) => candidate.id === Number(id));
+    const signed = requestUrl.searchParams.get('sig') === signJobLogPath(requestUrl.pathname);
+    const available = run?.status === 'completed' && typeof run.actions?.log === 'string';
+    log.status = !signed ? 403 : available ? 200 : 404;
+    response.writeHead(log.status, { 'content-type': 'text/plain; charset=utf-8' });
+    response.end(
+      log.status === 200 ? run!.actions!.log : log.status === 403 ? 'AuthenticationFailed' : 'BlobNotFound',
+    );
   }
 
   private rateLimitResult(identity: FakeIdentity): RouteResult {

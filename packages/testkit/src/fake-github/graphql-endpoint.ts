@@ -2,6 +2,9 @@ import { schema as githubSchema } from '@octokit/graphql-schema';
 import { buildSchema, type GraphQLSchema, graphql, parse, validate } from 'graphql';
 import type { FakeIdentity } from './fake-credentials.js';
 import type { FakeGitHubModel, FakeIssue, FakeRepository } from './fake-github-model.js';
+import type { FakePullRequests, PullRequestIssue } from './fake-pull-requests.js';
+import type { FakeReviews } from './fake-reviews.js';
+import { pullRequestMutations, pullRequestNode } from './graphql-pull-requests.js';
 import { isoTime } from './wire-shapes.js';
 
 let builtSchema: GraphQLSchema | null = null;
@@ -47,14 +50,16 @@ function issueNode(repository: FakeRepository, issue: FakeIssue, baseUrl: string
 /**
  * `POST /graphql`: the query is validated against GitHub's published schema (an invalid one is
  * answered with `errors`, as GitHub does, and recorded as a problem), then executed against the
- * model. The fake resolves the fields Loompa reads so far (`rateLimit`, `viewer`,
- * `repository { issue }`); others resolve to null until a later issue models them.
+ * model. The fake resolves the fields Loompa reads (`rateLimit`, `viewer`, `repository { issue,
+ * pullRequest }`) and the pull request mutations (thread replies and resolution, branch updates); others resolve to null until a later issue models them.
  */
 export async function answerGraphql(options: {
   body: GraphqlRequestBody;
   identity: FakeIdentity;
   model: FakeGitHubModel;
   baseUrl: string;
+  pullRequests: FakePullRequests;
+  reviews: FakeReviews;
   rateLimit: { limit: number; remaining: number; used: number; resetAt: number };
 }): Promise<GraphqlAnswer> {
   const { body } = options;
@@ -81,7 +86,9 @@ export async function answerGraphql(options: {
     };
   }
   const { model, baseUrl, identity } = options;
+  const context = { model, baseUrl, identity, pullRequests: options.pullRequests, reviews: options.reviews };
   const rootValue = {
+    ...pullRequestMutations(context),
     rateLimit: () => ({
       cost: 1,
       limit: options.rateLimit.limit,
@@ -101,6 +108,12 @@ export async function answerGraphql(options: {
         issue: ({ number }: { number: number }) => {
           const issue = repository.issues.get(number);
           return issue && !issue.pullRequest ? issueNode(repository, issue, baseUrl) : null;
+        },
+        pullRequest: async ({ number }: { number: number }) => {
+          const issue = repository.issues.get(number);
+          if (!issue?.pullRequest) return null;
+          await options.pullRequests.refresh(repository, issue as PullRequestIssue);
+          return pullRequestNode(context, repository, issue as PullRequestIssue);
         },
       };
     },

@@ -1,5 +1,7 @@
 import type { FakeCredentials, FakeIdentity } from './fake-credentials.js';
 import type { FakeGitHubModel, FakeIssue, FakeRepository } from './fake-github-model.js';
+import type { FakePullRequests } from './fake-pull-requests.js';
+import type { FakeReviews } from './fake-reviews.js';
 
 /** What a route handler gets: the matched operation, the parsed request, and the fake's state. */
 export interface RouteContext {
@@ -15,6 +17,9 @@ export interface RouteContext {
   installationTokenLifetimeMs: number;
   /** The commit a branch (or a full SHA) names in the repository's git data, or null. */
   resolveReference(repository: FakeRepository, reference: string): Promise<string | null>;
+  /** Pull requests kept alive with the repository's git data: heads, mergeability, merges. */
+  pullRequests: FakePullRequests;
+  reviews: FakeReviews;
 }
 
 /** A handler's answer. `items` asks the server to paginate a list and write the `link` header. */

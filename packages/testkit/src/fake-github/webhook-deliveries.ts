@@ -54,12 +54,12 @@ export class WebhookDeliveries {
 
   private payloadOf(change: FakeChange): Record<string, unknown> {
     const baseUrl = this.baseUrl();
-    const payload: Record<string, unknown> = {
-      action: change.action,
-      issue: issueJson(baseUrl, this.model, change.repository, change.issue),
-      repository: repositoryJson(baseUrl, this.model, change.repository),
-      sender: userJson(baseUrl, this.model.ensureUser(change.sender)),
-    };
+    const payload: Record<string, unknown> =
+      'build' in change
+        ? { ...(change.action === null ? {} : { action: change.action }), ...change.build(baseUrl) }
+        : { action: change.action, issue: issueJson(baseUrl, this.model, change.repository, change.issue) };
+    payload.repository = repositoryJson(baseUrl, this.model, change.repository);
+    payload.sender = userJson(baseUrl, this.model.ensureUser(change.sender));
     if (change.event === 'issues' && change.label) {
       payload.label = labelJson(baseUrl, change.repository, change.label);
     }

@@ -219,7 +219,7 @@ export function repositoryJson(
     private: false,
     html_url: html,
     description: null,
-    fork: false,
+    fork: repository.forkOf !== null,
     url,
     archive_url: templated('{archive_format}{/ref}'),
     assignees_url: templated('assignees{/user}'),
