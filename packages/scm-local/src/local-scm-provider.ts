@@ -14,6 +14,7 @@ import {
   type PushTarget,
   ScmError,
   type ScmProviderV1,
+  type WorkflowRun,
 } from '@loompa/core';
 import {
   type ChangeRequestRecord,
@@ -241,6 +242,41 @@ export class LocalScmProvider implements ScmProviderV1 {
     options: CallOptions & { changeRequest: ChangeRequest; checks: readonly CheckResult[] },
   ): Promise<void> {
     await this.checkRuns.rerun(options.checks.map((check) => check.id));
+  }
+
+  /**
+   * Without a forge there are no scheduled workflows: each name in `triage.workflows` is a
+   * branch, and its run is the configured checks on the branch's tip (started when listed).
+   */
+  async listWorkflowRuns(options: CallOptions & { workflows: readonly string[] }): Promise<WorkflowRun[]> {
+    const runs: WorkflowRun[] = [];
+    for (const branch of options.workflows) {
+      const headSha = await resolveCommit(this.repositoryPath, `refs/heads/${branch}`);
+      if (!headSha) continue;
+      const checks = await this.checkRuns.snapshot(headSha);
+      if (checks.state === 'none') continue;
+      runs.push({
+        id: `${branch}@${headSha}`,
+        workflow: branch,
+        headSha,
+        branch,
+        state: checks.state,
+        url: null,
+        createdAt: new Date(),
+      });
+    }
+    return runs;
+  }
+
+  async listFailedJobs(options: CallOptions & { run: WorkflowRun }): Promise<CheckResult[]> {
+    const checks = await this.checkRuns.snapshot(options.run.headSha);
+    return checks.checks.filter((check) => check.state === 'failure');
+  }
+
+  async getJobLog(
+    options: CallOptions & { run: WorkflowRun; jobId: string; maxBytes: number },
+  ): Promise<string> {
+    return this.checkRuns.logTail(options.jobId, options.maxBytes);
   }
 
   async getCheckLog(

@@ -49,7 +49,7 @@ export const freshChangeRequestHistory = {
 export const storeKeyFor = (issueId: string) => `item/${issueId}`;
 
 /** Stands in for an adopted issue until the first refresh from the tracker. */
-export function placeholderIssue(record: WorkItemRecord): Issue {
+export function placeholderIssue(record: Pick<WorkItemRecord, 'issueId' | 'identifier'>): Issue {
   return {
     id: record.issueId,
     identifier: record.identifier,

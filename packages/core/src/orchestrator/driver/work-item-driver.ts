@@ -8,6 +8,7 @@ import { AgentRuns } from '../agent-runs/agent-runs.js';
 import { chooseAgent } from '../agent-runs/choose-agent.js';
 import { BudgetGate } from '../budget-gate.js';
 import { ChangeRequestSupervisor } from '../change-request-supervisor/change-request-supervisor.js';
+import { ScheduledTriage } from '../ci-triage/scheduled-triage.js';
 import { DispatchPause } from '../control/dispatch-pause.js';
 import { hasFreeSlot, type SlotUsage, selectDispatches } from '../decisions.js';
 import { DispatchQueue } from '../scheduler/dispatch-queue.js';
@@ -16,6 +17,7 @@ import { IssueClaims } from '../scheduler/issue-claims.js';
 import { findStalledRuns, refreshRunningIssues } from '../scheduler/reconcile-running.js';
 import { RetryTimers } from '../scheduler/retry-timers.js';
 import { dispatchRulesOf, slotUsageOf } from '../scheduler/scheduling-rules.js';
+import { placeholderIssue } from '../work-item-record.js';
 import { WorkItemStore } from '../work-item-store.js';
 import { dispatchIssue } from './attempt-driver.js';
 import { blockIssue } from './block-issue.js';
@@ -40,6 +42,8 @@ export class WorkItemDriver {
   readonly context: DriverContext;
   /** Claims on the issues this instance works, so no other instance works them too. */
   private readonly claims: IssueClaims;
+  /** Failed scheduled CI runs turned into issues (`triage:` in WORKFLOW.md). */
+  readonly triage: ScheduledTriage;
 
   constructor(environment: DriverEnvironment) {
     const store = new WorkItemStore();
@@ -72,6 +76,12 @@ export class WorkItemDriver {
     const queue = new DispatchQueue();
     this.phases = { store, budgetGate, agentRuns, retries, supervisor, agentAvailability, pause, queue };
     this.context = { ...environment, ...this.phases };
+    this.triage = new ScheduledTriage({
+      ...environment,
+      agentStateDirectory: (key) =>
+        environment.agentStateDirectory(placeholderIssue({ issueId: key, identifier: key })),
+      store: () => store.keyValueStore(),
+    });
     const processOwner = `${os.hostname()}/${process.pid}/${randomUUID()}`;
     this.claims = new IssueClaims({
       tracker: environment.tracker,
@@ -106,6 +116,8 @@ export class WorkItemDriver {
 
   /** The orchestrator stops: claims are released so another instance can take the issues. */
   async releaseClaims(): Promise<void> {
+    // A triage run in flight is an agent process too: it ends with the orchestrator.
+    await this.triage.stop();
     await this.claims.stop();
   }
 
@@ -129,6 +141,7 @@ export class WorkItemDriver {
     if (!acceptsNewWork(this.context)) return { dispatched: 0, candidates: 0 };
     // A pause of everything holds reactions and merges too; a pause of dispatch does not.
     if (!this.phases.pause.allPaused) await this.superviseChangeRequests();
+    if (!this.phases.pause.allPaused) this.triage.poll();
     if (!acceptsNewWork(this.context)) return { dispatched: 0, candidates: 0 };
     return this.dispatchCandidates();
   }
