@@ -1,3 +1,4 @@
+import { cp } from 'node:fs/promises';
 import { defineConfig } from 'tsup';
 
 /**
@@ -18,6 +19,16 @@ export default defineConfig({
   noExternal: [/.*/],
   esbuildOptions(options) {
     options.conditions = ['@loompa/source', 'import', 'node', 'default'];
+  },
+  // The dashboard's page, styles and script are files the bundled @loompa/dashboard serves from here.
+  async onSuccess() {
+    await cp(
+      new URL('../../packages/dashboard/public', import.meta.url),
+      new URL('dist/dashboard-assets', import.meta.url),
+      {
+        recursive: true,
+      },
+    );
   },
   // Bundled CommonJS dependencies call `require` for Node's built-in modules.
   banner: {

@@ -38,9 +38,13 @@ export function createLoompaProgram(setExitCode: (code: ExitCode) => void): Comm
     )
     .option('--state-dir <dir>', 'keep state here instead of workspace.state_directory')
     .addOption(
-      new Option('--port <port>', 'also serve the HTTP API on 127.0.0.1 (0: any free port)').argParser(
+      new Option('--port <port>', 'also serve the dashboard and HTTP API (0: any free port)').argParser(
         parsePort,
       ),
+    )
+    .option(
+      '--host <address>',
+      'where --port listens (default 127.0.0.1; beyond loopback the API needs LOOMPA_API_TOKEN)',
     )
     .addOption(
       new Option('--log-level <level>', 'lowest log level shown').choices(['debug', 'info', 'warn', 'error']),

@@ -3,7 +3,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { claudeAgent } from '@loompa/agent-claude';
 import { codexAgent } from '@loompa/agent-codex';
 import { budgetPlugin } from '@loompa/budget';
-import { createOrchestrator, type Logger, type OrchestratorEvent } from '@loompa/core';
+import { createOrchestrator, type Logger, type Orchestrator, type OrchestratorEvent } from '@loompa/core';
 import { localScm } from '@loompa/scm-local';
 import { markdownTracker } from '@loompa/tracker-markdown';
 import { type DemoResult, summarizeTask } from './demo-result.js';
@@ -27,6 +27,8 @@ export interface DemoOptions {
   tasks?: DemoTask[];
   /** Agent kinds to use: `claude` always; with `codex`, the slugify task runs on Codex. */
   agents?: readonly string[];
+  /** Called with the orchestrator before it starts (to serve the dashboard next to the demo, say). */
+  onOrchestrator?: (orchestrator: Orchestrator) => void | Promise<void>;
 }
 
 /** The task that runs on Codex with `--agents claude,codex`: it fails its checks first, so the resume shows too. */
@@ -143,6 +145,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoRun> {
   let timer: NodeJS.Timeout | null = null;
   let finished = false;
   try {
+    await options.onOrchestrator?.(orchestrator);
     await orchestrator.start();
     finished = await Promise.race([
       done.then(() => true),

@@ -20,7 +20,7 @@ const orchestrator = createOrchestrator({
 });
 await orchestrator.start();
 const service = await startLoompaService({ orchestrator, port, logger });
-logger.info('serving the Loompa API', { url: `${service.url}/api/v1/state` });
+logger.info('serving the Loompa API and dashboard', { url: service.url });
 
 process.once('SIGINT', async () => {
   await service.close();

@@ -1,14 +1,16 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger, Orchestrator } from '@loompa/core';
-import { createLoompaApiHandler } from './api-handler.js';
+import { createLoompaHttpHandler } from '@loompa/dashboard';
 
 export interface LoompaServiceOptions {
   orchestrator: Orchestrator;
-  /** Default 127.0.0.1: the API has no authentication, so it listens locally unless told otherwise. */
+  /** Default 127.0.0.1; another address needs `LOOMPA_API_TOKEN` (or `token`) for the API. */
   host?: string;
   /** Default 0: any free port (read it from `url`). */
   port?: number;
+  /** The API's bearer token; `LOOMPA_API_TOKEN` when absent. */
+  token?: string | null;
   logger?: Logger;
 }
 
@@ -20,11 +22,23 @@ export interface LoompaService {
   close(): Promise<void>;
 }
 
-/** Serves the orchestrator's HTTP API (see `createLoompaApiHandler`) on its own server. */
+/**
+ * A service of its own with Loompa mounted in it: the Loompa handler answers `/api/v1` and
+ * the dashboard at `/`, and the service keeps its own routes (here `GET /healthz`).
+ */
 export async function startLoompaService(options: LoompaServiceOptions): Promise<LoompaService> {
-  const api = createLoompaApiHandler(options.orchestrator, { logger: options.logger });
+  const loompa = createLoompaHttpHandler({
+    orchestrator: options.orchestrator,
+    ...(options.token === undefined ? {} : { token: options.token }),
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
   const server = http.createServer((request, response) => {
-    if (api.handle(request, response)) return;
+    if (loompa.handle(request, response)) return;
+    if (request.url === '/healthz') {
+      response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+      response.end('ok\n');
+      return;
+    }
     response.writeHead(404, { 'content-type': 'application/json; charset=utf-8' });
     response.end(JSON.stringify({ error: { code: 'not_found', message: `No route for ${request.url}` } }));
   });
@@ -41,7 +55,7 @@ export async function startLoompaService(options: LoompaServiceOptions): Promise
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     server,
     async close() {
-      await api.close();
+      await loompa.close();
       await new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());

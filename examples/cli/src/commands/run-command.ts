@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { createJsonLogger, createOrchestrator, type LogLevel, type Workflow } from '@loompa/core';
-import { type LoompaService, startLoompaService, toEventLine } from '@loompa/embed-service';
+import { type LoompaHttpServer, startLoompaHttpServer, toEventLine } from '@loompa/dashboard';
 import { type ExitCode, exitCodes } from '../exit-codes.js';
 import { removeInstanceRecord, writeInstanceRecord } from '../instance-record.js';
 import { loadCliWorkflow, loompaPlugins } from '../loompa-plugins.js';
@@ -15,6 +15,8 @@ export interface RunCommandOptions {
   json?: boolean;
   stateDir?: string;
   port?: number;
+  /** Where `--port` listens (default 127.0.0.1); beyond loopback the API needs LOOMPA_API_TOKEN. */
+  host?: string;
   logLevel?: LogLevel;
 }
 
@@ -79,11 +81,15 @@ export async function runCommand(
   const signals = handleShutdownSignals(stop);
 
   const stateDirectory = options.stateDir ?? workflow.config.workspace.state_directory;
-  let service: LoompaService | null = null;
+  let service: LoompaHttpServer | null = null;
   let exitCode: ExitCode = exitCodes.success;
   try {
     if (options.port !== undefined) {
-      service = await startLoompaService({ orchestrator, port: options.port });
+      service = await startLoompaHttpServer({
+        orchestrator,
+        port: options.port,
+        ...(options.host ? { host: options.host } : {}),
+      });
       await mkdir(stateDirectory, { recursive: true });
       await writeInstanceRecord(stateDirectory, {
         pid: process.pid,
@@ -91,7 +97,7 @@ export async function runCommand(
         workflowPath,
         startedAt: new Date().toISOString(),
       });
-      note(`Serving the Loompa API at ${service.url}/api/v1/state`);
+      note(`Serving the Loompa dashboard at ${service.url}/ and the API at ${service.url}/api/v1/state`);
     }
     if (options.once) {
       await Promise.race([orchestrator.runOnce(), stopped]);

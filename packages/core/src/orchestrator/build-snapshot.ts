@@ -27,6 +27,7 @@ export function buildSnapshot(sources: SnapshotSources, now: number): Orchestrat
     blocked: [...store.blockedEntries()].map(([issueId, entry]) => ({
       issueId,
       identifier: entry.identifier,
+      title: entry.title,
       reason: entry.reason,
       since: entry.since,
     })),

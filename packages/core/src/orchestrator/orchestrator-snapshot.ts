@@ -36,6 +36,7 @@ export interface RetryingItemSnapshot {
 export interface BlockedItemSnapshot {
   issueId: string;
   identifier: string;
+  title: string;
   reason: string;
   since: Date;
 }

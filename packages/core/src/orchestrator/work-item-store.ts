@@ -14,6 +14,8 @@ import {
 /** A blocked issue as the scheduler and the snapshot see it. */
 export interface BlockedEntry {
   identifier: string;
+  /** The issue's title when it was blocked (its identifier for issues restored after a restart). */
+  title: string;
   reason: string;
   since: Date;
   fingerprint: string;
@@ -45,6 +47,7 @@ export class WorkItemStore {
       if (value.blocked) {
         this.blocked.set(value.issueId, {
           identifier: value.identifier,
+          title: value.identifier,
           reason: value.blocked.reason,
           since: new Date(value.blocked.since),
           fingerprint: value.blocked.fingerprint,
@@ -95,7 +98,13 @@ export class WorkItemStore {
   /** Needs a person: remembered with the issue's fingerprint, so a change by a person unblocks it. */
   async block(record: WorkItemRecord, issue: Issue, reason: string, since: Date): Promise<void> {
     const fingerprint = fingerprintOf(issue);
-    this.blocked.set(issue.id, { identifier: issue.identifier, reason, since, fingerprint });
+    this.blocked.set(issue.id, {
+      identifier: issue.identifier,
+      title: issue.title,
+      reason,
+      since,
+      fingerprint,
+    });
     await this.write({ ...record, blocked: { reason, fingerprint, since: since.toISOString() } });
   }
 
