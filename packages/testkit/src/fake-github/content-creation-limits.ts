@@ -12,7 +12,13 @@ export interface ContentCreationLimits {
 export const gitHubContentCreationLimits: ContentCreationLimits = { perMinute: 80, perHour: 500 };
 
 /** Operations that create content, as GitHub's secondary limits count them. */
-export const contentCreatingOperations = new Set(['issues/create', 'issues/create-comment']);
+export const contentCreatingOperations = new Set([
+  'issues/create',
+  'issues/create-comment',
+  'pulls/create',
+  'pulls/create-review-comment',
+  'pulls/create-reply-for-review-comment',
+]);
 
 export class ContentCreationLedger {
   private readonly times = new Map<string, number[]>();

@@ -74,6 +74,8 @@ export interface FakeGitHubRequest {
   /** Primary rate-limit points this request cost (0 for a 304 and for `GET /rate_limit`). */
   cost: number;
   identity: string | null;
+  /** The JSON body of a write, as sent (tests check what a merge pinned, say). */
+  body?: unknown;
 }
 
 export interface SeedIssueFields {
@@ -584,6 +586,7 @@ export class FakeGitHub {
         send(400, { message: 'Problems parsing JSON', documentation_url: 'https://docs.github.com/rest' });
         return;
       }
+      log.body = body;
     }
     if (method === 'POST' && requestUrl.pathname === '/graphql') {
       await this.handleGraphql(request, body, log, send);
