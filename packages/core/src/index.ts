@@ -109,6 +109,15 @@ export {
 } from './orchestrator/agent-environment.js';
 export { createInProcessRunner } from './orchestrator/agent-runs/in-process-runner.js';
 export { continuationGuidance, runAttempt } from './orchestrator/agent-runs/run-attempt.js';
+export {
+  babysitIssueFor,
+  babysitItemIdFor,
+  isBabysitItemId,
+} from './orchestrator/babysitting/babysit-item.js';
+export {
+  listBabysitRequests,
+  requestBabysit,
+} from './orchestrator/babysitting/babysit-requests.js';
 export type { ApproveOptions, PauseOptions } from './orchestrator/control/orchestrator-control.js';
 export {
   type AttemptDecision,
@@ -131,6 +140,7 @@ export {
 export { createOrchestrator, Orchestrator, type OrchestratorOptions } from './orchestrator/orchestrator.js';
 export type {
   AwaitingItemSnapshot,
+  BabysitItemSnapshot,
   BlockedItemSnapshot,
   OrchestratorSnapshot,
   PauseSnapshot,

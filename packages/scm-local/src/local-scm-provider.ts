@@ -34,7 +34,7 @@ import type { ReviewAnswer } from './parse-review-answer.js';
 import { type ReviewRecordFile, readReviewFiles, writeReviewFile } from './review-record-files.js';
 import { summarizeReview } from './review-state.js';
 import { type AgentReviewer, reviewWithAgent } from './review-with-agent.js';
-import { resolveCommit } from './run-git.js';
+import { firstAuthorOf, resolveCommit } from './run-git.js';
 import { TemporaryWorktrees } from './temporary-worktree.js';
 
 /** A comment in a person's request for changes; without a path it is about the whole change. */
@@ -150,6 +150,33 @@ export class LocalScmProvider implements ScmProviderV1 {
 
   async getPushTarget(_options: CallOptions = {}): Promise<PushTarget | null> {
     return null;
+  }
+
+  /**
+   * Open change requests among `numbers`, with their head and the author of the branch's
+   * first commit (scm-local records no opener). scm-local has no labels, so `label` selects
+   * nothing: open a change request for the branch (`openChangeRequest`, or
+   * `loompa babysit <branch>`) and babysit it by number.
+   */
+  async listBabysitCandidates(
+    options: CallOptions & { numbers: readonly number[]; label: string | null },
+  ): Promise<ChangeRequest[]> {
+    const wanted = new Set(options.numbers);
+    const candidates: ChangeRequest[] = [];
+    for (const record of await this.store.list()) {
+      if (record.state !== 'open' || !wanted.has(record.number)) continue;
+      const headSha = await resolveCommit(this.repositoryPath, `refs/heads/${record.branch}`);
+      // A deleted branch closes its change request on the next status read.
+      if (!headSha) continue;
+      candidates.push({
+        ...toChangeRequest(record),
+        headSha,
+        author: await firstAuthorOf(this.repositoryPath, record.baseBranch, headSha),
+        headRepositoryUrl: null,
+        pushable: true,
+      });
+    }
+    return candidates;
   }
 
   async updateChangeRequest(

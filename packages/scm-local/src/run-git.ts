@@ -54,3 +54,18 @@ export async function committerEnvironment(cwd: string): Promise<Record<string, 
   if (configured.exitCode === 0) return {};
   return { GIT_COMMITTER_NAME: fallbackIdentity.name, GIT_COMMITTER_EMAIL: fallbackIdentity.email };
 }
+
+/** The author name of the first commit `head` has that `baseBranch` lacks, or null. */
+export async function firstAuthorOf(cwd: string, baseBranch: string, head: string): Promise<string | null> {
+  const result = await runGit(
+    ['log', '--reverse', '--format=%an', `refs/heads/${baseBranch}..${head}`, '--'],
+    { cwd, acceptExitCodes: [128] },
+  );
+  if (result.exitCode !== 0) return null;
+  return (
+    result.stdout
+      .split('\n')
+      .find((line) => line.trim() !== '')
+      ?.trim() ?? null
+  );
+}

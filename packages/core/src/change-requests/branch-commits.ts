@@ -116,6 +116,52 @@ export async function pushBranch(
   });
 }
 
+/** The checkout (the source checkout or a worktree of it) that has `branch` checked out, or null. */
+export async function checkoutHoldingBranch(worktree: string, branch: string): Promise<string | null> {
+  const listing = await runGit(['worktree', 'list', '--porcelain'], { cwd: worktree });
+  let checkout: string | null = null;
+  for (const line of listing.stdout.split('\n')) {
+    if (line.startsWith('worktree ')) checkout = line.slice('worktree '.length);
+    else if (line === `branch refs/heads/${branch}`) return checkout;
+  }
+  return null;
+}
+
+/**
+ * The local form of a leased push, for providers that read the repository itself (no push
+ * target): moves `branch` to `head` only if it still points at `expectedHead` (or does not
+ * exist when that is null), in one compare-and-swap. A branch the worktree has checked out
+ * already moved with its commits and is left alone.
+ */
+export async function moveLocalBranch(
+  worktree: string,
+  branch: string,
+  head: string,
+  expectedHead: string | null,
+): Promise<void> {
+  const current = await runGit(['symbolic-ref', '--quiet', 'HEAD'], { cwd: worktree, allowFailure: true });
+  if (current.exitCode === 0 && current.stdout === `refs/heads/${branch}`) return;
+  // Moving a branch under someone's checkout would leave their files out of step with it.
+  const holder = await checkoutHoldingBranch(worktree, branch);
+  if (holder !== null) {
+    throw new WorkspaceError(
+      `The branch ${branch} is checked out in ${holder}; Loompa does not move a branch under a checkout (switch that checkout to another branch)`,
+      { details: { reason: 'branch_checked_out', branch } },
+    );
+  }
+  const moved = await runGit(['update-ref', `refs/heads/${branch}`, head, expectedHead ?? ''], {
+    cwd: worktree,
+    allowFailure: true,
+  });
+  if (moved.exitCode !== 0) {
+    const found = await resolveRef(worktree, `refs/heads/${branch}`);
+    throw new WorkspaceError(
+      `The branch ${branch} moved under Loompa (expected ${expectedHead?.slice(0, 12) ?? 'none'}, found ${found?.slice(0, 12) ?? 'none'}); nothing was changed`,
+      { details: { reason: 'head_moved', branch } },
+    );
+  }
+}
+
 /** The commit `head` forked from `base`: the newest commit both histories share. */
 export async function forkPoint(worktree: string, head: string, base: string): Promise<string> {
   const result = await runGit(['merge-base', head, base], { cwd: worktree, allowFailure: true });

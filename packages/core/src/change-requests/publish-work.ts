@@ -14,9 +14,11 @@ import {
   hasMeaningfulChanges,
   headCommit,
   isAncestor,
+  moveLocalBranch,
   pushBranch,
   resetBranchKeepingWork,
 } from './branch-commits.js';
+import { assertPushable, headTargetFor } from './change-request-head.js';
 import { assertChangeTouchesOnly } from './publish-guard.js';
 
 /** The worktree holds nothing worth publishing (no change, or whitespace only). */
@@ -74,7 +76,12 @@ function changeRequestBody(issue: Issue): string {
 export async function publishWork(options: PublishOptions): Promise<PublishResult> {
   const { workflow, scm, issue, worktree } = options;
   const settings = workflow.config.scm;
+  assertPushable(options.knownChangeRequest);
   const target = (await scm.getPushTarget?.({})) ?? null;
+  // A fork's head is pushed to the fork; the base always comes from the base repository.
+  const headTarget = options.knownChangeRequest?.headRepositoryUrl
+    ? await headTargetFor(scm, options.knownChangeRequest)
+    : target;
   const baseTip = await baseCommitFor(worktree, options.baseBranch, target);
   const startingHead = await headCommit(worktree);
   // Work is measured from the commit the branch grew from, never from a newer base tip:
@@ -134,7 +141,8 @@ export async function publishWork(options: PublishOptions): Promise<PublishResul
     if (head !== startingHead) await resetBranchKeepingWork(worktree, startingHead);
     throw error;
   }
-  if (target) await pushBranch(worktree, options.branch, target, options.lastPushedHead);
+  if (headTarget) await pushBranch(worktree, options.branch, headTarget, options.lastPushedHead);
+  else await moveLocalBranch(worktree, options.branch, head, options.lastPushedHead);
 
   const existing = options.knownChangeRequest ?? (await scm.findChangeRequest({ branch: options.branch }));
   if (existing && existing.state === 'open') return { changeRequest: existing, head, opened: false };

@@ -9,6 +9,7 @@ import type { Workflow } from '../workflow/load-workflow.js';
 import type { PromptFeedback } from '../workflow/prompt-template.js';
 import type { WorkspaceManager } from '../workspaces/workspace-manager.js';
 import { abortRebase, baseCommitFor, continueRebase, startRebase } from './branch-commits.js';
+import { checkoutChangeRequestHead } from './change-request-head.js';
 import type { ChangeRequestAction } from './decide-change-request-action.js';
 import { publishWork } from './publish-work.js';
 import { ciFailureFeedback, conflictFeedback, reviewFeedback } from './reaction-feedback.js';
@@ -46,6 +47,12 @@ export interface ReactionContext {
   decision: ReactionDecision;
   /** The head Loompa pushed last, the lease for the next push. */
   lastPushedHead: string | null;
+  /**
+   * A change request Loompa did not open: the worktree is checked out at the head just read
+   * (`status.headSha`), the agent's commits go on top of it, and the push leases against it
+   * to the change request's own branch (in its fork when it lives in one).
+   */
+  babysat?: boolean;
   /** Runs the agent once with `feedback` in `cwd`; `turn` numbers the rounds of one reaction. */
   runAgent(feedback: PromptFeedback, cwd: string, turn: number): Promise<AgentRunResult>;
   /** True once the orchestrator asked this item to stop. */
@@ -62,18 +69,29 @@ const maximumConflictRounds = 10;
  */
 export async function runReaction(context: ReactionContext): Promise<ReactionOutcome> {
   const { scm, workflow, changeRequest, decision, issue } = context;
-  const workspace = await context.workspaces.prepare(issue.identifier);
+  const workspace = context.babysat
+    ? await checkoutChangeRequestHead({
+        workspaces: context.workspaces,
+        scm,
+        identifier: issue.identifier,
+        changeRequest,
+        expectedHead: context.status.headSha,
+      })
+    : await context.workspaces.prepare(issue.identifier);
   const identity = { name: workflow.config.scm.author_name, email: workflow.config.scm.author_email };
   // A change request adopted after its record was lost has no pushed head on record: its
-  // current head is what the next push must lease against and build on.
-  const lastPushedHead = context.lastPushedHead ?? context.status.headSha;
+  // current head is what the next push must lease against and build on. A babysat one always
+  // builds on the head just read, whoever pushed it.
+  const lastPushedHead = context.babysat
+    ? context.status.headSha
+    : (context.lastPushedHead ?? context.status.headSha);
   const publish = (followUpSubject: string, historyRewritten: boolean) =>
     publishWork({
       workflow,
       scm,
       issue,
       worktree: workspace.path,
-      branch: workspace.branch,
+      branch: context.babysat ? changeRequest.branch : workspace.branch,
       baseBranch: changeRequest.baseBranch,
       focus: context.focus,
       profile: context.profile,

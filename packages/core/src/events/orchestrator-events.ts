@@ -41,6 +41,11 @@ export interface OrchestratorEventMap {
   'change-request-opened': IssueEventBase & { changeRequest: ChangeRequest };
   'change-request-updated': IssueEventBase & { changeRequest: ChangeRequest; headSha: string | null };
   'change-request-merged': IssueEventBase & { changeRequest: ChangeRequest };
+  /** A change request Loompa did not open is babysat from now on (its item id is `change-request:<number>`). */
+  'change-request-babysat': IssueEventBase & {
+    changeRequest: ChangeRequest;
+    reason: 'workflow' | 'label' | 'request';
+  };
   'reaction-started': IssueEventBase & { reaction: ReactionKind; attempt: number; headSha: string | null };
   /** The failing checks of a head, each classified as code, flaky, infrastructure or unknown. */
   'check-failures-classified': IssueEventBase & {

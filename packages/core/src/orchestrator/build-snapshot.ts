@@ -31,6 +31,7 @@ export function buildSnapshot(sources: SnapshotSources, now: number): Orchestrat
       reason: entry.reason,
       since: entry.since,
     })),
+    babysitting: sources.phases.babysitting.snapshot(),
     totals,
     workflow: {
       filePath: sources.workflow?.filePath ?? sources.workflowPath,

@@ -88,6 +88,8 @@ export interface OrchestratorSnapshot {
   retrying: RetryingItemSnapshot[];
   awaiting: AwaitingItemSnapshot[];
   blocked: BlockedItemSnapshot[];
+  /** Change requests Loompa babysits; their items also appear in running, awaiting or blocked. */
+  babysitting: BabysitItemSnapshot[];
   totals: {
     usage: TokenUsage;
     costUsd: number;
@@ -110,4 +112,20 @@ export interface OrchestratorSnapshot {
   nextPollAt: Date | null;
   dryRun: boolean;
   draining: boolean;
+}
+
+/** A change request Loompa babysits (it did not open it), and where its item is. */
+export interface BabysitItemSnapshot {
+  issueId: string;
+  identifier: string;
+  changeRequestNumber: number | null;
+  changeRequestUrl: string | null;
+  branch: string;
+  author: string | null;
+  headSha: string | null;
+  /** False for a fork whose owner did not allow edits: Loompa comments instead of pushing. */
+  pushable: boolean;
+  /** Named in `scm.babysit`, labelled `scm.babysit_label`, or asked for at runtime. */
+  reason: 'workflow' | 'label' | 'request';
+  phase: 'awaiting' | 'reacting' | 'blocked' | 'listed';
 }

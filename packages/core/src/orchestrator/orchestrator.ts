@@ -176,23 +176,16 @@ export class Orchestrator {
         },
       });
     }
-    // A forge that reports changes (checks finished, a review arrived) gets an immediate tick too.
-    const scm = this.plugins.scm();
-    if (scm?.watch) {
-      scm.watch({
+    // A forge or tracker that reports changes (checks finished, a review, an edit) ticks at once too.
+    for (const [name, source] of [
+      ['SCM', this.plugins.scm()],
+      ['tracker', this.plugins.tracker()],
+    ] as const) {
+      source?.watch?.({
         abortSignal: this.lifecycleAbort.signal,
         onChange: () => this.requestTick(),
         onError: (error) =>
-          this.logger.warn('SCM watch failed; polling continues', { message: describeError(error) }),
-      });
-    }
-    const tracker = this.plugins.tracker();
-    if (tracker.watch) {
-      tracker.watch({
-        abortSignal: this.lifecycleAbort.signal,
-        onChange: () => this.requestTick(),
-        onError: (error) =>
-          this.logger.warn('tracker watch failed; polling continues', { message: describeError(error) }),
+          this.logger.warn(`${name} watch failed; polling continues`, { message: describeError(error) }),
       });
     }
     await this.tick();
@@ -357,6 +350,11 @@ export class Orchestrator {
   }
 
   // ---------------------------------------------------------------- control (see control/orchestrator-control.ts)
+
+  /** Babysits change request `number` too (kept in the store) until it is merged or closed. */
+  babysit(number: number): Promise<void> {
+    return this.driver.phases.babysitting.request(number).then(() => this.requestTick());
+  }
 
   /** Pauses dispatch (with `all`, the change-request loop and running agents too); kept across restarts. */
   pause(options?: PauseOptions): Promise<void> {

@@ -208,6 +208,23 @@ export class WorkItemStore {
     });
   }
 
+  /**
+   * A change request Loompa did not open is babysat: its current head counts as the last one
+   * pushed, so publishing builds on it and leases against it, and there is no tracker to link.
+   */
+  async adoptBabysatChangeRequest(record: WorkItemRecord, changeRequest: ChangeRequest): Promise<void> {
+    await this.write({
+      ...record,
+      ...freshChangeRequestHistory,
+      blocked: null,
+      changeRequest,
+      lastPushedHead: changeRequest.headSha ?? null,
+      trackerLinked: true,
+      // The item is the change request's own, so comments it answered stay answered.
+      handledCommentIds: record.handledCommentIds,
+    });
+  }
+
   // ---------------------------------------------------------------- change requests
 
   async markTrackerLinked(issue: IssueKey): Promise<void> {

@@ -162,6 +162,8 @@ describe('loadWorkflow: defaults (DESIGN.md §5, Symphony where it has one)', ()
         required_checks: null,
         required_approvals: null,
         checks_settle_ms: null,
+        babysit: [],
+        babysit_label: null,
         allow_merge_without_checks: false,
       },
       repository: { path: directory, url: null },

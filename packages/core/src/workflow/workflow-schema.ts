@@ -81,6 +81,27 @@ const scmSectionSchema = z.looseObject({
     .describe(
       "After each push, how long checks may still register before the CI state is trusted; the provider's default when unset (60 s on forges, 0 for scm-local).",
     ),
+  babysit: z
+    .preprocess(
+      (value) => (typeof value === 'number' ? [value] : value),
+      z.preprocess(
+        (value) =>
+          typeof value === 'string'
+            ? value
+                .split(',')
+                .map((item) => item.trim().replace(/^[#!]/, ''))
+                .filter((item) => item !== '')
+            : value,
+        z.array(positiveInteger),
+      ),
+    )
+    .default([])
+    .describe(
+      'Change request numbers Loompa babysits although it did not open them: it fixes their checks, answers reviews and rebases them on their own branch (never merging unless auto_merge).',
+    ),
+  babysit_label: optionalString.describe(
+    'Label (e.g. loompa:babysit) that puts any open change request carrying it under babysitting.',
+  ),
   allow_merge_without_checks: booleanSetting
     .default(false)
     .describe(

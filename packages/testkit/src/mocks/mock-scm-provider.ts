@@ -8,6 +8,7 @@ export interface MockScmProviderSettings {
   openChangeRequest?: MockResponse<Options<'openChangeRequest'>, ChangeRequest>;
   getStatus?: MockResponse<Options<'getStatus'>, ChangeRequestStatus>;
   getPushTarget?: MockResponse<Options<'getPushTarget'>, PushTarget | null>;
+  listBabysitCandidates?: MockResponse<Options<'listBabysitCandidates'>, ChangeRequest[]>;
   updateChangeRequest?: MockResponse<Options<'updateChangeRequest'>, ChangeRequest>;
   getCheckLog?: MockResponse<Options<'getCheckLog'>, string>;
   upsertComment?: MockResponse<Options<'upsertComment'>, void>;
@@ -20,6 +21,7 @@ export interface MockScmProviderSettings {
 
 const optionalMethods = [
   'getPushTarget',
+  'listBabysitCandidates',
   'updateChangeRequest',
   'getCheckLog',
   'upsertComment',
@@ -37,6 +39,7 @@ export class MockScmProvider implements ScmProviderV1 {
   readonly recorder = new MockCallRecorder('MockScmProvider');
 
   getPushTarget?: ScmProviderV1['getPushTarget'];
+  listBabysitCandidates?: ScmProviderV1['listBabysitCandidates'];
   updateChangeRequest?: ScmProviderV1['updateChangeRequest'];
   getCheckLog?: ScmProviderV1['getCheckLog'];
   upsertComment?: ScmProviderV1['upsertComment'];

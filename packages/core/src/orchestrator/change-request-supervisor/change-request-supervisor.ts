@@ -8,6 +8,7 @@ import type { Issue } from '../../specifications/issue.js';
 import type { ScmProviderV1 } from '../../specifications/scm-provider.js';
 import type { TrackerV1 } from '../../specifications/tracker.js';
 import type { Workflow } from '../../workflow/load-workflow.js';
+import { babysitIssueFor, isBabysitItemId, refreshAwaitedIssues } from '../babysitting/babysit-item.js';
 import { triageCheckFailures } from '../ci-failures/check-failure-triage.js';
 import { FlakyTestIssues } from '../ci-failures/flaky-test-issues.js';
 import type { AwaitingItemSnapshot } from '../orchestrator-snapshot.js';
@@ -82,7 +83,9 @@ export class ChangeRequestSupervisor {
   /** Watches a change request opened before a restart; its issue is refreshed on the next review. */
   watchRestored(record: WorkItemRecord & { changeRequest: ChangeRequest }): void {
     this.awaiting.set(record.issueId, {
-      issue: placeholderIssue(record),
+      issue: isBabysitItemId(record.issueId)
+        ? babysitIssueFor(record.changeRequest)
+        : placeholderIssue(record),
       changeRequest: record.changeRequest,
       since: new Date(),
       waitingFor: null,
@@ -97,6 +100,16 @@ export class ChangeRequestSupervisor {
     else this.context.events.publish('change-request-updated', { ...base, headSha: null });
     await this.link(issue, changeRequest, await this.context.store.read(issue));
     await this.updateStatusComment(issue, changeRequest, 'Published; waiting for checks and review.');
+  }
+
+  /** The watched entry of an item, if watched (babysitting refreshes its facts in place). */
+  watched(issueId: string): AwaitingItem | undefined {
+    return this.awaiting.get(issueId);
+  }
+
+  /** Stops watching an item (its caller decides what becomes of it). */
+  forget(issueId: string): void {
+    this.awaiting.delete(issueId);
   }
 
   /** Says what an awaited change request waits for (shown in the snapshot). */
@@ -114,8 +127,7 @@ export class ChangeRequestSupervisor {
     if (!scm || this.awaiting.size === 0) return;
     let refreshed: Map<string, Issue>;
     try {
-      const issues = await this.context.tracker().getIssues({ ids: [...this.awaiting.keys()] });
-      refreshed = new Map(issues.map((issue) => [issue.id, issue]));
+      refreshed = await refreshAwaitedIssues(this.context.tracker(), this.awaiting);
     } catch (error) {
       this.context.logger.warn('refreshing awaited issues failed; change requests are checked next tick', {
         message: describeError(error),
@@ -306,7 +318,7 @@ export class ChangeRequestSupervisor {
     const { issue, changeRequest } = entry;
     this.awaiting.delete(issue.id);
     await this.context.store.closeChangeRequest(record, true);
-    if (!this.context.dryRun) {
+    if (!this.context.dryRun && !isBabysitItemId(issue.id)) {
       await moveToDoneState(
         { tracker: this.context.tracker(), workflow: this.context.workflow(), logger: this.context.logger },
         issue,
@@ -353,7 +365,7 @@ export class ChangeRequestSupervisor {
    * lost (or repeated).
    */
   private async link(issue: Issue, changeRequest: ChangeRequest, record: WorkItemRecord): Promise<void> {
-    if (record.trackerLinked || this.context.dryRun) return;
+    if (record.trackerLinked || this.context.dryRun || isBabysitItemId(issue.id)) return;
     const tracker = this.context.tracker();
     try {
       await linkChangeRequest(

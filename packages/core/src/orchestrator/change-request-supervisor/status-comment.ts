@@ -3,12 +3,15 @@ import type { Logger } from '../../logging/logger.js';
 import type { ChangeRequest } from '../../specifications/change-request.js';
 import type { Issue } from '../../specifications/issue.js';
 import type { ScmProviderV1 } from '../../specifications/scm-provider.js';
+import { isBabysitItemId } from '../babysitting/babysit-item.js';
 import type { WorkItemRecord } from '../work-item-record.js';
 
 /** The body of the one status comment Loompa keeps on a change request. */
 export function statusCommentBody(issue: Issue, record: WorkItemRecord, status: string): string {
   return [
-    `**Loompa** is working on ${issue.identifier}.`,
+    isBabysitItemId(issue.id)
+      ? '**Loompa** is babysitting this change request: it fixes failing checks, answers review feedback from allowed reviewers and rebases it, adding commits on top of the existing ones.'
+      : `**Loompa** is working on ${issue.identifier}.`,
     '',
     `Status: ${status}`,
     '',

@@ -1,4 +1,5 @@
 import type { Issue } from '../../specifications/issue.js';
+import { isBabysitItemId } from '../babysitting/babysit-item.js';
 import { announceNeedsHuman } from '../tracker-updates.js';
 import type { WorkItemRecord } from '../work-item-record.js';
 import type { DriverContext } from './driver-context.js';
@@ -14,13 +15,15 @@ export async function blockIssue(
   reason: string,
   record: WorkItemRecord,
 ): Promise<void> {
-  const labels = context.dryRun
-    ? issue.labels
-    : await announceNeedsHuman(
-        { tracker: context.tracker(), workflow: context.workflow(), logger: context.logger },
-        issue,
-        reason,
-      );
+  // A babysat change request has no issue: its status comment on the change request says it.
+  const labels =
+    context.dryRun || isBabysitItemId(issue.id)
+      ? issue.labels
+      : await announceNeedsHuman(
+          { tracker: context.tracker(), workflow: context.workflow(), logger: context.logger },
+          issue,
+          reason,
+        );
   await context.store.block(record, { ...issue, labels }, reason, new Date());
   context.events.publish('issue-blocked', { issueId: issue.id, issueIdentifier: issue.identifier, reason });
 }

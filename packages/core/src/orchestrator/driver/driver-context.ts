@@ -11,6 +11,7 @@ import type { Workflow } from '../../workflow/load-workflow.js';
 import type { WorkspaceManager } from '../../workspaces/workspace-manager.js';
 import type { AgentAvailability } from '../agent-runs/agent-availability.js';
 import type { AgentRuns } from '../agent-runs/agent-runs.js';
+import type { BabysitIntake } from '../babysitting/babysit-intake.js';
 import type { BudgetGate } from '../budget-gate.js';
 import type { ChangeRequestSupervisor } from '../change-request-supervisor/change-request-supervisor.js';
 import type { DispatchPause } from '../control/dispatch-pause.js';
@@ -62,6 +63,8 @@ export interface DriverEnvironment {
 
 /** The phases the driver moves items between, each holding only its own state. */
 export interface DriverPhases {
+  /** Change requests Loompa did not open, brought under the same loop each tick. */
+  babysitting: BabysitIntake;
   store: WorkItemStore;
   budgetGate: BudgetGate;
   agentRuns: AgentRuns;

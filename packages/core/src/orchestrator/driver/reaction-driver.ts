@@ -4,6 +4,7 @@ import type { AgentRunResult } from '../../specifications/agent-backend.js';
 import { renderWorkflowPrompt } from '../../workflow/load-workflow.js';
 import type { PromptFeedback } from '../../workflow/prompt-template.js';
 import { chooseAgent } from '../agent-runs/choose-agent.js';
+import { isBabysitItemId } from '../babysitting/babysit-item.js';
 import type { SupervisorStep } from '../change-request-supervisor/change-request-supervisor.js';
 import { hasFreeSlot } from '../decisions.js';
 import { slotUsageOf } from '../scheduler/scheduling-rules.js';
@@ -51,6 +52,7 @@ export async function startReaction(context: DriverContext, step: ReactStep): Pr
     status: step.status,
     decision: step.decision,
     lastPushedHead: counted.lastPushedHead,
+    babysat: isBabysitItemId(issue.id),
     runAgent: (feedback, cwd, turn) => runReactionAgent(context, item, feedback, cwd, turn),
     isStopping: () => item.stopRequest !== null,
   })

@@ -6,6 +6,8 @@ import type { OrchestratorStore } from '../../store/orchestrator-store.js';
 import { AgentAvailability } from '../agent-runs/agent-availability.js';
 import { AgentRuns } from '../agent-runs/agent-runs.js';
 import { chooseAgent } from '../agent-runs/choose-agent.js';
+import { BabysitIntake } from '../babysitting/babysit-intake.js';
+import { isBabysitItemId } from '../babysitting/babysit-item.js';
 import { BudgetGate } from '../budget-gate.js';
 import { ChangeRequestSupervisor } from '../change-request-supervisor/change-request-supervisor.js';
 import { ScheduledTriage } from '../ci-triage/scheduled-triage.js';
@@ -20,6 +22,7 @@ import { dispatchRulesOf, slotUsageOf } from '../scheduler/scheduling-rules.js';
 import { placeholderIssue } from '../work-item-record.js';
 import { WorkItemStore } from '../work-item-store.js';
 import { dispatchIssue } from './attempt-driver.js';
+import { reactToBabysatChangeRequest } from './babysit-steps.js';
 import { blockIssue } from './block-issue.js';
 import {
   acceptsNewWork,
@@ -74,7 +77,21 @@ export class WorkItemDriver {
     const agentAvailability = new AgentAvailability();
     const pause = new DispatchPause();
     const queue = new DispatchQueue();
-    this.phases = { store, budgetGate, agentRuns, retries, supervisor, agentAvailability, pause, queue };
+    const babysitting = new BabysitIntake({
+      workflow: environment.workflow,
+      scm: environment.scm,
+      store,
+      supervisor,
+      ready: environment.ready,
+      isRunning: (issueId) => agentRuns.get(issueId) !== undefined,
+      onStopped: (issue, reason) => releaseIssue(this.context, issue, reason, true),
+      events: environment.events,
+      logger: environment.logger,
+    });
+    this.phases = {
+      ...{ store, budgetGate, agentRuns, retries, supervisor, agentAvailability, pause, queue },
+      babysitting,
+    };
     this.context = { ...environment, ...this.phases };
     this.triage = new ScheduledTriage({
       ...environment,
@@ -87,7 +104,9 @@ export class WorkItemDriver {
       tracker: environment.tracker,
       owner: () => environment.claimOwner?.() ?? processOwner,
       leaseMs: () => environment.workflow().config.tracker.claim_lease_ms,
-      livingIssueIds: () => [...agentRuns.ids(), ...retries.ids(), ...supervisor.ids()],
+      // Babysat change requests have no issue to claim.
+      livingIssueIds: () =>
+        [...agentRuns.ids(), ...retries.ids(), ...supervisor.ids()].filter((id) => !isBabysitItemId(id)),
       onClaimLost: (issueId) => this.letGoOf(issueId),
       logger: environment.logger,
       now: environment.now,
@@ -104,6 +123,7 @@ export class WorkItemDriver {
   async restore(backend: OrchestratorStore): Promise<void> {
     this.phases.store.open(backend);
     await this.phases.pause.restore(backend);
+    this.phases.babysitting.open(backend);
     for (const record of await this.phases.store.restore()) {
       if (record.changeRequest && this.context.hasScm) {
         this.phases.supervisor.watchRestored({ ...record, changeRequest: record.changeRequest });
@@ -140,8 +160,11 @@ export class WorkItemDriver {
     await this.reconcile();
     if (!acceptsNewWork(this.context)) return { dispatched: 0, candidates: 0 };
     // A pause of everything holds reactions and merges too; a pause of dispatch does not.
-    if (!this.phases.pause.allPaused) await this.superviseChangeRequests();
-    if (!this.phases.pause.allPaused) this.triage.poll();
+    if (!this.phases.pause.allPaused) {
+      if (this.context.hasScm) await this.phases.babysitting.sync();
+      await this.superviseChangeRequests();
+      this.triage.poll();
+    }
     if (!acceptsNewWork(this.context)) return { dispatched: 0, candidates: 0 };
     return this.dispatchCandidates();
   }
@@ -160,7 +183,10 @@ export class WorkItemDriver {
       if (item)
         agentRuns.requestStop(item, { kind: 'stall', reason: stalled.reason, removeWorkspace: false });
     }
-    const ids = [...agentRuns.items()].filter((item) => !item.stopRequest).map((item) => item.issue.id);
+    // A babysat change request has no issue to refresh: the supervisor reads its state.
+    const ids = [...agentRuns.items()]
+      .filter((item) => !item.stopRequest && !isBabysitItemId(item.issue.id))
+      .map((item) => item.issue.id);
     if (ids.length === 0) return;
     const refreshed = await refreshRunningIssues(this.context.tracker, ids, dispatchRulesOf(workflow));
     if (!refreshed.ok) {
@@ -195,6 +221,7 @@ export class WorkItemDriver {
     for await (const step of this.phases.supervisor.review()) {
       if (step.next === 'block') await blockIssue(this.context, step.issue, step.reason, step.record);
       else if (step.next === 'release') releaseIssue(this.context, step.issue, step.reason, true);
+      else if (isBabysitItemId(step.issue.id)) await reactToBabysatChangeRequest(this.context, step);
       else await startReaction(this.context, step);
     }
   }
