@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import type { Logger, Orchestrator } from '@loompa/core';
+import { type Logger, type Orchestrator, registerSecret } from '@loompa/core';
 import { apiPrefix, createApiRoutes } from './api-routes.js';
 import { BoardFeed } from './board-feed.js';
 import { sendError } from './http-responses.js';
@@ -40,8 +40,11 @@ export interface LoompaHttpHandler {
  */
 export function createLoompaHttpHandler(options: LoompaHttpHandlerOptions): LoompaHttpHandler {
   const { orchestrator, logger } = options;
+  const token = options.token === undefined ? process.env.LOOMPA_API_TOKEN || null : options.token;
+  // Never in a log, an event or an error, whoever gives it.
+  if (token) registerSecret(token);
   const guard = {
-    token: options.token === undefined ? process.env.LOOMPA_API_TOKEN || null : options.token,
+    token,
     requireToken: options.requireToken ?? 'beyond-loopback',
   } as const;
   const history = new ItemHistory(options.history);

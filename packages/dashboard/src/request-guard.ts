@@ -72,7 +72,7 @@ export function refusalOfAccess(request: http.IncomingMessage, options: RequestG
       status: 403,
       code: 'token_not_configured',
       message:
-        'The API is reachable beyond loopback but has no token: set LOOMPA_API_TOKEN and send it as a bearer token',
+        'The API is reachable beyond loopback but has no token: set LOOMPA_API_TOKEN (or WORKFLOW.md’s server.api_token) and send it as a bearer token',
     };
   }
   const given = bearerTokenOf(request);

@@ -88,6 +88,7 @@ export async function runCommand(
       service = await startLoompaHttpServer({
         orchestrator,
         port: options.port,
+        token: process.env.LOOMPA_API_TOKEN || workflow.config.server.api_token,
         ...(options.host ? { host: options.host } : {}),
       });
       await mkdir(stateDirectory, { recursive: true });

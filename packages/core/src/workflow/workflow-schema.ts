@@ -146,6 +146,18 @@ const pollingSectionSchema = z.object({
     .describe('Time between ticks when the tracker cannot push changes.'),
 });
 
+/** The HTTP API and dashboard (`loompa run --port`, `@loompa/dashboard`). */
+const serverSectionSchema = z.object({
+  api_token: z
+    .string()
+    .min(1)
+    .nullable()
+    .default(null)
+    .describe(
+      'Bearer token the HTTP API asks of requests from beyond loopback; write it as $NAME of an environment variable. LOOMPA_API_TOKEN wins when set.',
+    ),
+});
+
 const profileSchema = z.object({
   name: z.string().min(1).describe('Name used by agent.escalation and shown in events.'),
   kind: optionalString.describe('Agent kind for this profile; agent.kind when unset.'),
@@ -266,6 +278,7 @@ export const workflowConfigSchema = z.object({
   reactions: reactionsSectionSchema.prefault({}),
   ci: continuousIntegrationSectionSchema.prefault({}),
   triage: triageSectionSchema.prefault({}),
+  server: serverSectionSchema.prefault({}),
   budget: budgetSectionSchema
     .prefault({})
     .describe('Owned by the budget plugin given to the orchestrator, which validates it.'),
