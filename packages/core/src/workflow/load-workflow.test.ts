@@ -211,6 +211,7 @@ describe('loadWorkflow: defaults (DESIGN.md §5, Symphony where it has one)', ()
         interval_ms: 300_000,
         runs_per_check: 5,
       },
+      server: { api_token: null },
       budget: {},
     });
     expect(workflow.repositoryPath).toBe(directory);
