@@ -9,6 +9,7 @@ import {
   type Workflow,
   type WorkflowPlugins,
 } from '@loompa/core';
+import { notificationsPlugin } from '@loompa/notifications';
 import { gitHubScm } from '@loompa/scm-github';
 import { gitLabScm } from '@loompa/scm-gitlab';
 import { localScm } from '@loompa/scm-local';
@@ -25,7 +26,9 @@ export const loompaPlugins = {
   scms: { local: localScm, github: gitHubScm, gitlab: gitLabScm },
   agents: { claude: claudeAgent, opencode: openCodeAgent, codex: codexAgent, command: commandAgent },
   budget: budgetPlugin,
-} satisfies Required<WorkflowPlugins> & Pick<OrchestratorOptions, 'trackers' | 'scms' | 'agents' | 'budget'>;
+  notifier: notificationsPlugin,
+} satisfies Required<WorkflowPlugins> &
+  Pick<OrchestratorOptions, 'trackers' | 'scms' | 'agents' | 'budget' | 'notifier'>;
 
 /** Loads and validates a WORKFLOW.md against every plugin the CLI knows, as `loompa run` will. */
 export function loadCliWorkflow(workflowPath: string): Promise<Workflow> {

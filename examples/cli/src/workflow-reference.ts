@@ -3,6 +3,7 @@ import { claudeSettingsSchema } from '@loompa/agent-claude';
 import { openCodeSettingsSchema } from '@loompa/agent-opencode';
 import { budgetSettingsSchema } from '@loompa/budget';
 import { commandAgentSettingsSchema, workflowConfigSchema } from '@loompa/core';
+import { notificationSettingsSchema } from '@loompa/notifications';
 import { gitHubScmReferenceSchema, gitHubScmSettingDefaults } from '@loompa/scm-github';
 import { gitLabScmReferenceSchema, gitLabScmSettingDefaults } from '@loompa/scm-gitlab';
 import { localScmSettingsSchema } from '@loompa/scm-local';
@@ -157,6 +158,12 @@ export function renderWorkflowReference(): string {
       title: '`budget:`',
       intro: 'Read by @loompa/budget.',
       rows: rowsOf(budgetSettingsSchema, 'budget.', defaultsOf(budgetSettingsSchema)),
+    },
+    {
+      title: '`notifications:`',
+      intro:
+        'Read by @loompa/notifications. Webhook URLs (and signing keys) are named by environment variable, checked by `loompa validate` without being printed, and never logged or stored.',
+      rows: rowsOf(notificationSettingsSchema, 'notifications.', defaultsOf(notificationSettingsSchema)),
     },
   ];
   return sections

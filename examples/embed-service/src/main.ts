@@ -1,9 +1,11 @@
 /**
  * A service embedding Loompa: `pnpm --filter @loompa/embed-service start [WORKFLOW.md] [port]`.
  * It runs the orchestrator with the markdown tracker, the local SCM provider and the
- * built-in `command` agent, serves the API on 127.0.0.1, and stops cleanly on Ctrl-C.
+ * built-in `command` agent, sends the workflow's `notifications:` to their webhooks, serves the
+ * API on 127.0.0.1, and stops cleanly on Ctrl-C.
  */
 import { createJsonLogger, createOrchestrator } from '@loompa/core';
+import { notificationsPlugin } from '@loompa/notifications';
 import { localScm } from '@loompa/scm-local';
 import { markdownTracker } from '@loompa/tracker-markdown';
 import { startLoompaService } from './start-loompa-service.js';
@@ -16,6 +18,7 @@ const orchestrator = createOrchestrator({
   workflowPath,
   trackers: { markdown: markdownTracker },
   scms: { local: localScm },
+  notifier: notificationsPlugin,
   logger,
 });
 await orchestrator.start();

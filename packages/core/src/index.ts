@@ -204,6 +204,12 @@ export {
 export type { AgentProfile, Focus, FocusMatch } from './specifications/focus.js';
 export type { FocusMatcherV1 } from './specifications/focus-matcher.js';
 export { type Issue, type IssueReference, normalizeName } from './specifications/issue.js';
+export type {
+  BlockedIssueRecord,
+  NotifierContext,
+  NotifierResumeContext,
+  NotifierV1,
+} from './specifications/notifier.js';
 export {
   isPluginDefinition,
   type PluginContext,

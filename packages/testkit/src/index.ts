@@ -69,3 +69,9 @@ export { createScriptedAnthropicServer } from './model-servers/scripted-anthropi
 export { createScriptedOpenAIServer } from './model-servers/scripted-openai-server.js';
 export { createScriptedResponsesServer } from './model-servers/scripted-responses-server.js';
 export type { ScriptedModelServer } from './model-servers/scripted-server.js';
+export {
+  createWebhookReceiver,
+  type ReceivedWebhook,
+  type WebhookAnswer,
+  type WebhookReceiver,
+} from './webhook-receiver/webhook-receiver.js';

@@ -89,8 +89,9 @@ export interface OrchestratorEventMap {
     failed: string | null;
   };
   'retry-scheduled': IssueEventBase & { attempt: number; dueAt: Date; delayMs: number; reason: string };
-  'issue-blocked': IssueEventBase & { reason: string };
-  'issue-done': IssueEventBase & { reason: string };
+  /** `issueTitle` as the tracker had it, for people reading a notification. */
+  'issue-blocked': IssueEventBase & { reason: string; issueTitle?: string };
+  'issue-done': IssueEventBase & { reason: string; issueTitle?: string };
   'issue-released': IssueEventBase & { reason: string; workspaceKept: boolean };
   'budget-exceeded': {
     decision: Extract<BudgetDecision, { allowed: false }>;

@@ -3,6 +3,7 @@ import type { Logger } from '../logging/logger.js';
 import type { AgentBackendV1 } from '../specifications/agent-backend.js';
 import type { BudgetV1 } from '../specifications/budget.js';
 import type { FocusMatcherV1 } from '../specifications/focus-matcher.js';
+import type { NotifierV1 } from '../specifications/notifier.js';
 import type { PluginEntry } from '../specifications/plugin.js';
 import type { RunnerV1 } from '../specifications/runner.js';
 import type { ScmProviderV1 } from '../specifications/scm-provider.js';
@@ -25,6 +26,8 @@ export interface OrchestratorOptions {
   /** Where agent runs execute; in this process by default (`@loompa/runner-bullmq` spreads them over workers). */
   runner?: RunnerV1;
   budget?: PluginEntry<BudgetV1>;
+  /** Tells people about blocked, finished and stuck work; configured by `notifications:`. */
+  notifier?: PluginEntry<NotifierV1>;
   /** Durable facts; a file store under the state directory by default. */
   store?: OrchestratorStore;
   logger?: Logger;

@@ -1,13 +1,17 @@
 import { commandAgent } from '../agents/command-agent.js';
+import type { OrchestratorEvents } from '../events/orchestrator-events.js';
 import type { Logger } from '../logging/logger.js';
 import type { AgentBackendV1 } from '../specifications/agent-backend.js';
 import type { BudgetV1 } from '../specifications/budget.js';
+import type { NotifierV1 } from '../specifications/notifier.js';
 import type { PluginContext, PluginEntry } from '../specifications/plugin.js';
 import type { RunnerV1 } from '../specifications/runner.js';
 import type { ScmProviderV1 } from '../specifications/scm-provider.js';
 import type { TrackerV1 } from '../specifications/tracker.js';
+import type { OrchestratorStore } from '../store/orchestrator-store.js';
 import type { Workflow, WorkflowPlugins } from '../workflow/load-workflow.js';
 import { createInProcessRunner } from './agent-runs/in-process-runner.js';
+import { NotificationsBridge } from './notifications-bridge.js';
 import { assertSpecificationVersion, PluginInstances } from './plugin-registry.js';
 
 /** The plugins a caller registers, by the kind WORKFLOW.md names them with. */
@@ -17,6 +21,7 @@ export interface PluginRegistrations {
   agents?: Record<string, PluginEntry<AgentBackendV1>>;
   budget?: PluginEntry<BudgetV1>;
   runner?: RunnerV1;
+  notifier?: PluginEntry<NotifierV1>;
 }
 
 export interface OrchestratorPluginsContext {
@@ -25,6 +30,9 @@ export interface OrchestratorPluginsContext {
   logger: Logger;
   agentEnvironment(agent: AgentBackendV1): Record<string, string>;
   restrictedEnvironment(declaredNames?: readonly string[]): Record<string, string>;
+  /** Events the notifier is handed, once `store()` gives a store (never in a dry run). */
+  events: OrchestratorEvents;
+  store(): OrchestratorStore | null;
 }
 
 /**
@@ -36,6 +44,8 @@ export class OrchestratorPlugins {
   private readonly scms: PluginInstances<ScmProviderV1> | null;
   private readonly agents: PluginInstances<AgentBackendV1>;
   private readonly budgets: PluginInstances<BudgetV1> | null;
+  private readonly notifiers: PluginInstances<NotifierV1> | null;
+  private readonly notifications: NotificationsBridge;
   /** Where attempts run; checked like every slot when it is given. */
   readonly runner: RunnerV1;
 
@@ -52,6 +62,15 @@ export class OrchestratorPlugins {
     this.budgets = registrations.budget
       ? new PluginInstances('budget', 'budget-v1', { budget: registrations.budget })
       : null;
+    this.notifiers = registrations.notifier
+      ? new PluginInstances('notifier', 'notifier-v1', { notifications: registrations.notifier })
+      : null;
+    this.notifications = new NotificationsBridge({
+      events: context.events,
+      notifier: () => this.notifier(),
+      store: () => context.store(),
+      logger: context.logger,
+    });
     this.runner = registrations.runner
       ? assertSpecificationVersion('runner', registrations.runner, 'runner-v1')
       : createInProcessRunner();
@@ -68,12 +87,13 @@ export class OrchestratorPlugins {
 
   /** The plugins a WORKFLOW.md may name, for validating it against this orchestrator. */
   workflowPlugins(): WorkflowPlugins {
-    const { trackers, scms, agents, budget } = this.registrations;
+    const { trackers, scms, agents, budget, notifier } = this.registrations;
     return {
       trackers,
       ...(scms ? { scms } : {}),
       agents: { command: commandAgent, ...agents },
       ...(budget ? { budget } : {}),
+      ...(notifier ? { notifier } : {}),
     };
   }
 
@@ -123,9 +143,27 @@ export class OrchestratorPlugins {
     );
   }
 
-  /** Closes every plugin instance created (watchers, timers, child processes). */
-  closeAll(): void {
-    for (const instances of [this.trackers, this.scms, this.agents, this.budgets]) instances?.closeAll();
+  /** The notifier for the workflow's `notifications:` section; null without one registered. */
+  notifier(): NotifierV1 | null {
+    if (!this.notifiers) return null;
+    const workflow = this.context.workflow();
+    return this.notifiers.get(
+      'notifications',
+      workflow.pluginSettings.notifications,
+      this.pluginContext(),
+      workflow.filePath,
+      'notifications',
+    );
+  }
+
+  /**
+   * Closes every plugin instance created (watchers, timers, child processes), after queued
+   * notifications had a bounded time to go out.
+   */
+  async closeAll(): Promise<void> {
+    await this.notifications.flush();
+    const all = [this.trackers, this.scms, this.agents, this.budgets, this.notifiers];
+    for (const instances of all) instances?.closeAll();
   }
 
   private pluginContext(): PluginContext {

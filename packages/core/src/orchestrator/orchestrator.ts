@@ -82,6 +82,8 @@ export class Orchestrator {
       agentEnvironment: (agent) => this.agentEnvironment(agent),
       restrictedEnvironment: (declaredNames) =>
         restrictedEnvironmentFor(this.environmentSources(), declaredNames),
+      events: this.events,
+      store: () => (this.dryRun ? null : this.store),
     });
     this.driver = new WorkItemDriver({
       workflow: () => this.requireWorkflow(),
@@ -220,7 +222,7 @@ export class Orchestrator {
       removeWorkspace: false,
     });
     await this.driver.releaseClaims();
-    this.plugins.closeAll();
+    await this.plugins.closeAll();
   }
 
   /** One tick, then waits until every dispatched item has finished its attempt or is parked. */

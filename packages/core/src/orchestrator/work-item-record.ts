@@ -46,7 +46,9 @@ export const freshChangeRequestHistory = {
 } satisfies Partial<WorkItemRecord>;
 
 /** The store key of an issue's record. */
-export const storeKeyFor = (issueId: string) => `item/${issueId}`;
+/** The store keys of every record start with this. */
+export const recordKeyPrefix = 'item/';
+export const storeKeyFor = (issueId: string) => `${recordKeyPrefix}${issueId}`;
 
 /** Stands in for an adopted issue until the first refresh from the tracker. */
 export function placeholderIssue(record: Pick<WorkItemRecord, 'issueId' | 'identifier'>): Issue {

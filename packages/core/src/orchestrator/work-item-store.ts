@@ -7,6 +7,7 @@ import { type AttemptOutcome, attemptCounts, summaryAfterContextOverflow } from 
 import {
   fingerprintOf,
   freshChangeRequestHistory,
+  recordKeyPrefix,
   storeKeyFor,
   type WorkItemRecord,
 } from './work-item-record.js';
@@ -43,7 +44,7 @@ export class WorkItemStore {
    */
   async restore(): Promise<WorkItemRecord[]> {
     const withChangeRequest: WorkItemRecord[] = [];
-    for (const { value } of await this.requireBackend().list<WorkItemRecord>('item/')) {
+    for (const { value } of await this.requireBackend().list<WorkItemRecord>(recordKeyPrefix)) {
       if (value.blocked) {
         this.blocked.set(value.issueId, {
           identifier: value.identifier,

@@ -213,10 +213,17 @@ describe('loadWorkflow: defaults (DESIGN.md §5, Symphony where it has one)', ()
       },
       server: { api_token: null },
       budget: {},
+      notifications: {},
     });
     expect(workflow.repositoryPath).toBe(directory);
     expect(workflow.promptTemplate).toBe(defaultPromptTemplate);
-    expect(workflow.pluginSettings).toEqual({ tracker: {}, scm: {}, budget: {}, agents: { claude: {} } });
+    expect(workflow.pluginSettings).toEqual({
+      tracker: {},
+      scm: {},
+      budget: {},
+      notifications: {},
+      agents: { claude: {} },
+    });
   });
 
   it('fills the defaults of a profile and keeps a section default next to set keys', async () => {
@@ -698,6 +705,7 @@ describe('loadWorkflow: plugins', () => {
       tracker: { kind: 'github', token, owner: 'acme', per_page: 50 },
       scm: { host: 'forge.example.invalid' },
       budget: { total_usd: 25 },
+      notifications: {},
       agents: { claude: { binary: '/usr/local/bin/claude', verbose: false } },
     });
     // The tracker's own keys are kept on the core section too (it is a loose object).

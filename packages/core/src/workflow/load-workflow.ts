@@ -7,6 +7,7 @@ import { WorkflowError, type WorkflowProblem } from '../errors/error-classes.js'
 import { LoompaError } from '../errors/loompa-error.js';
 import type { AgentBackendV1 } from '../specifications/agent-backend.js';
 import type { BudgetV1 } from '../specifications/budget.js';
+import type { NotifierV1 } from '../specifications/notifier.js';
 import { isPluginDefinition, type PluginEntry } from '../specifications/plugin.js';
 import type { ScmProviderV1 } from '../specifications/scm-provider.js';
 import type { TrackerV1 } from '../specifications/tracker.js';
@@ -38,6 +39,8 @@ export interface WorkflowPlugins {
   agents?: Record<string, PluginEntry<AgentBackendV1>>;
   /** The one budget in use (not chosen by kind): it validates the `budget:` section. */
   budget?: PluginEntry<BudgetV1>;
+  /** The one notifier in use: it validates the `notifications:` section. */
+  notifier?: PluginEntry<NotifierV1>;
 }
 
 /** A loaded, validated WORKFLOW.md. */
@@ -56,6 +59,7 @@ export interface Workflow {
     tracker: unknown;
     scm: unknown;
     budget: unknown;
+    notifications: unknown;
     /** Per agent kind, from the top-level section named after the kind. */
     agents: Record<string, unknown>;
   };
@@ -387,6 +391,7 @@ function validatePluginSections(
     tracker: parseSection(trackerEntry, ['tracker']),
     scm: parseSection(scmEntry, ['scm']),
     budget: parseSection(plugins.budget, ['budget']),
+    notifications: parseSection(plugins.notifier, ['notifications']),
     agents,
   };
 }

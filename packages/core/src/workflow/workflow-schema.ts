@@ -18,7 +18,7 @@ import {
  * specification where it has one (poll 30 s, 10 agents, 20 turns, retry backoff capped at
  * 5 min, stall 5 min, hooks 60 s). Keys stay snake_case, exactly as written in the file, so a
  * YAML path in an error is also the property path in code. Sections that plugins extend
- * (`tracker`, `scm`, `budget`) keep unknown keys for the plugin's own schema.
+ * (`tracker`, `scm`, `budget`, `notifications`) keep unknown keys for the plugin's own schema.
  */
 
 const trackerSectionSchema = z.looseObject({
@@ -282,6 +282,10 @@ export const workflowConfigSchema = z.object({
   budget: budgetSectionSchema
     .prefault({})
     .describe('Owned by the budget plugin given to the orchestrator, which validates it.'),
+  notifications: z
+    .looseObject({})
+    .prefault({})
+    .describe('Owned by the notifier given to the orchestrator (`notifier`), which validates it.'),
 });
 
 /** The validated, defaulted front matter (core sections). */

@@ -333,6 +333,7 @@ export class ChangeRequestSupervisor {
     this.context.events.publish('issue-done', {
       issueId: issue.id,
       issueIdentifier: issue.identifier,
+      issueTitle: issue.title,
       reason,
     });
   }

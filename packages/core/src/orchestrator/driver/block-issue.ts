@@ -25,5 +25,10 @@ export async function blockIssue(
           reason,
         );
   await context.store.block(record, { ...issue, labels }, reason, new Date());
-  context.events.publish('issue-blocked', { issueId: issue.id, issueIdentifier: issue.identifier, reason });
+  context.events.publish('issue-blocked', {
+    issueId: issue.id,
+    issueIdentifier: issue.identifier,
+    issueTitle: issue.title,
+    reason,
+  });
 }
