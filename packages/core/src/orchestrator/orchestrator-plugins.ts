@@ -45,7 +45,8 @@ export class OrchestratorPlugins {
   private readonly agents: PluginInstances<AgentBackendV1>;
   private readonly budgets: PluginInstances<BudgetV1> | null;
   private readonly notifiers: PluginInstances<NotifierV1> | null;
-  private readonly notifications: NotificationsBridge;
+  /** Only with a notifier registered: without one, no listener is added to the events. */
+  private readonly notifications: NotificationsBridge | null;
   /** Where attempts run; checked like every slot when it is given. */
   readonly runner: RunnerV1;
 
@@ -65,12 +66,14 @@ export class OrchestratorPlugins {
     this.notifiers = registrations.notifier
       ? new PluginInstances('notifier', 'notifier-v1', { notifications: registrations.notifier })
       : null;
-    this.notifications = new NotificationsBridge({
-      events: context.events,
-      notifier: () => this.notifier(),
-      store: () => context.store(),
-      logger: context.logger,
-    });
+    this.notifications = registrations.notifier
+      ? new NotificationsBridge({
+          events: context.events,
+          notifier: () => this.notifier(),
+          store: () => context.store(),
+          logger: context.logger,
+        })
+      : null;
     this.runner = registrations.runner
       ? assertSpecificationVersion('runner', registrations.runner, 'runner-v1')
       : createInProcessRunner();
@@ -161,7 +164,7 @@ export class OrchestratorPlugins {
    * notifications had a bounded time to go out.
    */
   async closeAll(): Promise<void> {
-    await this.notifications.flush();
+    await this.notifications?.flush();
     const all = [this.trackers, this.scms, this.agents, this.budgets, this.notifiers];
     for (const instances of all) instances?.closeAll();
   }
