@@ -1,11 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build, type Options } from 'tsup';
-import cliBuildOptions from '../tsup.config.js';
-
-const packageDirectory = fileURLToPath(new URL('..', import.meta.url));
+import { build } from 'tsup';
+import { cliBuildOptions } from '../tsup.config.js';
 
 /** A build of the `loompa` command in a folder of its own, removed by `remove`. */
 export interface BuiltCli {
@@ -21,15 +18,7 @@ export interface BuiltCli {
  */
 export async function buildCliInto(): Promise<BuiltCli> {
   const outDirectory = await mkdtemp(path.join(os.tmpdir(), 'loompa-built-cli-'));
-  // The configuration names its entry relative to the package, where `pnpm build` runs it.
-  await build({
-    ...(cliBuildOptions as Options),
-    entry: { loompa: path.join(packageDirectory, 'src', 'loompa-bin.ts') },
-    tsconfig: path.join(packageDirectory, '..', '..', 'tsconfig.json'),
-    outDir: outDirectory,
-    silent: true,
-    sourcemap: false,
-  });
+  await build({ ...cliBuildOptions(outDirectory), silent: true, sourcemap: false });
   return {
     binPath: path.join(outDirectory, 'loompa.js'),
     outDirectory,

@@ -4,7 +4,14 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type BuiltCli, buildCliInto } from './built-cli-fixture.js';
-import { createSandbox, loompaBin, parseJsonLines, removeSandboxes, startLoompa } from './cli-fixture.js';
+import {
+  createSandbox,
+  loompaBin,
+  parseJsonLines,
+  removeSandboxes,
+  startLoompa,
+  waitForOutput,
+} from './cli-fixture.js';
 
 let built: BuiltCli;
 
@@ -97,5 +104,31 @@ describe('the built loompa command', () => {
     const budget = await runBuilt(['budget', '--json'], sandbox.repository);
     expect(budget.exitCode).toBe(0);
     expect(JSON.parse(budget.stdout)).toHaveProperty('status');
+  }, 120_000);
+
+  it('serves the dashboard page and the API from the bundle (its files copied next to it)', async () => {
+    const sandbox = await createSandbox({ tasks: [{ id: 'TASK-1', title: 'Show me' }] });
+    const loompa = execa(process.execPath, [built.binPath, 'run', '--json', '--port', '0'], {
+      cwd: sandbox.repository,
+      reject: false,
+      env: { ...process.env, NODE_OPTIONS: '', LOOMPA_ACTOR: 'tester' },
+    });
+    try {
+      const logs = await waitForOutput(loompa.stderr!, (text) =>
+        /Serving the Loompa dashboard at http:\/\/127\.0\.0\.1:\d+\//.test(text),
+      );
+      const url = /Serving the Loompa dashboard at (http:\/\/127\.0\.0\.1:\d+)\//.exec(logs)![1]!;
+      const page = await fetch(`${url}/`);
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-type')).toContain('text/html');
+      expect(await page.text()).toContain('/assets/dashboard.js');
+      const script = await fetch(`${url}/assets/dashboard.js`);
+      expect(script.status).toBe(200);
+      const state = await fetch(`${url}/api/v1/state`);
+      expect(state.status).toBe(200);
+    } finally {
+      loompa.kill('SIGINT');
+      expect((await loompa).exitCode).toBe(0);
+    }
   }, 120_000);
 });
