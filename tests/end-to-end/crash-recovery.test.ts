@@ -1,4 +1,4 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { findProcessesWithEnvironmentEntry, isProcessAlive } from '@loompa/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { stringify } from 'yaml';
+import { killOutright, startOrchestratorProcess } from './fixtures/orchestrator-process.js';
 
 /**
  * An orchestrator process killed with SIGKILL — mid-run and after publishing — and started
@@ -14,14 +15,8 @@ import { stringify } from 'yaml';
  * left running from the killed instance.
  */
 
-const repositoryRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const runner = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'run-orchestrator.ts');
 const waitOptions = { timeout: 60_000, interval: 100 };
-
-interface RunningOrchestrator {
-  child: ChildProcess;
-  events: Array<{ type: string; issue?: string }>;
-}
 
 const children: ChildProcess[] = [];
 let root: string | null = null;
@@ -31,33 +26,8 @@ afterEach(async () => {
   root = null;
 });
 
-function startOrchestrator(workflowPath: string): RunningOrchestrator {
-  const child = spawn(
-    process.execPath,
-    ['--conditions=@loompa/source', '--import', 'tsx', runner, workflowPath],
-    {
-      cwd: repositoryRoot,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  children.push(child);
-  const running: RunningOrchestrator = { child, events: [] };
-  let pending = '';
-  child.stdout!.setEncoding('utf8');
-  child.stdout!.on('data', (chunk: string) => {
-    pending += chunk;
-    const lines = pending.split('\n');
-    pending = lines.pop() ?? '';
-    for (const line of lines) if (line.trim()) running.events.push(JSON.parse(line));
-  });
-  child.stderr!.resume();
-  return running;
-}
-
-async function killOutright(running: RunningOrchestrator): Promise<void> {
-  const exited = new Promise((resolve) => running.child.once('exit', resolve));
-  running.child.kill('SIGKILL');
-  await exited;
+function startOrchestrator(workflowPath: string) {
+  return startOrchestratorProcess(runner, workflowPath, children);
 }
 
 /** Processes (not zombies) whose environment marks them as agents of this test. */

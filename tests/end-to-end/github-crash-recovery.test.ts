@@ -1,10 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createGitHubLoop, repositoryName, waitOptions } from './fixtures/github-loop-fixture.js';
+import { killOutright, startOrchestratorProcess } from './fixtures/orchestrator-process.js';
 
 /**
  * The GitHub loop run by orchestrator processes that are killed with SIGKILL at several points
@@ -13,18 +14,12 @@ import { createGitHubLoop, repositoryName, waitOptions } from './fixtures/github
  * status comment, one reply, and each reaction run once.
  */
 
-const repositoryRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const runner = path.join(
   path.dirname(fileURLToPath(import.meta.url)),
   'fixtures',
   'run-github-orchestrator.ts',
 );
 const webhookSecretVariable = 'LOOMPA_E2E_GITHUB_WEBHOOK_SECRET';
-
-interface RunningOrchestrator {
-  child: ChildProcess;
-  events: Array<{ type: string; issue?: string; reaction?: string }>;
-}
 
 const children: ChildProcess[] = [];
 afterEach(() => {
@@ -40,33 +35,8 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-function startOrchestrator(workflowPath: string): RunningOrchestrator {
-  const child = spawn(
-    process.execPath,
-    ['--conditions=@loompa/source', '--import', 'tsx', runner, workflowPath],
-    {
-      cwd: repositoryRoot,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  children.push(child);
-  const running: RunningOrchestrator = { child, events: [] };
-  let pending = '';
-  child.stdout!.setEncoding('utf8');
-  child.stdout!.on('data', (chunk: string) => {
-    pending += chunk;
-    const lines = pending.split('\n');
-    pending = lines.pop() ?? '';
-    for (const line of lines) if (line.trim()) running.events.push(JSON.parse(line));
-  });
-  child.stderr!.resume();
-  return running;
-}
-
-async function killOutright(running: RunningOrchestrator): Promise<void> {
-  const exited = new Promise((resolve) => running.child.once('exit', resolve));
-  running.child.kill('SIGKILL');
-  await exited;
+function startOrchestrator(workflowPath: string) {
+  return startOrchestratorProcess(runner, workflowPath, children);
 }
 
 describe('crash recovery on GitHub', () => {
@@ -123,7 +93,8 @@ describe('crash recovery on GitHub', () => {
       const thread = fake
         .reviewThreads(repositoryName, pull.number)
         .find((candidate) => candidate.id === comment.threadId)!;
-      expect(thread.resolved).toBe(true);
+      // The instance's recent events say what it waited for when this does not happen.
+      expect({ resolved: thread.resolved, events: third.events.slice(-6) }).toMatchObject({ resolved: true });
     }, waitOptions);
     await killOutright(third);
 

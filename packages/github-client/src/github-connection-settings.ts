@@ -252,3 +252,23 @@ export function gitHubWebhookSecret(
   registerSecret(secret);
   return secret;
 }
+
+/**
+ * What a plugin's `webhook:` section asks for, as receiver options: null without the section
+ * or without a secret in its variable (validation reports that case before a plugin is built).
+ */
+export function gitHubWebhookOptionsFromSettings(
+  section: GitHubConnectionSettings,
+  logger?: Logger,
+  environment: NodeJS.ProcessEnv = process.env,
+): { secret: string; host: string; port: number; path: string; logger?: Logger } | null {
+  const secret = gitHubWebhookSecret(section, environment);
+  if (!section.webhook || !secret) return null;
+  return {
+    secret,
+    host: section.webhook.host,
+    port: section.webhook.port,
+    path: section.webhook.path,
+    ...(logger ? { logger } : {}),
+  };
+}

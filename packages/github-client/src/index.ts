@@ -25,6 +25,7 @@ export {
   gitHubConnectionSettingsSchema,
   gitHubConnectionSettingsShape,
   gitHubSecretVariables,
+  gitHubWebhookOptionsFromSettings,
   gitHubWebhookSecret,
   repositoryNamePattern,
 } from './github-connection-settings.js';

@@ -3,7 +3,7 @@ import {
   createGitHubClient,
   gitHubClientOptionsFromSettings,
   gitHubSecretVariables,
-  gitHubWebhookSecret,
+  gitHubWebhookOptionsFromSettings,
 } from '@loompa/github-client';
 import { createGitHubScm } from './github-scm-provider.js';
 import { type GitHubScmSection, gitHubScmSettingsSchema } from './github-scm-schema.js';
@@ -18,7 +18,6 @@ export const gitHubScm: PluginDefinition<ScmProviderV1, GitHubScmSection> = {
         logger: context.logger,
       }),
     );
-    const secret = gitHubWebhookSecret(section);
     return createGitHubScm({
       client,
       repository: section.repository,
@@ -26,16 +25,7 @@ export const gitHubScm: PluginDefinition<ScmProviderV1, GitHubScmSection> = {
       closeIssuesAfterMerge: section.close_issues_after_merge,
       mergeabilityRetryDelaysMs: section.mergeability_retry_ms,
       reviewMaxAgeMs: section.review_max_age_ms,
-      webhook:
-        section.webhook && secret
-          ? {
-              secret,
-              host: section.webhook.host,
-              port: section.webhook.port,
-              path: section.webhook.path,
-              logger: context.logger,
-            }
-          : null,
+      webhook: gitHubWebhookOptionsFromSettings(section, context.logger),
       secretEnvironmentVariables: gitHubSecretVariables(section),
       logger: context.logger,
     });

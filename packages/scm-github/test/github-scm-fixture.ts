@@ -46,17 +46,6 @@ export const conformanceActions: FakeGitHubActions = async (commit) => {
   };
 };
 
-/** Git authenticating to the fake with a token in the environment only, as Loompa's push target does. */
-export function gitEnvironmentFor(token: string): Record<string, string> {
-  const basic = Buffer.from(`x-access-token:${token}`).toString('base64');
-  return {
-    GIT_CONFIG_COUNT: '1',
-    GIT_CONFIG_KEY_0: 'http.extraHeader',
-    GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}`,
-    GIT_TERMINAL_PROMPT: '0',
-  };
-}
-
 export interface GitHubScmFixture {
   fake: FakeGitHub;
   token: string;
@@ -87,7 +76,7 @@ export async function createGitHubScmFixture(
   const token = fake.createToken('loompa-bot');
   fake.createToken('reviewer');
   const workingCopy = await mkdtemp(path.join(os.tmpdir(), 'scm-github-'));
-  const environment = { ...gitEnvironmentFor(token), ...identity };
+  const environment = { ...fake.gitEnvironment(token), ...identity };
   const git = async (args: string[]) =>
     (await runGit(args, { cwd: workingCopy, env: environment })).stdout.trim();
   await runGit(['init', '--quiet', '--initial-branch=main', workingCopy], { cwd: os.tmpdir() });

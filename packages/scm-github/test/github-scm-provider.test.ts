@@ -1,12 +1,7 @@
 import { runGit } from '@loompa/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closingReferences, mapMergeableState, plainActionsLog, tailBytes } from '../src/index.js';
-import {
-  createGitHubScmFixture,
-  type GitHubScmFixture,
-  gitEnvironmentFor,
-  repositoryName,
-} from './github-scm-fixture.js';
+import { createGitHubScmFixture, type GitHubScmFixture, repositoryName } from './github-scm-fixture.js';
 
 let fixture: GitHubScmFixture | null = null;
 afterEach(async () => {
@@ -253,7 +248,7 @@ describe('GitHubScmProvider', () => {
         ['push', '--quiet', fixture.fake.gitUrl(`${login}/widgets`), `HEAD:refs/heads/${login}-fix`],
         {
           cwd: fixture.workingCopy,
-          env: gitEnvironmentFor(contributorToken),
+          env: fixture.fake.gitEnvironment(contributorToken),
         },
       );
       const seeded = fixture.fake.seedPullRequest(repositoryName, {

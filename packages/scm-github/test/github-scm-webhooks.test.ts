@@ -4,12 +4,7 @@ import { runGit } from '@loompa/core';
 import { createGitHubWebhookHandler } from '@loompa/github-client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { pullRequestChangeOf } from '../src/index.js';
-import {
-  createGitHubScmFixture,
-  type GitHubScmFixture,
-  gitEnvironmentFor,
-  repositoryName,
-} from './github-scm-fixture.js';
+import { createGitHubScmFixture, type GitHubScmFixture, repositoryName } from './github-scm-fixture.js';
 
 let fixture: GitHubScmFixture | null = null;
 let server: Server | null = null;
@@ -113,7 +108,7 @@ describe('GitHubScmProvider watch with webhooks', () => {
     fixture.fake.createFork(repositoryName, 'contributor');
     fixture.fake.repository('contributor/widgets').collaborators.add('contributor');
     const environment = {
-      ...gitEnvironmentFor(contributorToken),
+      ...fixture.fake.gitEnvironment(contributorToken),
       GIT_AUTHOR_NAME: 'C',
       GIT_AUTHOR_EMAIL: 'c@localhost',
       GIT_COMMITTER_NAME: 'C',

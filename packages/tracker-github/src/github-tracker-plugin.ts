@@ -3,7 +3,7 @@ import {
   createGitHubClient,
   gitHubClientOptionsFromSettings,
   gitHubSecretVariables,
-  gitHubWebhookSecret,
+  gitHubWebhookOptionsFromSettings,
 } from '@loompa/github-client';
 import { createGitHubTracker } from './github-tracker.js';
 import { type GitHubTrackerSection, gitHubTrackerSettingsSchema } from './github-tracker-schema.js';
@@ -23,7 +23,6 @@ export const gitHubTrackerPlugin: PluginDefinition<TrackerV1, GitHubTrackerSecti
         logger: context.logger,
       }),
     );
-    const secret = gitHubWebhookSecret(section);
     return createGitHubTracker({
       client,
       repository: section.repository,
@@ -39,16 +38,7 @@ export const gitHubTrackerPlugin: PluginDefinition<TrackerV1, GitHubTrackerSecti
         typeLabels: Object.entries(section.type_labels),
         leaseLabel: section.lease_label,
       },
-      webhook:
-        section.webhook && secret
-          ? {
-              secret,
-              host: section.webhook.host,
-              port: section.webhook.port,
-              path: section.webhook.path,
-              logger: context.logger,
-            }
-          : null,
+      webhook: gitHubWebhookOptionsFromSettings(section, context.logger),
       secretEnvironmentVariables: gitHubSecretVariables(section),
       logger: context.logger,
     });

@@ -497,6 +497,20 @@ export class FakeGitHub {
     return `${this.baseUrlValue}/${repository.owner}/${repository.name}.git`;
   }
 
+  /**
+   * Environment that makes git authenticate to the fake as `token`'s owner with an
+   * `http.extraHeader` (as Loompa's push targets do): never in the URL or argv.
+   */
+  gitEnvironment(token: string): Record<string, string> {
+    const basic = Buffer.from(`x-access-token:${token}`).toString('base64');
+    return {
+      GIT_CONFIG_COUNT: '1',
+      GIT_CONFIG_KEY_0: 'http.extraHeader',
+      GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}`,
+      GIT_TERMINAL_PROMPT: '0',
+    };
+  }
+
   /** The bare repository on disk behind `gitUrl`, created on first use, for tests to inspect. */
   bareRepositoryPath(fullName: string): Promise<string> {
     const repository = this.repository(fullName);
