@@ -23,7 +23,7 @@ import { readCheckLog } from './check-log.js';
 import { type CheckRunFields, type CommitStatusFields, rollUpChecks, toChecks } from './check-rollup.js';
 import { closingReferences } from './closing-references.js';
 import { mapMergeableState } from './map-mergeable-state.js';
-import { type PullRequestFields, toChangeRequest } from './pull-request-fields.js';
+import { isForkHead, type PullRequestFields, toChangeRequest } from './pull-request-fields.js';
 import {
   type ReviewSnapshot,
   type ReviewStatusAnswer,
@@ -387,8 +387,13 @@ export class GitHubScmProvider implements ScmProviderV1 {
           ...this.signal(options),
         })) as unknown as PullRequestFields[];
         for (const pull of open) {
-          if (pull.labels?.some((label) => label.name?.toLowerCase() === wanted))
-            found.set(pull.number, pull);
+          if (found.has(pull.number)) continue;
+          if (!pull.labels?.some((label) => label.name?.toLowerCase() === wanted)) continue;
+          // Lists leave out `maintainer_can_modify`; a fork's pull request is read in full to know it.
+          found.set(
+            pull.number,
+            isForkHead(pull) ? await this.readPullRequest(octokit, pull.number, options) : pull,
+          );
         }
       }
       return [...found.values()]
