@@ -162,7 +162,16 @@ describe('blocked issues', () => {
     restarted.open(backend);
     expect(await restarted.restore()).toEqual([]);
     expect([...restarted.blockedEntries()]).toEqual([
-      [issue.id, { identifier: 'STO-7', reason: 'three failures', since, fingerprint: expect.any(String) }],
+      [
+        issue.id,
+        {
+          identifier: 'STO-7',
+          title: 'STO-7',
+          reason: 'three failures',
+          since,
+          fingerprint: expect.any(String),
+        },
+      ],
     ]);
 
     expect(await restarted.unblockChanged([issue])).toEqual([]);
