@@ -21,7 +21,7 @@ import {
 } from '@loompa/gitlab-client';
 import { plainJobLog, tailBytes } from './job-log-tail.js';
 import { mapDetailedMergeStatus } from './map-merge-status.js';
-import { type MergeRequestFields, toChangeRequest } from './merge-request-fields.js';
+import { isFromFork, type MergeRequestFields, toChangeRequest } from './merge-request-fields.js';
 import { readChecks, rollUpChecks } from './pipeline-checks.js';
 import {
   type ApprovalFields,
@@ -68,6 +68,8 @@ export class GitLabScmProvider implements ScmProviderV1 {
   private readonly logger: Logger;
   private readonly token: string | null;
   private repositoryUrl: Promise<string> | null = null;
+  /** Fork project id → its HTTPS remote, read once per fork. */
+  private readonly forkRepositoryUrls = new Map<number, Promise<string>>();
   /** Present only with a webhook endpoint: without one there is nothing to watch but polling, which core does. */
   readonly watch?: ScmProviderV1['watch'];
 
@@ -168,7 +170,13 @@ export class GitLabScmProvider implements ScmProviderV1 {
             ? mergeRequest.head_pipeline
             : null;
         const [checks, discussions, approvals, reviewers] = await Promise.all([
-          readChecks(this.client, this.project, headSha, headPipeline?.id ?? null),
+          // A fork's branch pipelines belong to the fork project.
+          readChecks(
+            this.client,
+            headPipeline?.project_id !== undefined ? String(headPipeline.project_id) : this.project,
+            headSha,
+            headPipeline?.id ?? null,
+          ),
           api.MergeRequestDiscussions.all(this.project, iid, {
             ...this.client.pageLimits,
           }) as unknown as Promise<DiscussionFields[]>,
@@ -204,10 +212,14 @@ export class GitLabScmProvider implements ScmProviderV1 {
    * The project's HTTPS remote and an environment that makes git send the token as an
    * `Authorization` header (`GIT_CONFIG_*` → `http.extraHeader`): never in the URL or argv.
    */
-  async getPushTarget(options: CallOptions = {}): Promise<PushTarget | null> {
+  async getPushTarget(
+    options: CallOptions & { changeRequest?: ChangeRequest } = {},
+  ): Promise<PushTarget | null> {
     if (this.token === null) {
       throw new ScmError('The GitLab provider was given a ready client, so it has no token to push with');
     }
+    const forkUrl = options.changeRequest?.headRepositoryUrl ?? null;
+    if (forkUrl !== null) return this.pushTargetFor(forkUrl);
     if (this.repositoryUrl === null) {
       const reading = this.client
         .call(options.abortSignal, (api) => api.Projects.show(this.project))
@@ -218,21 +230,76 @@ export class GitLabScmProvider implements ScmProviderV1 {
       this.repositoryUrl = reading;
     }
     try {
-      const remoteUrl = await this.repositoryUrl;
-      const basic = Buffer.from(`oauth2:${this.token}`).toString('base64');
-      registerSecret(basic);
-      return {
-        remoteUrl,
-        environment: {
-          GIT_CONFIG_COUNT: '1',
-          GIT_CONFIG_KEY_0: 'http.extraHeader',
-          GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}`,
-          GIT_TERMINAL_PROMPT: '0',
-        },
-      };
+      return this.pushTargetFor(await this.repositoryUrl);
     } catch (error) {
       this.fail('read the repository address', error);
     }
+  }
+
+  private pushTargetFor(remoteUrl: string): PushTarget {
+    const basic = Buffer.from(`oauth2:${this.token}`).toString('base64');
+    registerSecret(basic);
+    return {
+      remoteUrl,
+      environment: {
+        GIT_CONFIG_COUNT: '1',
+        GIT_CONFIG_KEY_0: 'http.extraHeader',
+        GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}`,
+        GIT_TERMINAL_PROMPT: '0',
+      },
+    };
+  }
+
+  /**
+   * Open merge requests to babysit: those among `numbers` (iids) and those labelled `label`,
+   * each once. A merge request from a fork carries the fork's remote and, from
+   * `allow_collaboration`, whether Loompa may push to it.
+   */
+  async listBabysitCandidates(
+    options: CallOptions & { numbers: readonly number[]; label: string | null },
+  ): Promise<ChangeRequest[]> {
+    const list = (filter: Record<string, unknown>) =>
+      this.client.call(options.abortSignal, (api) =>
+        api.MergeRequests.all({
+          projectId: this.project,
+          state: 'opened',
+          ...filter,
+          ...this.client.pageLimits,
+        } as never),
+      ) as unknown as Promise<MergeRequestFields[]>;
+    try {
+      const found = new Map<number, MergeRequestFields>();
+      if (options.numbers.length > 0) {
+        for (const mergeRequest of await list({ iids: [...options.numbers] }))
+          found.set(mergeRequest.iid, mergeRequest);
+      }
+      if (options.label !== null) {
+        for (const mergeRequest of await list({ labels: options.label }))
+          found.set(mergeRequest.iid, mergeRequest);
+      }
+      const candidates: ChangeRequest[] = [];
+      for (const mergeRequest of [...found.values()].sort((left, right) => left.iid - right.iid)) {
+        const forkUrl = isFromFork(mergeRequest)
+          ? await this.forkRepositoryUrl(mergeRequest.source_project_id!, options.abortSignal)
+          : null;
+        candidates.push(toChangeRequest(mergeRequest, forkUrl));
+      }
+      return candidates;
+    } catch (error) {
+      this.fail('list the merge requests to babysit', error);
+    }
+  }
+
+  private forkRepositoryUrl(projectId: number, abortSignal: AbortSignal | undefined): Promise<string> {
+    let reading = this.forkRepositoryUrls.get(projectId);
+    if (!reading) {
+      reading = this.client
+        .call(abortSignal, (api) => api.Projects.show(projectId))
+        .then((project) => String((project as { http_url_to_repo: string }).http_url_to_repo));
+      reading.catch(() => this.forkRepositoryUrls.delete(projectId));
+      this.forkRepositoryUrls.set(projectId, reading);
+    }
+    return reading;
   }
 
   async updateChangeRequest(

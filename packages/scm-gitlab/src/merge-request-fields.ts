@@ -17,7 +17,13 @@ export interface MergeRequestFields {
   has_conflicts?: boolean;
   rebase_in_progress?: boolean;
   merge_error?: string | null;
-  head_pipeline?: { id: number; status: string; sha?: string } | null;
+  head_pipeline?: { id: number; status: string; sha?: string; project_id?: number } | null;
+  author?: { username?: string } | null;
+  /** Differs from `target_project_id` for a merge request from a fork. */
+  source_project_id?: number;
+  target_project_id?: number;
+  /** The fork's owner lets members who can merge push to its branch. */
+  allow_collaboration?: boolean;
   merge_when_pipeline_succeeds?: boolean;
 }
 
@@ -28,8 +34,29 @@ export function changeRequestState(state: string): ChangeRequestState {
   return 'closed';
 }
 
-export function toChangeRequest(mergeRequest: MergeRequestFields): ChangeRequest {
+/** True for a merge request whose branch lives in a fork. */
+export function isFromFork(mergeRequest: MergeRequestFields): boolean {
+  return (
+    mergeRequest.source_project_id !== undefined &&
+    mergeRequest.target_project_id !== undefined &&
+    mergeRequest.source_project_id !== mergeRequest.target_project_id
+  );
+}
+
+/**
+ * The change request with what babysitting reads: author, head, and for a fork the fork's
+ * remote (`forkRepositoryUrl`, read by the caller) and whether Loompa may push to it.
+ */
+export function toChangeRequest(
+  mergeRequest: MergeRequestFields,
+  forkRepositoryUrl: string | null = null,
+): ChangeRequest {
+  const fork = isFromFork(mergeRequest);
   return {
+    author: mergeRequest.author?.username ?? null,
+    headSha: mergeRequest.sha ?? null,
+    headRepositoryUrl: fork ? forkRepositoryUrl : null,
+    pushable: !fork || mergeRequest.allow_collaboration === true,
     id: String(mergeRequest.iid),
     number: mergeRequest.iid,
     url: mergeRequest.web_url ?? null,

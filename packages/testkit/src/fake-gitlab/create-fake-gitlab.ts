@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { runGit } from '@loompa/core';
 import { serveGitRequest, tokenOfGitRequest } from './fake-gitlab-git-http.js';
 import { issueRoutes } from './fake-gitlab-issue-routes.js';
 import { findMergeRequest, mergeRequestRoutes } from './fake-gitlab-merge-request-routes.js';
@@ -93,6 +94,11 @@ export interface FakeGitLab {
   readonly deliveries: readonly FakeGitLabWebhookDelivery[];
   createUser(options: { username: string; name?: string }): FakeGitLabUser;
   createProject(options: FakeGitLabProjectOptions): Promise<FakeGitLabProject>;
+  /**
+   * Forks `project` as `path` (a copy of its repository at this moment), as a contributor's
+   * fork: merge requests from it into `project` are POSTed to it with `target_project_id`.
+   */
+  forkProject(project: string | number, options: { path: string }): Promise<FakeGitLabProject>;
   project(idOrPath: string | number): FakeGitLabProject;
   /** The smart-HTTP URL of a project's repository (no credentials in it). */
   repositoryUrl(idOrPath: string | number): string;
@@ -343,7 +349,7 @@ export async function createFakeGitLab(options: FakeGitLabOptions = {}): Promise
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   wire.baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  return {
+  const fake: FakeGitLab = {
     get url() {
       return wire.baseUrl;
     },
@@ -359,6 +365,7 @@ export async function createFakeGitLab(options: FakeGitLabOptions = {}): Promise
       const project: FakeGitLabProject = {
         id,
         pathWithNamespace: projectOptions.path,
+        forkedFromProjectId: null,
         defaultBranch: projectOptions.defaultBranch ?? 'main',
         repositoryPath: path.join(projectRoot, `${id}.git`),
         mergeMethod: projectOptions.mergeMethod ?? 'ff',
@@ -379,6 +386,16 @@ export async function createFakeGitLab(options: FakeGitLabOptions = {}): Promise
       await createBareRepository(project.repositoryPath, project.defaultBranch);
       state.projects.push(project);
       return project;
+    },
+    async forkProject(idOrPath, forkOptions) {
+      const parent = projectOf(idOrPath);
+      const fork = await fake.createProject({ path: forkOptions.path, defaultBranch: parent.defaultBranch });
+      fork.forkedFromProjectId = parent.id;
+      await runGit(['fetch', '--quiet', parent.repositoryPath, '+refs/heads/*:refs/heads/*'], {
+        cwd: fork.repositoryPath,
+      });
+      await service.syncProject(fork);
+      return fork;
     },
     project: projectOf,
     repositoryUrl: (idOrPath) => `${wire.baseUrl}/${projectOf(idOrPath).pathWithNamespace}.git`,
@@ -480,4 +497,5 @@ export async function createFakeGitLab(options: FakeGitLabOptions = {}): Promise
       }
     },
   };
+  return fake;
 }

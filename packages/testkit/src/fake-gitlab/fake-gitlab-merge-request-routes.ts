@@ -1,7 +1,13 @@
 import { sortByDate } from './fake-gitlab-issue-routes.js';
 import type { FakeGitLabMergeRequest, FakeGitLabProject } from './fake-gitlab-model.js';
-import { allNotes } from './fake-gitlab-model.js';
-import { deleteBranch, mergeIntoTarget, readBranchHead, rebaseBranch } from './fake-gitlab-repository.js';
+import { allNotes, findProject } from './fake-gitlab-model.js';
+import {
+  deleteBranch,
+  fetchForkHead,
+  mergeIntoTarget,
+  readBranchHead,
+  rebaseBranch,
+} from './fake-gitlab-repository.js';
 import {
   acceptMergeRequestInput,
   approveInput,
@@ -50,7 +56,11 @@ export async function mergeNow(
   mergeRequest.squashCommitSha = landed.squashCommit;
   mergeRequest.pendingAutoMerge = null;
   mergeRequest.mergeWhenPipelineSucceeds = false;
-  if (options.removeSourceBranch || mergeRequest.removeSourceBranch) {
+  // A fork's branch belongs to its owner: only a same-project source branch is removed.
+  if (
+    (options.removeSourceBranch || mergeRequest.removeSourceBranch) &&
+    mergeRequest.sourceProjectId === project.id
+  ) {
     await deleteBranch(project.repositoryPath, mergeRequest.sourceBranch);
   }
   service.emitMergeRequest(project, mergeRequest, 'merge');
@@ -115,12 +125,19 @@ export function mergeRequestRoutes(service: FakeGitLabService): Route[] {
       'POST',
       'projects/:project/merge_requests',
       createMergeRequestInput,
-      async ({ project, input, user }) => {
-        if (input.target_project_id !== undefined && input.target_project_id !== project.id) {
-          throw new FakeGitLabHttpError(400, 'the fake GitLab does not model merge requests from forks');
+      async ({ project: source, input, user }) => {
+        // From a fork, the merge request is the target project's (as on GitLab): POSTed to the
+        // fork with `target_project_id` naming the project it was forked from.
+        let project = source;
+        if (input.target_project_id !== undefined && input.target_project_id !== source.id) {
+          const target = findProject(service.state, String(input.target_project_id));
+          if (!target || source.forkedFromProjectId !== target.id) {
+            throw new FakeGitLabHttpError(400, 'target_project_id must be the project this one is a fork of');
+          }
+          project = target;
         }
-        await service.syncProject(project);
-        const head = await readBranchHead(project.repositoryPath, input.source_branch);
+        await service.syncProject(source);
+        const head = await readBranchHead(source.repositoryPath, input.source_branch);
         if (head === null) throw new FakeGitLabHttpError(400, 'Source branch does not exist');
         if ((await readBranchHead(project.repositoryPath, input.target_branch)) === null) {
           throw new FakeGitLabHttpError(400, 'Target branch does not exist');
@@ -128,6 +145,7 @@ export function mergeRequestRoutes(service: FakeGitLabService): Route[] {
         const duplicate = project.mergeRequests.find(
           (candidate) =>
             candidate.state === 'opened' &&
+            candidate.sourceProjectId === source.id &&
             candidate.sourceBranch === input.source_branch &&
             candidate.targetBranch === input.target_branch,
         );
@@ -145,6 +163,8 @@ export function mergeRequestRoutes(service: FakeGitLabService): Route[] {
           description: input.description ?? '',
           state: 'opened',
           sourceBranch: input.source_branch,
+          sourceProjectId: source.id,
+          allowCollaboration: source.id !== project.id && (input.allow_collaboration ?? false),
           targetBranch: input.target_branch,
           authorId: user.id,
           draft: input.draft ?? /^(draft:|\[draft\]|\(draft\))/i.test(input.title),
@@ -166,6 +186,14 @@ export function mergeRequestRoutes(service: FakeGitLabService): Route[] {
           mergeWhenPipelineSucceeds: false,
           pendingAutoMerge: null,
         };
+        if (source !== project) {
+          await fetchForkHead(
+            project.repositoryPath,
+            source.repositoryPath,
+            mergeRequest.sourceBranch,
+            `refs/merge-requests/${mergeRequest.iid}/head`,
+          );
+        }
         project.mergeRequests.push(mergeRequest);
         service.emitMergeRequest(project, mergeRequest, 'open');
         return { status: 201, json: await show(project, mergeRequest) };
@@ -266,6 +294,13 @@ export function mergeRequestRoutes(service: FakeGitLabService): Route[] {
           throw new FakeGitLabHttpError(
             409,
             'Failed to enqueue the rebase operation, possibly due to a long-lived transaction. Try again later.',
+          );
+        }
+        if (mergeRequest.sourceProjectId !== project.id) {
+          // GitLab rebases a fork's branch only with collaboration allowed; the fake does not model it at all.
+          throw new FakeGitLabHttpError(
+            403,
+            'the fake GitLab rebases only merge requests whose branch is in the project',
           );
         }
         if ((await readBranchHead(project.repositoryPath, mergeRequest.sourceBranch)) === null) {

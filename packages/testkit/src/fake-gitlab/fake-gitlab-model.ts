@@ -120,6 +120,10 @@ export interface FakeGitLabMergeRequest {
   description: string;
   state: 'opened' | 'closed' | 'merged' | 'locked';
   sourceBranch: string;
+  /** The project holding `sourceBranch`: a fork's id for a merge request from a fork. */
+  sourceProjectId: number;
+  /** A fork's owner lets members of the target project push to `sourceBranch` (GitLab's "Allow commits from members who can merge"). */
+  allowCollaboration: boolean;
   targetBranch: string;
   authorId: number;
   draft: boolean;
@@ -155,6 +159,8 @@ export interface FakeGitLabProject {
   id: number;
   /** `group/project`, as in URLs. */
   pathWithNamespace: string;
+  /** The project this one is a fork of, or null. */
+  forkedFromProjectId: number | null;
   defaultBranch: string;
   /** The bare repository served over smart HTTP. */
   repositoryPath: string;

@@ -25,6 +25,21 @@ export async function createBareRepository(repositoryPath: string, defaultBranch
   await runGit(['config', 'http.receivepack', 'true'], { cwd: repositoryPath });
 }
 
+/**
+ * Copies a fork's branch into the target repository under `ref` (GitLab keeps a fork merge
+ * request's head as `refs/merge-requests/<iid>/head`), so mergeability is judged on real commits.
+ */
+export async function fetchForkHead(
+  targetRepositoryPath: string,
+  sourceRepositoryPath: string,
+  branch: string,
+  ref: string,
+): Promise<void> {
+  await runGit(['fetch', '--quiet', '--force', sourceRepositoryPath, `refs/heads/${branch}:${ref}`], {
+    cwd: targetRepositoryPath,
+  });
+}
+
 /** Every branch and its head commit. */
 export async function readBranchHeads(repositoryPath: string): Promise<Map<string, string>> {
   const result = await runGit(['for-each-ref', '--format=%(refname:short) %(objectname)', 'refs/heads/'], {

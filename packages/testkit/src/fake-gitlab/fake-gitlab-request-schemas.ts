@@ -100,6 +100,7 @@ export const createMergeRequestInput = z.strictObject({
   squash: flag.optional(),
   draft: flag.optional(),
   target_project_id: whole.optional(),
+  allow_collaboration: flag.optional(),
 });
 
 export const showMergeRequestInput = z.strictObject({

@@ -15,7 +15,13 @@ import {
   type StartedPipeline,
   startPipeline,
 } from './fake-gitlab-pipelines.js';
-import { checkMergeability, readBranchHead, readBranchHeads, readFileAt } from './fake-gitlab-repository.js';
+import {
+  checkMergeability,
+  fetchForkHead,
+  readBranchHead,
+  readBranchHeads,
+  readFileAt,
+} from './fake-gitlab-repository.js';
 import { mergeRequestJson, type WireContext } from './fake-gitlab-wire.js';
 
 /** A webhook the fake delivers project events to, as GitLab's project hooks do. */
@@ -134,16 +140,28 @@ export class FakeGitLabService {
       if (project.knownBranchHeads.get(branch) === sha) continue;
       project.knownBranchHeads.set(branch, sha);
       const now = new Date();
-      for (const mergeRequest of project.mergeRequests) {
-        if (
-          mergeRequest.state === 'opened' &&
-          mergeRequest.sourceBranch === branch &&
-          mergeRequest.sha !== sha
-        ) {
-          mergeRequest.sha = sha;
-          mergeRequest.updatedAt = now;
-          mergeRequest.mergeError = null;
-          this.emitMergeRequest(project, mergeRequest, 'update');
+      // Merge requests from this project's branches: its own, and those of a fork into its parent.
+      for (const target of this.state.projects) {
+        for (const mergeRequest of target.mergeRequests) {
+          if (
+            mergeRequest.state === 'opened' &&
+            mergeRequest.sourceProjectId === project.id &&
+            mergeRequest.sourceBranch === branch &&
+            mergeRequest.sha !== sha
+          ) {
+            if (target !== project) {
+              await fetchForkHead(
+                target.repositoryPath,
+                project.repositoryPath,
+                branch,
+                `refs/merge-requests/${mergeRequest.iid}/head`,
+              );
+            }
+            mergeRequest.sha = sha;
+            mergeRequest.updatedAt = now;
+            mergeRequest.mergeError = null;
+            this.emitMergeRequest(target, mergeRequest, 'update');
+          }
         }
       }
       await this.startPipelineFor(project, sha, branch);
@@ -169,7 +187,10 @@ export class FakeGitLabService {
 
   /** The newest pipeline of the merge request's head on its source branch. */
   headPipeline(project: FakeGitLabProject, mergeRequest: FakeGitLabMergeRequest): FakeGitLabPipeline | null {
-    const candidates = project.pipelines.filter(
+    // A fork's branch pipelines run in the fork.
+    const source =
+      this.state.projects.find((candidate) => candidate.id === mergeRequest.sourceProjectId) ?? project;
+    const candidates = source.pipelines.filter(
       (pipeline) =>
         pipeline.sha === mergeRequest.sha &&
         pipeline.ref === mergeRequest.sourceBranch &&
@@ -244,6 +265,8 @@ export class FakeGitLabService {
     return mergeRequestJson(this.wire, project, mergeRequest, {
       detailedMergeStatus: status,
       headPipeline: this.headPipeline(project, mergeRequest),
+      sourceProject:
+        this.state.projects.find((candidate) => candidate.id === mergeRequest.sourceProjectId) ?? project,
       includeRebaseInProgress: options.includeRebaseInProgress,
     });
   }

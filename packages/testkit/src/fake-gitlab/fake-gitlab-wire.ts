@@ -47,6 +47,9 @@ export function projectJson(context: WireContext, project: FakeGitLabProject) {
     default_branch: project.defaultBranch,
     web_url: `${context.baseUrl}/${project.pathWithNamespace}`,
     http_url_to_repo: `${context.baseUrl}/${project.pathWithNamespace}.git`,
+    ...(project.forkedFromProjectId === null
+      ? {}
+      : { forked_from_project: { id: project.forkedFromProjectId } }),
     merge_method: project.mergeMethod,
     only_allow_merge_if_pipeline_succeeds: project.onlyAllowMergeIfPipelineSucceeds,
     only_allow_merge_if_all_discussions_are_resolved: project.onlyAllowMergeIfAllDiscussionsAreResolved,
@@ -189,6 +192,8 @@ export function mergeRequestJson(
   extra: {
     detailedMergeStatus: string;
     headPipeline: FakeGitLabPipeline | null;
+    /** Where the source branch and its pipelines live: a fork, or the project itself. */
+    sourceProject: FakeGitLabProject;
     includeRebaseInProgress: boolean;
   },
 ) {
@@ -196,8 +201,10 @@ export function mergeRequestJson(
     id: mergeRequest.id,
     iid: mergeRequest.iid,
     project_id: project.id,
-    source_project_id: project.id,
+    source_project_id: mergeRequest.sourceProjectId,
     target_project_id: project.id,
+    allow_collaboration: mergeRequest.allowCollaboration,
+    allow_maintainer_to_push: mergeRequest.allowCollaboration,
     title: mergeRequest.title,
     description: mergeRequest.description,
     state: mergeRequest.state,
@@ -224,7 +231,7 @@ export function mergeRequestJson(
     force_remove_source_branch: mergeRequest.removeSourceBranch,
     merge_error: mergeRequest.mergeError,
     ...(extra.includeRebaseInProgress ? { rebase_in_progress: mergeRequest.rebaseInProgress } : {}),
-    head_pipeline: extra.headPipeline ? pipelineJson(context, project, extra.headPipeline) : null,
+    head_pipeline: extra.headPipeline ? pipelineJson(context, extra.sourceProject, extra.headPipeline) : null,
     diff_refs: { head_sha: mergeRequest.sha, base_sha: null, start_sha: null },
     web_url: `${context.baseUrl}/${project.pathWithNamespace}/-/merge_requests/${mergeRequest.iid}`,
     references: { short: `!${mergeRequest.iid}`, full: `${project.pathWithNamespace}!${mergeRequest.iid}` },
