@@ -126,7 +126,7 @@ describe('babysitting GitLab merge requests Loompa did not open', () => {
       expect(iid).toBe(1);
 
       await tickUntil(loop, () => expect(loop.eventsOf('issue-blocked')).toHaveLength(1));
-      expect(loop.eventsOf('issue-blocked')[0]).toEqual({
+      expect(loop.eventsOf('issue-blocked')[0]).toMatchObject({
         issueId: 'change-request:1',
         issueIdentifier: 'change-request-1',
         reason: `Loompa would fix the failing checks (test), but may not push to feature/answer of ${loop.fake.repositoryUrl(fork.pathWithNamespace)}: the fork does not allow edits by maintainers`,
