@@ -11,6 +11,20 @@ function parsePort(value: string): number {
   return port;
 }
 
+function parsePositive(value: string): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 1)
+    throw new InvalidOptionValueError('must be a whole number of 1 or more');
+  return number;
+}
+
+function parseLabels(value: string): string[] {
+  return value
+    .split(',')
+    .map((label) => label.trim())
+    .filter(Boolean);
+}
+
 // Commands are imported when they run: each pulls in different plugins, and help needs none.
 
 /**
@@ -49,6 +63,12 @@ export function createLoompaProgram(setExitCode: (code: ExitCode) => void): Comm
     .addOption(
       new Option('--log-level <level>', 'lowest log level shown').choices(['debug', 'info', 'warn', 'error']),
     )
+    .option('--redis <url>', 'run agents on `loompa worker` processes through this Redis (redis://host:port)')
+    .addOption(
+      new Option('--runner-labels <labels>', 'labels a worker needs to take these runs (e.g. gpu)').argParser(
+        parseLabels,
+      ),
+    )
     .action(async (workflow: string, options) =>
       setExitCode(await (await import('./commands/run-command.js')).runCommand(workflow, options)),
     );
@@ -81,6 +101,40 @@ export function createLoompaProgram(setExitCode: (code: ExitCode) => void): Comm
     .option('--json', 'print the status and report as JSON')
     .action(async (workflow: string, options) =>
       setExitCode(await (await import('./commands/budget-command.js')).budgetCommand(workflow, options)),
+    );
+
+  program
+    .command('worker')
+    .description(
+      'take agent runs from the Redis queue of `loompa run --redis` on this machine (Ctrl-C lets runs finish)',
+    )
+    .option('--redis <url>', 'the Redis the orchestrators use (default: $LOOMPA_REDIS_URL)')
+    .addOption(
+      new Option('--concurrency <count>', 'runs at once on this machine').default(1).argParser(parsePositive),
+    )
+    .addOption(
+      new Option(
+        '--labels <labels>',
+        'what this machine offers, comma-separated (e.g. gpu,docker)',
+      ).argParser(parseLabels),
+    )
+    .option('--directory <dir>', 'repository cache, worktrees and agent homes (default: ~/.loompa/worker)')
+    .option('--queue <name>', 'the queue base name (default: loompa-runs)')
+    .option('--prefix <prefix>', 'the BullMQ key prefix (default: bull)')
+    .addOption(
+      new Option('--lock-duration <ms>', 'a worker silent this long is taken for dead').argParser(
+        parsePositive,
+      ),
+    )
+    .addOption(
+      new Option('--stalled-interval <ms>', 'how often dead workers are looked for').argParser(parsePositive),
+    )
+    .option('--name <name>', 'this worker in logs (default: host/pid)')
+    .addOption(
+      new Option('--log-level <level>', 'lowest log level shown').choices(['debug', 'info', 'warn', 'error']),
+    )
+    .action(async (options) =>
+      setExitCode(await (await import('./commands/worker-command.js')).workerCommand(options)),
     );
 
   program

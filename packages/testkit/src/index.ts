@@ -75,3 +75,8 @@ export {
   type WebhookAnswer,
   type WebhookReceiver,
 } from './webhook-receiver/webhook-receiver.js';
+export {
+  ensureRedisServerInstalled,
+  startRedisServer,
+  type TestRedisServer,
+} from './redis/redis-server.js';

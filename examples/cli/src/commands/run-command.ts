@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { createJsonLogger, createOrchestrator, type LogLevel, type Workflow } from '@loompa/core';
 import { type LoompaHttpServer, startLoompaHttpServer, toEventLine } from '@loompa/dashboard';
+import { createBullmqRunner } from '@loompa/runner-bullmq';
 import { type ExitCode, exitCodes } from '../exit-codes.js';
 import { removeInstanceRecord, writeInstanceRecord } from '../instance-record.js';
 import { loadCliWorkflow, loompaPlugins } from '../loompa-plugins.js';
@@ -18,6 +19,10 @@ export interface RunCommandOptions {
   /** Where `--port` listens (default 127.0.0.1); beyond loopback the API needs LOOMPA_API_TOKEN. */
   host?: string;
   logLevel?: LogLevel;
+  /** Run agents on `loompa worker` processes through this Redis instead of in this process. */
+  redis?: string;
+  /** Labels a worker needs to take this workflow's runs. */
+  runnerLabels?: string[];
 }
 
 /**
@@ -51,9 +56,17 @@ export async function runCommand(
     if (view) view.print(message);
     else stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'info', message })}\n`);
   };
+  const runner = options.redis
+    ? createBullmqRunner({
+        redis: options.redis,
+        labels: options.runnerLabels ?? [],
+        logger: createJsonLogger({ level: logLevel }),
+      })
+    : null;
   const orchestrator = createOrchestrator({
     workflowPath,
     ...loompaPlugins,
+    ...(runner ? { runner } : {}),
     dryRun: options.dryRun ?? false,
     ...(options.stateDir ? { stateDirectory: options.stateDir } : {}),
     // On a terminal, log lines pass through the view so they never tear its live area.
@@ -114,6 +127,7 @@ export async function runCommand(
     await (stopping ?? orchestrator.stop());
     signals.dispose();
     await service?.close();
+    await runner?.close();
     if (service) await removeInstanceRecord(stateDirectory);
     view?.stop();
   }

@@ -1,0 +1,23 @@
+import { runGit } from '@loompa/core';
+
+/**
+ * Brings a worker's work into the orchestrator's worktree: the worker pushed the worktree as
+ * it left it (one commit on top of the base) to `ref`; here its tree replaces the worktree's
+ * files and index while the branch stays where it was, exactly as if the agent had run here.
+ * Core then commits and publishes it. The ref is removed afterwards (best effort).
+ */
+export async function applyRunResult(options: {
+  worktree: string;
+  repositoryUrl: string;
+  ref: string;
+  commit: string;
+}): Promise<void> {
+  const { worktree, repositoryUrl, ref, commit } = options;
+  await runGit(['fetch', '--quiet', '--no-tags', repositoryUrl, ref], { cwd: worktree });
+  const fetched = (await runGit(['rev-parse', 'FETCH_HEAD'], { cwd: worktree })).stdout.trim();
+  if (fetched !== commit) {
+    throw new Error(`the run's result ref ${ref} holds ${fetched}, not the ${commit} the worker reported`);
+  }
+  await runGit(['read-tree', '--reset', '-u', commit], { cwd: worktree });
+  await runGit(['push', '--quiet', repositoryUrl, '--delete', ref], { cwd: worktree, allowFailure: true });
+}

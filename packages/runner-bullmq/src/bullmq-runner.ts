@@ -1,0 +1,241 @@
+import { readFile } from 'node:fs/promises';
+import {
+  createSilentLogger,
+  describeError,
+  type Logger,
+  type RunnerAttemptContext,
+  type RunnerAttemptResult,
+  type RunnerV1,
+  runGit,
+} from '@loompa/core';
+import type { Redis } from 'ioredis';
+import { applyRunResult } from './apply-run-result.js';
+import { redisConnection } from './redis-connection.js';
+import {
+  defaultQueueName,
+  jobPriorityFor,
+  queueNameFor,
+  type RunJobData,
+  type RunJobResult,
+  type RunProgress,
+  runJobId,
+  runKeys,
+  serializeIssue,
+  type TurnAnswer,
+} from './run-job.js';
+import { type JobEnd, RunQueues } from './run-queues.js';
+
+export interface BullmqRunnerOptions {
+  /** `redis://host:port/db`, or an ioredis client to copy the settings of. */
+  redis: string | Redis;
+  /** The queue's base name; workers must use the same. */
+  queueName?: string;
+  /** BullMQ key prefix, to share one Redis between installations. */
+  prefix?: string;
+  /** Labels a worker must have to take a run (`gpu`, `docker`), fixed or per attempt. */
+  labels?: readonly string[] | ((context: RunnerAttemptContext) => readonly string[]);
+  /** What workers fetch and push the work to; `repository.url`, else the source checkout's path. */
+  repositoryUrl?: string;
+  /** How often a run's job is looked up directly, in case an event was missed (a Redis reconnect). */
+  pollIntervalMs?: number;
+  logger?: Logger;
+}
+
+export interface BullmqRunner extends RunnerV1 {
+  /** Jobs per state, per queue this runner used. */
+  jobCounts(): Promise<Record<string, Record<string, number>>>;
+  close(): Promise<void>;
+}
+
+/**
+ * The orchestrator's side of `@loompa/runner-bullmq`: each attempt becomes one BullMQ job
+ * (its id derived from repository, issue and attempt, so it is never enqueued twice; its
+ * priority from the issue's), workers stream progress back as job progress, a stop request
+ * becomes a cancel message (or removes a job no worker took yet), and the worker's pushed
+ * work is brought into this orchestrator's worktree, where core publishes it as usual.
+ */
+export function createBullmqRunner(options: BullmqRunnerOptions): BullmqRunner {
+  const logger = options.logger ?? createSilentLogger();
+  const prefix = options.prefix ?? 'bull';
+  const queues = new RunQueues(options.redis, prefix, logger);
+  let commands: Redis | null = null;
+  const redis = () => (commands ??= redisConnection(options.redis));
+
+  const runAttempt = async (context: RunnerAttemptContext): Promise<RunnerAttemptResult> => {
+    const { issue, workflow } = context;
+    context.reportPhase('preparing');
+    const workspace = await context.workspaces.prepare(issue.identifier);
+    context.reportWorkspace(workspace);
+    const failed = (reason: string): RunnerAttemptResult => ({
+      outcome: { kind: 'failed', reason },
+      sessionId: context.resumeSessionId,
+      workspace,
+      lastRun: null,
+    });
+    const repositoryUrl = options.repositoryUrl ?? workflow.config.repository.url ?? workflow.repositoryPath;
+    if (!repositoryUrl)
+      return failed('runner-bullmq needs repository.url (or a source checkout) for workers to fetch');
+    const jobId = runJobId(repositoryUrl, issue.id, context.attempt);
+    const labels = typeof options.labels === 'function' ? options.labels(context) : (options.labels ?? []);
+    const queueName = queueNameFor(options.queueName ?? defaultQueueName, labels);
+    const data: RunJobData = {
+      format: 1,
+      issue: serializeIssue(issue),
+      attempt: context.attempt,
+      workflowText: await readFile(workflow.filePath, 'utf8'),
+      workflowFile: workflow.filePath,
+      focus: context.focus,
+      profile: context.profile,
+      agentKind: context.agentKind,
+      model: context.model,
+      resumeSessionId: context.resumeSessionId,
+      previousSessionSummary: context.previousSessionSummary ?? null,
+      publishesAfterRun: context.publishesAfterRun,
+      repositoryUrl,
+      baseBranch: await context.workspaces.baseBranch(),
+      baseCommit: (await runGit(['rev-parse', 'HEAD'], { cwd: workspace.path })).stdout.trim(),
+      // Names only: what core's policy withheld here is withheld on the worker too.
+      withheldVariables: Object.keys(process.env).filter((name) => !(name in context.environment)),
+      resultRef: `refs/loompa/runs/${jobId}`,
+    };
+
+    // Progress is handled in the order it was sent; the end waits for all of it.
+    let handled: Promise<unknown> = Promise.resolve();
+    const onProgress = (progress: RunProgress) => {
+      handled = handled
+        .then(() => handleProgress(context, progress, (turn, answer) => answerTurn(jobId, turn, answer)))
+        .catch((error: unknown) =>
+          logger.warn('handling run progress failed', { message: describeError(error) }),
+        );
+    };
+    let settle: (end: JobEnd) => void = () => {};
+    const ended = new Promise<JobEnd>((resolve) => {
+      settle = resolve;
+    });
+    const stopListening = queues.listen(jobId, {
+      progress: onProgress,
+      completed: (result) => settle({ ok: true, result }),
+      failed: (reason) => settle({ ok: false, reason }),
+    });
+    const poll = setInterval(() => {
+      queues.endOf(queueName, jobId).then(
+        (end) => end && settle(end),
+        () => {},
+      );
+    }, options.pollIntervalMs ?? 5_000);
+    const cancel = () => {
+      void (async () => {
+        if (await queues.removeIfWaiting(queueName, jobId)) {
+          settle({ ok: false, reason: 'stopped before a worker took the run' });
+          return;
+        }
+        await redis().set(runKeys.cancelFlag(prefix, jobId), '1', 'EX', 3600);
+        await redis().publish(runKeys.cancelChannel(prefix), jobId);
+      })().catch((error: unknown) =>
+        logger.warn('cancelling a run failed', { message: describeError(error) }),
+      );
+    };
+    try {
+      if (context.abortSignal.aborted) return failed('stopped before it was enqueued');
+      await redis().del(runKeys.cancelFlag(prefix, jobId));
+      const how = await queues.enqueue(queueName, jobId, data, jobPriorityFor(issue));
+      logger.info(how === 'adopted' ? 'waiting for the run already queued' : 'run enqueued', {
+        issue: issue.identifier,
+        jobId,
+        queue: queueName,
+      });
+      context.abortSignal.addEventListener('abort', cancel, { once: true });
+      const end = await ended;
+      logger.debug('run job ended', { issue: issue.identifier, ok: end.ok });
+      await handled;
+      logger.debug('run progress handled', { issue: issue.identifier });
+      if (!end.ok) return failed(`the run failed on a worker: ${end.reason}`);
+      return await finishedRun(context, workspace, end.result, repositoryUrl, data.resultRef);
+    } catch (error) {
+      return failed(`runner-bullmq: ${describeError(error)}`);
+    } finally {
+      clearInterval(poll);
+      stopListening();
+      context.abortSignal.removeEventListener('abort', cancel);
+    }
+  };
+
+  async function answerTurn(jobId: string, turn: number, answer: TurnAnswer): Promise<void> {
+    const key = runKeys.turnAnswer(prefix, jobId, turn);
+    await redis().multi().rpush(key, JSON.stringify(answer)).expire(key, 600).exec();
+  }
+
+  async function finishedRun(
+    context: RunnerAttemptContext,
+    workspace: RunnerAttemptResult['workspace'] & object,
+    result: RunJobResult,
+    repositoryUrl: string,
+    resultRef: string,
+  ): Promise<RunnerAttemptResult> {
+    if (result.resultCommit) {
+      await applyRunResult({
+        worktree: workspace.path,
+        repositoryUrl,
+        ref: resultRef,
+        commit: result.resultCommit,
+      });
+    }
+    logger.info('run finished on a worker', { issue: context.issue.identifier, worker: result.worker });
+    return { outcome: result.outcome, sessionId: result.sessionId, workspace, lastRun: result.lastRun };
+  }
+
+  return {
+    specificationVersion: 'runner-v1',
+    name: 'bullmq',
+    runAttempt,
+    jobCounts: () => queues.counts(),
+    close: async () => {
+      await queues.close();
+      await commands?.quit().catch(() => {});
+      commands = null;
+    },
+  };
+}
+
+/** One progress report of a worker, carried into the orchestrator's reporters. */
+async function handleProgress(
+  context: RunnerAttemptContext,
+  progress: RunProgress,
+  answer: (turn: number, answer: TurnAnswer) => Promise<void>,
+): Promise<void> {
+  switch (progress.type) {
+    case 'phase':
+      if (progress.phase === 'running') context.reportPhase('running');
+      return;
+    case 'workspace':
+      context.logger.info('a worker prepared the workspace', {
+        issue: context.issue.identifier,
+        worker: progress.worker,
+      });
+      return;
+    case 'hook-failed':
+      context.reportHookFailure(progress.hook as never, progress.message, progress.fatal);
+      return;
+    case 'run-started':
+      context.reportRunStarted(progress.turn, progress.sessionId);
+      return;
+    case 'agent-event':
+      context.reportAgentEvent(progress.event);
+      return;
+    case 'run-finished':
+      await context.reportRunFinished(progress.result, progress.turn);
+      return;
+    case 'turn-question': {
+      // The same questions the in-process runner asks between turns, asked here.
+      const refreshed = await context.refreshIssue().catch(() => context.issue);
+      const active = refreshed !== null && context.isActive(refreshed);
+      const stopReason = active ? await context.reasonToStopBeforeTurn() : null;
+      await answer(progress.turn, {
+        issue: refreshed ? serializeIssue(refreshed) : null,
+        active,
+        stopReason,
+      });
+      return;
+    }
+  }
+}

@@ -1,0 +1,17 @@
+/**
+ * @loompa/runner-bullmq: agent runs spread over worker machines through BullMQ on Redis.
+ * The orchestrator gets `createBullmqRunner` as its runner; `loompa worker` processes run
+ * `createRunnerWorker` on any machine that reaches the same Redis and repository.
+ */
+export { type BullmqRunner, type BullmqRunnerOptions, createBullmqRunner } from './bullmq-runner.js';
+export {
+  defaultQueueName,
+  jobPriorityFor,
+  queueNameFor,
+  queueNamesServedBy,
+  type RunJobData,
+  type RunJobResult,
+  type RunProgress,
+  runJobId,
+} from './run-job.js';
+export { createRunnerWorker, type RunnerWorker, type RunnerWorkerOptions } from './worker/runner-worker.js';

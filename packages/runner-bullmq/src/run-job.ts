@@ -1,0 +1,132 @@
+import { createHash } from 'node:crypto';
+import type { AgentEvent, AgentProfile, AgentRunResult, AttemptOutcome, Focus, Issue } from '@loompa/core';
+
+/** The queue runs go to when no labels are asked for; `<name>.<label>+<label>` for labelled runs. */
+export const defaultQueueName = 'loompa-runs';
+
+/**
+ * One agent run as a job: everything the worker needs, decided by the orchestrator. Credentials
+ * never travel here: the workflow text keeps its `$NAME` references, resolved on the worker
+ * from its own environment, and withheld variables travel by name.
+ */
+export interface RunJobData {
+  /** Bumped when the shape changes, so an old worker refuses a job it cannot read. */
+  format: 1;
+  issue: SerializedIssue;
+  attempt: number | null;
+  /** WORKFLOW.md as the orchestrator read it; the worker validates it again. */
+  workflowText: string;
+  /** Where the file lives on the orchestrator's machine, for messages only. */
+  workflowFile: string;
+  focus: Focus;
+  profile: AgentProfile | null;
+  agentKind: string;
+  model: string | null;
+  resumeSessionId: string | null;
+  previousSessionSummary: string | null;
+  publishesAfterRun: boolean;
+  /** Fetched by the worker into its cache; the result is pushed back here. */
+  repositoryUrl: string;
+  baseBranch: string;
+  /** The commit the orchestrator's worktree stands on; the worker starts there when it can fetch it. */
+  baseCommit: string | null;
+  /** Tracker and forge credential variables the agent must not see (names only). */
+  withheldVariables: string[];
+  /** The ref the worker pushes the agent's work to. */
+  resultRef: string;
+}
+
+/** What a worker returns: the run's outcome and where its work was pushed. */
+export interface RunJobResult {
+  outcome: AttemptOutcome;
+  sessionId: string | null;
+  lastRun: AgentRunResult | null;
+  /** The commit holding the worktree as the agent left it, pushed to `resultRef`; null when no workspace was kept. */
+  resultCommit: string | null;
+  /** The worker that ran it, for logs. */
+  worker: string;
+}
+
+/** What a worker reports while it runs, as BullMQ job progress, in order. */
+export type RunProgress =
+  | { type: 'phase'; phase: 'preparing' | 'running' }
+  | { type: 'workspace'; branch: string; created: boolean; worker: string }
+  | { type: 'hook-failed'; hook: string; message: string; fatal: boolean }
+  | { type: 'run-started'; turn: number; sessionId: string | null }
+  | { type: 'agent-event'; event: AgentEvent }
+  | { type: 'run-finished'; turn: number; result: AgentRunResult }
+  /** The worker waits for the orchestrator's answer before another turn. */
+  | { type: 'turn-question'; turn: number };
+
+/** The orchestrator's answer to a turn question. */
+export interface TurnAnswer {
+  issue: SerializedIssue | null;
+  active: boolean;
+  stopReason: string | null;
+}
+
+export type SerializedIssue = Omit<Issue, 'createdAt' | 'updatedAt'> & {
+  createdAt: string | null;
+  updatedAt: string | null;
+};
+
+export function serializeIssue(issue: Issue): SerializedIssue {
+  return {
+    ...issue,
+    createdAt: issue.createdAt?.toISOString() ?? null,
+    updatedAt: issue.updatedAt?.toISOString() ?? null,
+  };
+}
+
+export function deserializeIssue(issue: SerializedIssue): Issue {
+  return {
+    ...issue,
+    createdAt: issue.createdAt === null ? null : new Date(issue.createdAt),
+    updatedAt: issue.updatedAt === null ? null : new Date(issue.updatedAt),
+  };
+}
+
+const hash = (...parts: string[]) => createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 16);
+
+/**
+ * The job id of a run: one per repository, issue and attempt, so enqueuing the same run twice
+ * (a retried dispatch, a standby orchestrator taking over) finds the job already there.
+ * BullMQ ids may not contain `:`; hashing keeps any tracker id safe.
+ */
+export function runJobId(repositoryUrl: string, issueId: string, attempt: number | null): string {
+  return `run-${hash(repositoryUrl, issueId)}-${attempt ?? 0}`;
+}
+
+/** The queue for runs that need `labels` (a worker takes from every queue its labels cover). */
+export function queueNameFor(baseName: string, labels: readonly string[]): string {
+  const normalized = [...new Set(labels.map((label) => label.trim().toLowerCase()).filter(Boolean))].sort();
+  return normalized.length === 0 ? baseName : `${baseName}.${normalized.join('+')}`;
+}
+
+/** Every queue a worker with `labels` serves: one per subset of its labels. */
+export function queueNamesServedBy(baseName: string, labels: readonly string[]): string[] {
+  const normalized = [...new Set(labels.map((label) => label.trim().toLowerCase()).filter(Boolean))].sort();
+  if (normalized.length > 8) throw new Error('A worker takes at most 8 labels');
+  const names: string[] = [];
+  for (let mask = 0; mask < 1 << normalized.length; mask++) {
+    names.push(
+      queueNameFor(
+        baseName,
+        normalized.filter((_, index) => mask & (1 << index)),
+      ),
+    );
+  }
+  return names;
+}
+
+/** Redis keys beside BullMQ's own: the cancel flag and the turn answers of one job. */
+export const runKeys = {
+  cancelChannel: (prefix: string) => `${prefix}:loompa:cancel`,
+  cancelFlag: (prefix: string, jobId: string) => `${prefix}:loompa:cancelled:${jobId}`,
+  turnAnswer: (prefix: string, jobId: string, turn: number) => `${prefix}:loompa:turn:${jobId}:${turn}`,
+};
+
+/** BullMQ priority: 1 is served first; an issue without a priority comes after priority 4. */
+export function jobPriorityFor(issue: Pick<Issue, 'priority'>): number {
+  return issue.priority !== null && issue.priority >= 1 ? Math.min(issue.priority, 1000) : 5;
+}

@@ -1,0 +1,151 @@
+import { describeError, type Logger } from '@loompa/core';
+import { Job, Queue, QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { redisConnection } from './redis-connection.js';
+import type { RunJobData, RunJobResult, RunProgress } from './run-job.js';
+
+/** What the runner hears about one job it waits for. */
+export interface JobListener {
+  progress(progress: RunProgress): void;
+  completed(result: RunJobResult): void;
+  failed(reason: string): void;
+}
+
+/** A job's end as the runner sees it. */
+export type JobEnd = { ok: true; result: RunJobResult } | { ok: false; reason: string };
+
+const pendingStates = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
+
+/**
+ * The queues an orchestrator sends runs to (one per label set), each with the event stream
+ * that brings back progress and results, dispatched to whoever waits for the job. Redis
+ * streams keep the events in order, so a job's progress always arrives before its end.
+ */
+export class RunQueues {
+  private readonly queues = new Map<string, { queue: Queue; events: QueueEvents; ready: Promise<unknown> }>();
+  private readonly listeners = new Map<string, JobListener>();
+
+  constructor(
+    private readonly redis: string | Redis,
+    private readonly prefix: string,
+    private readonly logger: Logger,
+  ) {}
+
+  private entry(queueName: string) {
+    let entry = this.queues.get(queueName);
+    if (!entry) {
+      const queue = new Queue<RunJobData, RunJobResult>(queueName, {
+        connection: redisConnection(this.redis),
+        prefix: this.prefix,
+      });
+      const events = new QueueEvents(queueName, {
+        connection: redisConnection(this.redis),
+        prefix: this.prefix,
+      });
+      events.on('progress', ({ jobId, data }) => this.listeners.get(jobId)?.progress(data as RunProgress));
+      events.on('completed', ({ jobId, returnvalue }) =>
+        this.listeners.get(jobId)?.completed(parseReturnValue(returnvalue)),
+      );
+      events.on('failed', ({ jobId, failedReason }) => this.listeners.get(jobId)?.failed(failedReason));
+      events.on('error', (error) =>
+        this.logger.warn('queue events error', { message: describeError(error) }),
+      );
+      queue.on('error', (error) => this.logger.warn('queue error', { message: describeError(error) }));
+      entry = { queue, events, ready: Promise.all([queue.waitUntilReady(), events.waitUntilReady()]) };
+      this.queues.set(queueName, entry);
+    }
+    return entry;
+  }
+
+  async queue(queueName: string): Promise<Queue<RunJobData, RunJobResult>> {
+    const entry = this.entry(queueName);
+    await entry.ready;
+    return entry.queue;
+  }
+
+  listen(jobId: string, listener: JobListener): () => void {
+    this.listeners.set(jobId, listener);
+    return () => {
+      if (this.listeners.get(jobId) === listener) this.listeners.delete(jobId);
+    };
+  }
+
+  /**
+   * Enqueues the run unless it is already queued or running (then the caller waits for that
+   * one: a run is never enqueued twice). A finished job of the same id is an earlier run's
+   * record and makes way.
+   */
+  async enqueue(
+    queueName: string,
+    jobId: string,
+    data: RunJobData,
+    priority: number,
+  ): Promise<'enqueued' | 'adopted'> {
+    const queue = await this.queue(queueName);
+    const existing = await Job.fromId<RunJobData, RunJobResult>(queue, jobId);
+    if (existing) {
+      const state = await existing.getState();
+      if (pendingStates.has(state)) return 'adopted';
+      await existing.remove().catch(() => {});
+    }
+    await queue.add(data.issue.identifier, data, {
+      jobId,
+      priority,
+      attempts: 1,
+      removeOnComplete: { age: 24 * 3600 },
+      removeOnFail: { age: 24 * 3600 },
+    });
+    return 'enqueued';
+  }
+
+  /** The job's end when it has ended; null while it is pending. A vanished job counts as failed. */
+  async endOf(queueName: string, jobId: string): Promise<JobEnd | null> {
+    const queue = await this.queue(queueName);
+    const job = await Job.fromId<RunJobData, RunJobResult>(queue, jobId);
+    if (!job) return { ok: false, reason: 'the run job disappeared from the queue' };
+    const state = await job.getState();
+    if (state === 'completed') return { ok: true, result: parseReturnValue(job.returnvalue) };
+    if (state === 'failed') return { ok: false, reason: job.failedReason || 'the run job failed' };
+    return null;
+  }
+
+  /** Removes the job if no worker has taken it yet; true when it was removed. */
+  async removeIfWaiting(queueName: string, jobId: string): Promise<boolean> {
+    const queue = await this.queue(queueName);
+    const job = await Job.fromId(queue, jobId);
+    if (!job) return false;
+    const state = await job.getState();
+    if (state === 'active' || !pendingStates.has(state)) return false;
+    return job.remove().then(
+      () => true,
+      () => false,
+    );
+  }
+
+  /** Counts of jobs per state, per queue, for snapshots and benchmarks. */
+  async counts(): Promise<Record<string, Record<string, number>>> {
+    const counts: Record<string, Record<string, number>> = {};
+    for (const [name, entry] of this.queues) {
+      counts[name] = await entry.queue.getJobCounts(
+        'waiting',
+        'prioritized',
+        'active',
+        'completed',
+        'failed',
+      );
+    }
+    return counts;
+  }
+
+  async close(): Promise<void> {
+    for (const { queue, events } of this.queues.values()) {
+      await events.close().catch(() => {});
+      await queue.close().catch(() => {});
+    }
+    this.queues.clear();
+  }
+}
+
+function parseReturnValue(value: unknown): RunJobResult {
+  return (typeof value === 'string' ? JSON.parse(value) : value) as RunJobResult;
+}

@@ -1,0 +1,298 @@
+import { mkdir } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  type AgentBackendV1,
+  agentOwnerFor,
+  createSilentLogger,
+  describeError,
+  type Logger,
+  type PluginEntry,
+  parseWorkflow,
+  registerSecret,
+  runAttempt,
+  terminateMarkedProcesses,
+  workspaceKeyFor,
+} from '@loompa/core';
+import { type Job, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { redisConnection } from '../redis-connection.js';
+import {
+  defaultQueueName,
+  deserializeIssue,
+  queueNamesServedBy,
+  type RunJobData,
+  type RunJobResult,
+  type RunProgress,
+  runKeys,
+  type TurnAnswer,
+} from '../run-job.js';
+import { WorkerAgents, workerAgentEnvironment, workerRestrictedEnvironment } from './worker-agents.js';
+import { WorkerRepositories } from './worker-repositories.js';
+
+export interface RunnerWorkerOptions {
+  /** `redis://host:port/db`, or an ioredis client to copy the settings of. */
+  redis: string | Redis;
+  /** The queue's base name; the orchestrators' runner must use the same. */
+  queueName?: string;
+  /** BullMQ key prefix; the same as the orchestrators'. */
+  prefix?: string;
+  /** What this machine offers (`gpu`, `docker`): it also takes the runs that ask for any subset of them. */
+  labels?: readonly string[];
+  /** Runs at once on this worker (per queue it serves). */
+  concurrency?: number;
+  /** The worker's own folder: repository cache, worktrees, agent homes. */
+  directory: string;
+  /** Agent backends by kind; `command` is built in. */
+  agents?: Record<string, PluginEntry<AgentBackendV1>>;
+  /** The environment agents inherit (by core's policy); `process.env` by default. */
+  environment?: NodeJS.ProcessEnv;
+  /** The worker's own git credentials for fetching and pushing, as environment (`GIT_CONFIG_*`). */
+  gitEnvironment?: Record<string, string>;
+  /** How long a job's lock lasts without renewal; a worker silent this long is taken for dead. */
+  lockDurationMs?: number;
+  /** How often workers look for stalled jobs (those whose lock lapsed) and put them back. */
+  stalledIntervalMs?: number;
+  /** How long to wait for the orchestrator's answer before another turn. */
+  turnAnswerTimeoutMs?: number;
+  logger?: Logger;
+  /** Shown in logs and results; host and pid by default. */
+  name?: string;
+}
+
+export interface RunnerWorker {
+  readonly name: string;
+  readonly queueNames: readonly string[];
+  /** Waits until the worker listens for jobs. */
+  ready(): Promise<void>;
+  /** Stops taking jobs; running ones are cancelled unless `drain`, then waited for. */
+  close(options?: { drain?: boolean }): Promise<void>;
+}
+
+/**
+ * A `loompa worker` process's engine: takes run jobs from the queues its labels cover,
+ * prepares a worktree from its repository cache at the base the job names, runs the attempt
+ * exactly as the in-process runner does (core's `runAttempt`, with core's environment policy
+ * over this machine's environment), streams progress back, pushes the worktree to the job's
+ * result ref with its own credentials, and returns the result. A killed worker's jobs are
+ * found by BullMQ's stalled-job check and run again elsewhere.
+ */
+export async function createRunnerWorker(options: RunnerWorkerOptions): Promise<RunnerWorker> {
+  const name = options.name ?? `${os.hostname()}/${process.pid}`;
+  const logger = options.logger ?? createSilentLogger();
+  const prefix = options.prefix ?? 'bull';
+  const directory = path.resolve(options.directory);
+  const owner = agentOwnerFor(directory);
+  await mkdir(directory, { recursive: true });
+  // Agents a killed predecessor in this folder left running would still write to its worktrees.
+  const leftovers = await terminateMarkedProcesses(owner);
+  if (leftovers.length > 0)
+    logger.warn('stopped agent processes an earlier worker left running', { pids: leftovers });
+
+  const repositories = new WorkerRepositories({
+    cacheDirectory: path.join(directory, 'cache'),
+    workspaceRoot: path.join(directory, 'workspaces'),
+    gitEnvironment: options.gitEnvironment ?? {},
+  });
+  const agents = new WorkerAgents(options.agents);
+  const commands = redisConnection(options.redis);
+  const subscriber = commands.duplicate();
+  const running = new Map<string, AbortController>();
+  subscriber.on('message', (_channel: string, jobId: string) =>
+    running.get(jobId)?.abort('cancelled by the orchestrator'),
+  );
+  await subscriber.subscribe(runKeys.cancelChannel(prefix));
+
+  const process_ = (job: Job<RunJobData, RunJobResult>) =>
+    processJob(job, {
+      name,
+      prefix,
+      logger,
+      owner,
+      directory,
+      repositories,
+      agents,
+      commands,
+      running,
+      environment: options.environment ?? process.env,
+      turnAnswerTimeoutMs: options.turnAnswerTimeoutMs ?? 120_000,
+    });
+  const queueNames = queueNamesServedBy(options.queueName ?? defaultQueueName, options.labels ?? []);
+  const workers = queueNames.map(
+    (queueName) =>
+      new Worker<RunJobData, RunJobResult>(queueName, process_, {
+        connection: redisConnection(options.redis),
+        prefix,
+        concurrency: options.concurrency ?? 1,
+        lockDuration: options.lockDurationMs ?? 30_000,
+        stalledInterval: options.stalledIntervalMs ?? 30_000,
+        // A worker that died mid-run puts its job back once; a job that kills workers fails.
+        maxStalledCount: 2,
+        name,
+      }),
+  );
+  for (const worker of workers) {
+    worker.on('error', (error) => logger.warn('worker connection error', { message: describeError(error) }));
+    // A job whose lock could not be renewed may already run on another worker: stop ours.
+    worker.on('lockRenewalFailed', (jobIds) => {
+      for (const jobId of jobIds) {
+        logger.warn('lost the lock of a run; stopping it here', { jobId });
+        running.get(jobId)?.abort('this worker lost the run’s lock');
+      }
+    });
+  }
+  return {
+    name,
+    queueNames,
+    ready: async () => {
+      await Promise.all(workers.map((worker) => worker.waitUntilReady()));
+    },
+    close: async ({ drain = false } = {}) => {
+      if (!drain) for (const controller of running.values()) controller.abort('the worker is stopping');
+      await Promise.all(workers.map((worker) => worker.close()));
+      await subscriber.quit().catch(() => {});
+      await commands.quit().catch(() => {});
+    },
+  };
+}
+
+interface JobContext {
+  name: string;
+  prefix: string;
+  logger: Logger;
+  owner: string;
+  directory: string;
+  repositories: WorkerRepositories;
+  agents: WorkerAgents;
+  commands: Redis;
+  running: Map<string, AbortController>;
+  environment: NodeJS.ProcessEnv;
+  turnAnswerTimeoutMs: number;
+}
+
+async function processJob(job: Job<RunJobData, RunJobResult>, context: JobContext): Promise<RunJobResult> {
+  const data = job.data;
+  if (data.format !== 1) throw new Error(`This worker cannot read run jobs of format ${String(data.format)}`);
+  const jobId = job.id!;
+  const abortController = new AbortController();
+  context.running.set(jobId, abortController);
+  // Progress is sent in order; a lost update must not fail the run.
+  let reporting: Promise<unknown> = Promise.resolve();
+  const report = (progress: RunProgress) => {
+    reporting = reporting.then(() => job.updateProgress(progress)).catch(() => {});
+  };
+  try {
+    if (await context.commands.exists(runKeys.cancelFlag(context.prefix, jobId))) {
+      abortController.abort('cancelled by the orchestrator before it started');
+    }
+    const issue = deserializeIssue(data.issue);
+    const agents = context.agents;
+    const workflow = parseWorkflow(data.workflowText, data.workflowFile, {
+      plugins: { agents: agents.registry() },
+      environment: context.environment,
+    });
+    for (const value of Object.values(workflow.config.agent.env)) registerSecret(value);
+    const sources = {
+      baseEnvironment: context.environment,
+      workflow,
+      withheldVariables: data.withheldVariables,
+    };
+    const agentStateDirectory = path.join(context.directory, 'agents', workspaceKeyFor(issue.identifier));
+    await mkdir(agentStateDirectory, { recursive: true });
+    const environmentFor = (agent: AgentBackendV1) =>
+      workerAgentEnvironment({ ...sources, agent, owner: context.owner });
+    const agent = agents.create(data.agentKind, workflow, {
+      stateDirectory: path.join(context.directory, 'plugins'),
+      logger: context.logger,
+      environment: environmentFor,
+      restrictedEnvironment: (declaredNames) => workerRestrictedEnvironment(sources, declaredNames),
+    });
+    const workspaces = await context.repositories.workspaceFor({
+      repositoryUrl: data.repositoryUrl,
+      baseBranch: data.baseBranch,
+      baseCommit: data.baseCommit,
+      identifier: issue.identifier,
+    });
+    let lastAnswer: TurnAnswer | null = null;
+    let questionTurn = 0;
+    const result = await runAttempt({
+      issue,
+      attempt: data.attempt,
+      workflow,
+      focus: data.focus,
+      profile: data.profile,
+      agentKind: data.agentKind,
+      agent,
+      model: data.model,
+      environment: environmentFor(agent),
+      agentStateDirectory,
+      resumeSessionId: data.resumeSessionId,
+      previousSessionSummary: data.previousSessionSummary,
+      workspaces,
+      publishesAfterRun: data.publishesAfterRun,
+      abortSignal: abortController.signal,
+      logger: context.logger,
+      // The orchestrator decides whether another turn runs: one question per turn, answered by it.
+      refreshIssue: async () => {
+        questionTurn++;
+        lastAnswer = await askForAnotherTurn(context, job, questionTurn, report, () => reporting);
+        return lastAnswer.issue ? deserializeIssue(lastAnswer.issue) : null;
+      },
+      isActive: () => lastAnswer?.active ?? false,
+      reasonToStopBeforeTurn: async () => lastAnswer?.stopReason ?? null,
+      reportPhase: (phase) => {
+        if (phase === 'preparing' || phase === 'running') report({ type: 'phase', phase });
+      },
+      reportWorkspace: (workspace) =>
+        report({
+          type: 'workspace',
+          branch: workspace.branch,
+          created: workspace.created,
+          worker: context.name,
+        }),
+      reportHookFailure: (hook, message, fatal) => report({ type: 'hook-failed', hook, message, fatal }),
+      reportRunStarted: (turn, sessionId) => report({ type: 'run-started', turn, sessionId }),
+      reportAgentEvent: (event) => report({ type: 'agent-event', event }),
+      reportRunFinished: async (runResult, turn) => report({ type: 'run-finished', turn, result: runResult }),
+    });
+    const resultCommit = result.workspace
+      ? await workspaces.pushResult(
+          data.resultRef,
+          `Loompa run ${jobId} of ${issue.identifier} (work in progress)`,
+        )
+      : null;
+    await reporting;
+    return {
+      outcome: result.outcome,
+      sessionId: result.sessionId,
+      lastRun: result.lastRun,
+      resultCommit,
+      worker: context.name,
+    };
+  } finally {
+    context.running.delete(jobId);
+  }
+}
+
+/** Asks the orchestrator whether turn `turn + 1` may run, and waits for its answer (no answer: stop). */
+async function askForAnotherTurn(
+  context: JobContext,
+  job: Job<RunJobData, RunJobResult>,
+  turn: number,
+  report: (progress: RunProgress) => void,
+  reported: () => Promise<unknown>,
+): Promise<TurnAnswer> {
+  report({ type: 'turn-question', turn });
+  await reported();
+  const blocking = context.commands.duplicate();
+  try {
+    const answer = await blocking.blpop(
+      runKeys.turnAnswer(context.prefix, job.id!, turn),
+      Math.max(1, Math.ceil(context.turnAnswerTimeoutMs / 1000)),
+    );
+    if (!answer) return { issue: null, active: false, stopReason: 'the orchestrator did not answer' };
+    return JSON.parse(answer[1]) as TurnAnswer;
+  } finally {
+    blocking.disconnect();
+  }
+}
