@@ -43,7 +43,7 @@ export function createLoompaProgram(setExitCode: (code: ExitCode) => void): Comm
     .description(
       'run the orchestrator of a workflow until stopped (Ctrl-C drains, a second Ctrl-C cancels agents)',
     )
-    .argument('[workflow]', 'the WORKFLOW.md to run', 'WORKFLOW.md')
+    .argument('[workflows...]', 'the WORKFLOW.md to run; several run as one fleet', ['WORKFLOW.md'])
     .option('--once', 'run one tick, wait for the agents it started, and exit')
     .option('--dry-run', 'decide and report, but start no agent and write nothing')
     .option(
@@ -69,9 +69,19 @@ export function createLoompaProgram(setExitCode: (code: ExitCode) => void): Comm
         parseLabels,
       ),
     )
-    .action(async (workflow: string, options) =>
-      setExitCode(await (await import('./commands/run-command.js')).runCommand(workflow, options)),
-    );
+    .addOption(
+      new Option(
+        '--fleet-max-agents <count>',
+        'with several workflows: agents at once over all of them (else fleet.max_concurrent_agents)',
+      ).argParser(parsePositive),
+    )
+    .action(async (workflows: string[], options) => {
+      if (workflows.length > 1) {
+        setExitCode(await (await import('./commands/fleet-command.js')).fleetCommand(workflows, options));
+        return;
+      }
+      setExitCode(await (await import('./commands/run-command.js')).runCommand(workflows[0], options));
+    });
 
   program
     .command('validate')

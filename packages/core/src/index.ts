@@ -88,6 +88,16 @@ export {
   OrchestratorEvents,
   type ReactionKind,
 } from './events/orchestrator-events.js';
+export {
+  createFleet,
+  Fleet,
+  type FleetEvent,
+  type FleetOptions,
+  type FleetProject,
+  type FleetProjectSnapshot,
+  type FleetSnapshot,
+} from './fleet/fleet.js';
+export { FleetSlots } from './fleet/fleet-slots.js';
 export { builtInFoci, generalFocus } from './focus/built-in-foci.js';
 export { createDefaultFocusMatcher } from './focus/default-focus-matcher.js';
 export { resolveFoci } from './focus/resolve-foci.js';
@@ -149,6 +159,7 @@ export type {
   RunningItemSnapshot,
   WorkItemPhase,
 } from './orchestrator/orchestrator-snapshot.js';
+export type { SharedAgentSlots } from './orchestrator/scheduler/shared-slots.js';
 export { findProcessesWithEnvironmentEntry } from './processes/environment-marked-processes.js';
 export { type FindExecutableOptions, findExecutable, isExecutable } from './processes/find-executable.js';
 export { agentOwnerVariable, terminateMarkedProcesses } from './processes/leftover-agent-processes.js';

@@ -10,7 +10,7 @@ import {
 } from '@loompa/core';
 import type { Redis } from 'ioredis';
 import { applyRunResult } from './apply-run-result.js';
-import { redisConnection } from './redis-connection.js';
+import { assertRedisReachable, redisConnection } from './redis-connection.js';
 import {
   defaultQueueName,
   jobPriorityFor,
@@ -36,12 +36,16 @@ export interface BullmqRunnerOptions {
   labels?: readonly string[] | ((context: RunnerAttemptContext) => readonly string[]);
   /** What workers fetch and push the work to; `repository.url`, else the source checkout's path. */
   repositoryUrl?: string;
+  /** How long a stopped run may take to end on its worker before the orchestrator stops waiting. */
+  stopGraceMs?: number;
   /** How often a run's job is looked up directly, in case an event was missed (a Redis reconnect). */
   pollIntervalMs?: number;
   logger?: Logger;
 }
 
 export interface BullmqRunner extends RunnerV1 {
+  /** Resolves once Redis answers; rejects saying where it could not be reached. */
+  ready(): Promise<void>;
   /** Jobs per state, per queue this runner used. */
   jobCounts(): Promise<Record<string, Record<string, number>>>;
   close(): Promise<void>;
@@ -59,7 +63,10 @@ export function createBullmqRunner(options: BullmqRunnerOptions): BullmqRunner {
   const prefix = options.prefix ?? 'bull';
   const queues = new RunQueues(options.redis, prefix, logger);
   let commands: Redis | null = null;
-  const redis = () => (commands ??= redisConnection(options.redis));
+  const redis = () =>
+    (commands ??= redisConnection(options.redis, (message) =>
+      logger.warn('Redis connection error', { message }),
+    ));
 
   const runAttempt = async (context: RunnerAttemptContext): Promise<RunnerAttemptResult> => {
     const { issue, workflow } = context;
@@ -117,12 +124,7 @@ export function createBullmqRunner(options: BullmqRunnerOptions): BullmqRunner {
       completed: (result) => settle({ ok: true, result }),
       failed: (reason) => settle({ ok: false, reason }),
     });
-    const poll = setInterval(() => {
-      queues.endOf(queueName, jobId).then(
-        (end) => end && settle(end),
-        () => {},
-      );
-    }, options.pollIntervalMs ?? 5_000);
+    let poll: NodeJS.Timeout | undefined;
     const cancel = () => {
       void (async () => {
         if (await queues.removeIfWaiting(queueName, jobId)) {
@@ -131,6 +133,11 @@ export function createBullmqRunner(options: BullmqRunnerOptions): BullmqRunner {
         }
         await redis().set(runKeys.cancelFlag(prefix, jobId), '1', 'EX', 3600);
         await redis().publish(runKeys.cancelChannel(prefix), jobId);
+        // A stop must end: without a worker confirming it (all of them gone), give up waiting.
+        setTimeout(
+          () => settle({ ok: false, reason: 'stopped; no worker confirmed the stop' }),
+          options.stopGraceMs ?? 60_000,
+        ).unref();
       })().catch((error: unknown) =>
         logger.warn('cancelling a run failed', { message: describeError(error) }),
       );
@@ -138,13 +145,28 @@ export function createBullmqRunner(options: BullmqRunnerOptions): BullmqRunner {
     try {
       if (context.abortSignal.aborted) return failed('stopped before it was enqueued');
       await redis().del(runKeys.cancelFlag(prefix, jobId));
-      const how = await queues.enqueue(queueName, jobId, data, jobPriorityFor(issue));
+      const how = await queues.enqueue(queueName, jobId, data, jobPriorityFor(issue), (result) =>
+        resultUntaken(workspace.path, repositoryUrl, data.resultRef, result),
+      );
       logger.info(how === 'adopted' ? 'waiting for the run already queued' : 'run enqueued', {
         issue: issue.identifier,
         jobId,
         queue: queueName,
       });
       context.abortSignal.addEventListener('abort', cancel, { once: true });
+      // An adopted job may have ended already.
+      if (how === 'adopted')
+        void queues.endOf(queueName, jobId).then(
+          (end) => end && settle(end),
+          () => {},
+        );
+      // Events can be missed (a reconnect): the job is also looked up now and then.
+      poll = setInterval(() => {
+        queues.endOf(queueName, jobId).then(
+          (end) => end && settle(end),
+          () => {},
+        );
+      }, options.pollIntervalMs ?? 5_000);
       const end = await ended;
       logger.debug('run job ended', { issue: issue.identifier, ok: end.ok });
       await handled;
@@ -159,6 +181,18 @@ export function createBullmqRunner(options: BullmqRunnerOptions): BullmqRunner {
       context.abortSignal.removeEventListener('abort', cancel);
     }
   };
+
+  /** True while the result ref still holds the finished run's work (taking it removes the ref). */
+  async function resultUntaken(
+    worktree: string,
+    repositoryUrl: string,
+    ref: string,
+    result: RunJobResult,
+  ): Promise<boolean> {
+    if (!result.resultCommit) return false;
+    const listed = await runGit(['ls-remote', repositoryUrl, ref], { cwd: worktree, allowFailure: true });
+    return listed.exitCode === 0 && listed.stdout.startsWith(result.resultCommit);
+  }
 
   async function answerTurn(jobId: string, turn: number, answer: TurnAnswer): Promise<void> {
     const key = runKeys.turnAnswer(prefix, jobId, turn);
@@ -188,6 +222,7 @@ export function createBullmqRunner(options: BullmqRunnerOptions): BullmqRunner {
     specificationVersion: 'runner-v1',
     name: 'bullmq',
     runAttempt,
+    ready: () => assertRedisReachable(options.redis),
     jobCounts: () => queues.counts(),
     close: async () => {
       await queues.close();

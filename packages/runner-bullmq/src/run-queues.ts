@@ -24,6 +24,8 @@ const pendingStates = new Set(['waiting', 'active', 'delayed', 'prioritized', 'w
 export class RunQueues {
   private readonly queues = new Map<string, { queue: Queue; events: QueueEvents; ready: Promise<unknown> }>();
   private readonly listeners = new Map<string, JobListener>();
+  private readonly connectionError = (message: string) =>
+    this.logger.warn('Redis connection error', { message });
 
   constructor(
     private readonly redis: string | Redis,
@@ -35,17 +37,18 @@ export class RunQueues {
     let entry = this.queues.get(queueName);
     if (!entry) {
       const queue = new Queue<RunJobData, RunJobResult>(queueName, {
-        connection: redisConnection(this.redis),
+        connection: redisConnection(this.redis, this.connectionError),
         prefix: this.prefix,
       });
       const events = new QueueEvents(queueName, {
-        connection: redisConnection(this.redis),
+        connection: redisConnection(this.redis, this.connectionError),
         prefix: this.prefix,
       });
       events.on('progress', ({ jobId, data }) => this.listeners.get(jobId)?.progress(data as RunProgress));
-      events.on('completed', ({ jobId, returnvalue }) =>
-        this.listeners.get(jobId)?.completed(parseReturnValue(returnvalue)),
-      );
+      events.on('completed', ({ jobId, returnvalue }) => {
+        // No result in the event (a worker of another format): the direct lookup settles it.
+        if (returnvalue) this.listeners.get(jobId)?.completed(parseReturnValue(returnvalue));
+      });
       events.on('failed', ({ jobId, failedReason }) => this.listeners.get(jobId)?.failed(failedReason));
       events.on('error', (error) =>
         this.logger.warn('queue events error', { message: describeError(error) }),
@@ -71,22 +74,28 @@ export class RunQueues {
   }
 
   /**
-   * Enqueues the run unless it is already queued or running (then the caller waits for that
-   * one: a run is never enqueued twice). A finished job of the same id is an earlier run's
-   * record and makes way.
+   * Enqueues the run unless it is already queued or running, or finished with work nobody took
+   * (then the caller waits for, or takes, that one: a run is never enqueued twice). Any other
+   * finished job of the same id is an earlier run's record and makes way.
    */
   async enqueue(
     queueName: string,
     jobId: string,
     data: RunJobData,
     priority: number,
+    resultUntaken: (result: RunJobResult) => Promise<boolean>,
   ): Promise<'enqueued' | 'adopted'> {
     const queue = await this.queue(queueName);
-    const existing = await Job.fromId<RunJobData, RunJobResult>(queue, jobId);
-    if (existing) {
-      const state = await existing.getState();
-      if (pendingStates.has(state)) return 'adopted';
-      await existing.remove().catch(() => {});
+    const state = await queue.getJobState(jobId);
+    if (pendingStates.has(state)) return 'adopted';
+    if (state !== 'unknown') {
+      const existing = await Job.fromId<RunJobData, RunJobResult>(queue, jobId);
+      // A run that finished while no orchestrator took its work (its leader died): the work
+      // is taken now instead of running the agent again.
+      if (state === 'completed' && existing?.returnvalue) {
+        if (await resultUntaken(parseReturnValue(existing.returnvalue))) return 'adopted';
+      }
+      await existing?.remove().catch(() => {});
     }
     await queue.add(data.issue.identifier, data, {
       jobId,
@@ -101,10 +110,14 @@ export class RunQueues {
   /** The job's end when it has ended; null while it is pending. A vanished job counts as failed. */
   async endOf(queueName: string, jobId: string): Promise<JobEnd | null> {
     const queue = await this.queue(queueName);
+    // The state first, then the job: read the other way round, a job that finishes in between
+    // shows the finished state with the result it did not have yet.
+    const state = await queue.getJobState(jobId);
+    if (state !== 'completed' && state !== 'failed' && state !== 'unknown') return null;
     const job = await Job.fromId<RunJobData, RunJobResult>(queue, jobId);
     if (!job) return { ok: false, reason: 'the run job disappeared from the queue' };
-    const state = await job.getState();
-    if (state === 'completed') return { ok: true, result: parseReturnValue(job.returnvalue) };
+    if (state === 'completed' && job.returnvalue)
+      return { ok: true, result: parseReturnValue(job.returnvalue) };
     if (state === 'failed') return { ok: false, reason: job.failedReason || 'the run job failed' };
     return null;
   }

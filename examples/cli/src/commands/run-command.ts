@@ -97,6 +97,7 @@ export async function runCommand(
   let service: LoompaHttpServer | null = null;
   let exitCode: ExitCode = exitCodes.success;
   try {
+    await runner?.ready();
     if (options.port !== undefined) {
       service = await startLoompaHttpServer({
         orchestrator,

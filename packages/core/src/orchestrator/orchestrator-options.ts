@@ -10,6 +10,7 @@ import type { ScmProviderV1 } from '../specifications/scm-provider.js';
 import type { TrackerV1 } from '../specifications/tracker.js';
 import type { OrchestratorStore } from '../store/orchestrator-store.js';
 import type { Workflow } from '../workflow/load-workflow.js';
+import type { SharedAgentSlots } from './scheduler/shared-slots.js';
 
 /** What `createOrchestrator` takes: the workflow, the plugins by kind, and a few overrides. */
 export interface OrchestratorOptions {
@@ -25,6 +26,8 @@ export interface OrchestratorOptions {
   focusMatcher?: FocusMatcherV1;
   /** Where agent runs execute; in this process by default (`@loompa/runner-bullmq` spreads them over workers). */
   runner?: RunnerV1;
+  /** An agent limit shared with other orchestrators; `createFleet` gives each of its orchestrators one. */
+  sharedSlots?: SharedAgentSlots;
   budget?: PluginEntry<BudgetV1>;
   /** Tells people about blocked, finished and stuck work; configured by `notifications:`. */
   notifier?: PluginEntry<NotifierV1>;

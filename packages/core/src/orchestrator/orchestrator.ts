@@ -91,6 +91,7 @@ export class Orchestrator {
       scm: () => this.plugins.scm(),
       agentFor: (kind) => this.plugins.agentFor(kind),
       runner: () => this.plugins.runner,
+      sharedSlots: options.sharedSlots,
       budget: () => this.plugins.budget(),
       hasBudget: this.plugins.hasBudget,
       hasScm: this.plugins.hasScm,

@@ -260,6 +260,14 @@ const reactionsSectionSchema = z.object({
   conflict: z.object(reactionSchema('a conflict a rebase cannot resolve', 2)).prefault({}),
 });
 
+const fleetSectionSchema = z.object({
+  max_concurrent_agents: positiveInteger
+    .optional()
+    .describe(
+      'Agents at once over every project of a fleet (`createFleet`, `loompa run a/WORKFLOW.md b/WORKFLOW.md`); the smallest value any project sets wins, 10 when none does. Ignored outside a fleet.',
+    ),
+});
+
 /** The budget plugin given to the orchestrator owns every key of this section. */
 const budgetSectionSchema = z.looseObject({});
 
@@ -279,6 +287,7 @@ export const workflowConfigSchema = z.object({
   ci: continuousIntegrationSectionSchema.prefault({}),
   triage: triageSectionSchema.prefault({}),
   server: serverSectionSchema.prefault({}),
+  fleet: fleetSectionSchema.prefault({}),
   budget: budgetSectionSchema
     .prefault({})
     .describe('Owned by the budget plugin given to the orchestrator, which validates it.'),

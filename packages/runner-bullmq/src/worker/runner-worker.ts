@@ -16,7 +16,7 @@ import {
 } from '@loompa/core';
 import { type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { redisConnection } from '../redis-connection.js';
+import { assertRedisReachable, redisConnection } from '../redis-connection.js';
 import {
   defaultQueueName,
   deserializeIssue,
@@ -95,7 +95,9 @@ export async function createRunnerWorker(options: RunnerWorkerOptions): Promise<
     gitEnvironment: options.gitEnvironment ?? {},
   });
   const agents = new WorkerAgents(options.agents);
-  const commands = redisConnection(options.redis);
+  await assertRedisReachable(options.redis);
+  const connectionError = (message: string) => logger.warn('Redis connection error', { message });
+  const commands = redisConnection(options.redis, connectionError);
   const subscriber = commands.duplicate();
   const running = new Map<string, AbortController>();
   subscriber.on('message', (_channel: string, jobId: string) =>
@@ -121,7 +123,7 @@ export async function createRunnerWorker(options: RunnerWorkerOptions): Promise<
   const workers = queueNames.map(
     (queueName) =>
       new Worker<RunJobData, RunJobResult>(queueName, process_, {
-        connection: redisConnection(options.redis),
+        connection: redisConnection(options.redis, connectionError),
         prefix,
         concurrency: options.concurrency ?? 1,
         lockDuration: options.lockDurationMs ?? 30_000,

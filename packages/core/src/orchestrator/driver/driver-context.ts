@@ -17,6 +17,7 @@ import type { ChangeRequestSupervisor } from '../change-request-supervisor/chang
 import type { DispatchPause } from '../control/dispatch-pause.js';
 import type { DispatchQueue } from '../scheduler/dispatch-queue.js';
 import type { RetryTimers } from '../scheduler/retry-timers.js';
+import type { SharedAgentSlots } from '../scheduler/shared-slots.js';
 import type { WorkItemStore } from '../work-item-store.js';
 import { removeWorkspace } from '../workspace-cleanup.js';
 
@@ -37,6 +38,8 @@ export interface DriverEnvironment {
   tracker(): TrackerV1;
   scm(): ScmProviderV1 | null;
   agentFor(kind: string): AgentBackendV1;
+  /** An agent limit shared with other orchestrators (a fleet); none when absent. */
+  sharedSlots?: SharedAgentSlots;
   /** Where attempts run: in this process unless the caller gave another runner. */
   runner(): RunnerV1;
   budget(): BudgetV1 | null;

@@ -8,6 +8,7 @@ import { isBabysitItemId } from '../babysitting/babysit-item.js';
 import type { SupervisorStep } from '../change-request-supervisor/change-request-supervisor.js';
 import { hasFreeSlot } from '../decisions.js';
 import { slotUsageOf } from '../scheduler/scheduling-rules.js';
+import { withinSharedSlots } from '../scheduler/shared-slots.js';
 import type { RunningItem } from '../work-items.js';
 import { type DriverContext, removeWorkspaceOf } from './driver-context.js';
 import { releaseIssue } from './release-issue.js';
@@ -21,7 +22,10 @@ type ReactStep = Extract<SupervisorStep, { next: 'react' }>;
 export async function startReaction(context: DriverContext, step: ReactStep): Promise<void> {
   const { issue, record } = step;
   const workflow = context.workflow();
-  if (!hasFreeSlot(slotUsageOf(workflow, context.agentRuns.states()), issue.state)) {
+  if (
+    !hasFreeSlot(slotUsageOf(workflow, context.agentRuns.states()), issue.state) ||
+    withinSharedSlots(context.sharedSlots, context.agentRuns.size, [step]).length === 0
+  ) {
     context.supervisor.markWaiting(issue.id, 'no available orchestrator slots for a reaction');
     return;
   }

@@ -20,6 +20,7 @@ import { findStalledRuns, refreshRunningIssues } from '../scheduler/reconcile-ru
 import { RetryTimers } from '../scheduler/retry-timers.js';
 import { dispatchRulesOf, slotUsageOf } from '../scheduler/scheduling-rules.js';
 import { placeholderIssue } from '../work-item-record.js';
+import { withinSharedSlots } from '../scheduler/shared-slots.js';
 import { WorkItemStore } from '../work-item-store.js';
 import { dispatchIssue } from './attempt-driver.js';
 import { reactToBabysatChangeRequest } from './babysit-steps.js';
@@ -259,7 +260,11 @@ export class WorkItemDriver {
         ...supervisor.ids(),
         ...denied,
       ]);
-      const chosen = selectDispatches(candidates, rules, busy, slotUsageOf(workflow, agentRuns.states()));
+      const chosen = withinSharedSlots(
+        this.context.sharedSlots,
+        agentRuns.size,
+        selectDispatches(candidates, rules, busy, slotUsageOf(workflow, agentRuns.states())),
+      );
       if (chosen.length === 0) break;
       for (const issue of chosen) {
         const choice = await chooseAgent(workflow, this.context.focusMatcher, issue, 0);
@@ -327,7 +332,8 @@ export class WorkItemDriver {
           rules: dispatchRulesOf(workflow),
           maxRetryBackoffMs: workflow.config.agent.max_retry_backoff_ms,
           hasFreeSlot: (state) =>
-            hasFreeSlot(slotUsageOf(this.context.workflow(), agentRuns.states()), state),
+            hasFreeSlot(slotUsageOf(this.context.workflow(), agentRuns.states()), state) &&
+            withinSharedSlots(this.context.sharedSlots, agentRuns.size, [state]).length > 0,
         },
         retry,
       );
@@ -361,6 +367,7 @@ export class WorkItemDriver {
         continuation: retry.continuation,
         choice,
       });
+      this.context.sharedSlots?.settled?.();
     } catch (error) {
       this.context.logger.error('a due retry failed', {
         issue: retry.identifier,
