@@ -13,10 +13,18 @@ export async function applyRunResult(options: {
   commit: string;
 }): Promise<void> {
   const { worktree, repositoryUrl, ref, commit } = options;
-  await runGit(['fetch', '--quiet', '--no-tags', repositoryUrl, ref], { cwd: worktree });
-  const fetched = (await runGit(['rev-parse', 'FETCH_HEAD'], { cwd: worktree })).stdout.trim();
-  if (fetched !== commit) {
-    throw new Error(`the run's result ref ${ref} holds ${fetched}, not the ${commit} the worker reported`);
+  // When the workers push into this very repository the commit is here already; fetching from
+  // it would also race the worktrees other attempts are adding to it at the same moment.
+  const present = await runGit(['cat-file', '-e', `${commit}^{commit}`], {
+    cwd: worktree,
+    allowFailure: true,
+  });
+  if (present.exitCode !== 0) {
+    await runGit(['fetch', '--quiet', '--no-tags', repositoryUrl, ref], { cwd: worktree });
+    const fetched = (await runGit(['rev-parse', 'FETCH_HEAD'], { cwd: worktree })).stdout.trim();
+    if (fetched !== commit) {
+      throw new Error(`the run's result ref ${ref} holds ${fetched}, not the ${commit} the worker reported`);
+    }
   }
   await runGit(['read-tree', '--reset', '-u', commit], { cwd: worktree });
   await runGit(['push', '--quiet', repositoryUrl, '--delete', ref], { cwd: worktree, allowFailure: true });

@@ -70,13 +70,13 @@ export { createScriptedOpenAIServer } from './model-servers/scripted-openai-serv
 export { createScriptedResponsesServer } from './model-servers/scripted-responses-server.js';
 export type { ScriptedModelServer } from './model-servers/scripted-server.js';
 export {
+  ensureRedisServerInstalled,
+  startRedisServer,
+  type TestRedisServer,
+} from './redis/redis-server.js';
+export {
   createWebhookReceiver,
   type ReceivedWebhook,
   type WebhookAnswer,
   type WebhookReceiver,
 } from './webhook-receiver/webhook-receiver.js';
-export {
-  ensureRedisServerInstalled,
-  startRedisServer,
-  type TestRedisServer,
-} from './redis/redis-server.js';
