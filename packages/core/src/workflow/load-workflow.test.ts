@@ -212,6 +212,7 @@ describe('loadWorkflow: defaults (DESIGN.md §5, Symphony where it has one)', ()
         runs_per_check: 5,
       },
       server: { api_token: null },
+      fleet: {},
       budget: {},
       notifications: {},
     });
