@@ -74,6 +74,8 @@ export function toChecks(
       name: run.name,
       state: checkRunState(run.status, run.conclusion),
       url: run.html_url ?? run.details_url ?? null,
+      // cancelled, timed_out, startup_failure… tell failure classification more than "failed".
+      ...(checkRunState(run.status, run.conclusion) === 'failure' ? { conclusion: run.conclusion } : {}),
     })),
     ...[...latestStatuses.values()].map((status) => ({
       id: commitStatusId(status.context),

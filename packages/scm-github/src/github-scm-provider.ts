@@ -2,6 +2,7 @@ import {
   type CallOptions,
   type ChangeRequest,
   type ChangeRequestStatus,
+  type CheckResult,
   createSilentLogger,
   InvalidArgumentError,
   type Logger,
@@ -10,6 +11,7 @@ import {
   registerSecret,
   ScmError,
   type ScmProviderV1,
+  type WorkflowRun,
 } from '@loompa/core';
 import {
   type GitHubClient,
@@ -24,12 +26,14 @@ import { type CheckRunFields, type CommitStatusFields, rollUpChecks, toChecks } 
 import { closingReferences } from './closing-references.js';
 import { mapMergeableState } from './map-mergeable-state.js';
 import { isForkHead, type PullRequestFields, toChangeRequest } from './pull-request-fields.js';
+import { rerunFailedJobs } from './rerun-failed-jobs.js';
 import {
   type ReviewSnapshot,
   type ReviewStatusAnswer,
   reviewStatusQuery,
   toReviewSnapshot,
 } from './review-status-query.js';
+import { listDefaultBranchRuns, listFailedRunJobs } from './scheduled-runs.js';
 import { watchPullRequestWebhooks } from './watch-pull-request-webhooks.js';
 
 export interface GitHubScmSettings {
@@ -420,6 +424,50 @@ export class GitHubScmProvider implements ScmProviderV1 {
       return this.remember(data as unknown as PullRequestFields);
     } catch (error) {
       this.fail(`edit pull request #${number}`, error);
+    }
+  }
+
+  async rerunChecks(
+    options: CallOptions & { changeRequest: ChangeRequest; checks: readonly CheckResult[] },
+  ): Promise<void> {
+    try {
+      await rerunFailedJobs(await this.client.octokit(), { ...this.repo, ...options });
+    } catch (error) {
+      this.fail('re-run failed checks', error);
+    }
+  }
+
+  async listWorkflowRuns(
+    options: CallOptions & { workflows: readonly string[]; perWorkflow: number },
+  ): Promise<WorkflowRun[]> {
+    try {
+      return await listDefaultBranchRuns(await this.client.octokit(), { ...this.repo, ...options });
+    } catch (error) {
+      this.fail('list the watched workflow runs', error);
+    }
+  }
+
+  async listFailedJobs(options: CallOptions & { run: WorkflowRun }): Promise<CheckResult[]> {
+    try {
+      return await listFailedRunJobs(await this.client.octokit(), { ...this.repo, ...options });
+    } catch (error) {
+      this.fail(`list the failed jobs of workflow run ${options.run.id}`, error);
+    }
+  }
+
+  async getJobLog(
+    options: CallOptions & { run: WorkflowRun; jobId: string; maxBytes: number },
+  ): Promise<string> {
+    try {
+      return await readCheckLog(await this.client.octokit(), {
+        ...this.repo,
+        checkId: options.jobId,
+        headSha: options.run.headSha,
+        maxBytes: options.maxBytes,
+        abortSignal: options.abortSignal,
+      });
+    } catch (error) {
+      this.fail(`read the log of job ${options.jobId}`, error);
     }
   }
 

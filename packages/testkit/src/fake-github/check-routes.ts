@@ -9,7 +9,8 @@ import {
   type RouteHandler,
   repositoryFor,
 } from './route-context.js';
-import { isoTime, repositoryJson, repositoryUrl } from './wire-shapes.js';
+import { repositoryJson, repositoryUrl } from './wire-shapes.js';
+import { actionsJobJson } from './workflow-run-routes.js';
 
 /** Key signing log blob URLs: the blob host trusts the signature, not an Authorization header. */
 const blobSigningKey = `fake-github-blobs-${process.pid}-${Date.now()}`;
@@ -132,34 +133,7 @@ function actionsJobFor(context: RouteContext, repository: FakeRepository) {
 const getJob: RouteHandler = (context) => {
   const repository = repositoryFor(context, { write: false });
   const { run, actions } = actionsJobFor(context, repository);
-  const base = repositoryUrl(context.baseUrl, repository);
-  return {
-    status: 200,
-    body: {
-      id: run.id,
-      node_id: Buffer.from(`WorkflowJob:${run.id}`).toString('base64'),
-      run_id: actions.runId,
-      run_url: `${base}/actions/runs/${actions.runId}`,
-      head_sha: run.headSha,
-      workflow_name: actions.workflowName,
-      head_branch: run.headBranch,
-      name: run.name,
-      url: `${base}/actions/jobs/${run.id}`,
-      html_url: `${context.baseUrl}/${repository.owner}/${repository.name}/actions/runs/${actions.runId}/job/${run.id}`,
-      status: run.status,
-      conclusion: run.conclusion,
-      started_at: isoTime(run.startedAt),
-      completed_at: run.completedAt === null ? null : isoTime(run.completedAt),
-      check_run_url: `${base}/check-runs/${run.id}`,
-      labels: ['ubuntu-latest'],
-      runner_id: 1,
-      runner_name: 'GitHub Actions 1',
-      runner_group_id: 1,
-      runner_group_name: 'GitHub Actions',
-      created_at: isoTime(run.startedAt),
-      steps: [],
-    },
-  };
+  return { status: 200, body: actionsJobJson(context.baseUrl, repository, { ...run, actions }) };
 };
 
 /**

@@ -115,7 +115,18 @@ export interface FakeCheckRun {
   /** The branch the run was for, when known (Actions jobs know it). */
   headBranch: string | null;
   /** Set for GitHub Actions jobs: the check run id is the job id, as on GitHub. */
-  actions: { runId: number; workflowName: string; log: string | null } | null;
+  actions: {
+    runId: number;
+    workflowName: string;
+    log: string | null;
+    /** The workflow file (`.github/workflows/ci.yml` when absent) and what started the run. */
+    workflowPath?: string;
+    event?: string;
+    /** 1 for the first attempt; a re-run of failed jobs adds attempts (see workflow-run-routes.ts). */
+    attempt?: number;
+    /** What a re-run of this job concludes; absent: the same as this attempt. */
+    rerun?: { conclusion: NonNullable<FakeCheckRun['conclusion']>; log?: string | null } | null;
+  } | null;
   output: { title: string | null; summary: string | null; text: string | null };
   annotations: FakeCheckAnnotation[];
 }

@@ -50,6 +50,7 @@ import {
   type ManualDelivery,
   WebhookDeliveries,
 } from './webhook-deliveries.js';
+import { seedWorkflowRun, workflowRunRoutes } from './workflow-run-routes.js';
 
 export interface FakeGitHubOptions {
   /** Repositories created at start, as `owner/name`. */
@@ -100,6 +101,7 @@ const routes: Record<string, RouteHandler> = {
   ...pullRequestRoutes,
   ...reviewRoutes,
   ...checkRoutes,
+  ...workflowRunRoutes,
 };
 
 /** Requests GitHub does not count against the primary limit. */
@@ -327,6 +329,11 @@ export class FakeGitHub {
     repository.checkRuns.push(checkRun);
     this.pullRequests.emitCheckRun(repository, checkRun, status === 'completed' ? 'completed' : 'created');
     return checkRun;
+  }
+
+  /** A finished (by default scheduled) GitHub Actions run on a branch; see `workflow-run-routes.ts`. */
+  seedWorkflowRun(fullName: string, fields: Parameters<typeof seedWorkflowRun>[2]): number {
+    return seedWorkflowRun(this, fullName, fields);
   }
 
   /** A legacy commit status (the Status API some external CI still uses). */

@@ -18,6 +18,8 @@ export interface FakeGitHubActionsJob {
   /** The job's log; null leaves the job without a log (annotations only, say). */
   log?: string | null;
   annotations?: Array<{ path: string; line: number; message: string; title?: string }>;
+  /** What a re-run of the job (`rerun-failed-jobs`) concludes; absent: the same again. */
+  rerun?: { conclusion: FakeGitHubActionsJob['conclusion']; log?: string | null };
 }
 
 /**
@@ -287,7 +289,7 @@ export class FakePullRequests {
             startedAt: this.model.currentTime(),
             completedAt: null,
             headBranch: branch,
-            actions: { runId, workflowName, log: job.log ?? null },
+            actions: { runId, workflowName, log: job.log ?? null, rerun: job.rerun ?? null },
             output: { title: null, summary: null, text: null },
             annotations: (job.annotations ?? []).map(
               (annotation): FakeCheckAnnotation => ({
