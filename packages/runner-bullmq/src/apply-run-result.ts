@@ -1,4 +1,5 @@
 import { runGit } from '@loompa/core';
+import { retried } from './retried.js';
 
 /**
  * Brings a worker's work into the orchestrator's worktree: the worker pushed the worktree as
@@ -20,12 +21,15 @@ export async function applyRunResult(options: {
     allowFailure: true,
   });
   if (present.exitCode !== 0) {
-    await runGit(['fetch', '--quiet', '--no-tags', repositoryUrl, ref], { cwd: worktree });
+    await retried(() => runGit(['fetch', '--quiet', '--no-tags', repositoryUrl, ref], { cwd: worktree }));
     const fetched = (await runGit(['rev-parse', 'FETCH_HEAD'], { cwd: worktree })).stdout.trim();
     if (fetched !== commit) {
       throw new Error(`the run's result ref ${ref} holds ${fetched}, not the ${commit} the worker reported`);
     }
   }
   await runGit(['read-tree', '--reset', '-u', commit], { cwd: worktree });
-  await runGit(['push', '--quiet', repositoryUrl, '--delete', ref], { cwd: worktree, allowFailure: true });
+  // Best effort: a ref left behind is overwritten by the next run of the same job id.
+  await retried(() => runGit(['push', '--quiet', repositoryUrl, '--delete', ref], { cwd: worktree })).catch(
+    () => {},
+  );
 }

@@ -8,6 +8,7 @@ import {
   type Workspace,
   workspaceKeyFor,
 } from '@loompa/core';
+import { retried } from '../retried.js';
 
 async function exists(target: string): Promise<boolean> {
   try {
@@ -72,10 +73,12 @@ export class WorkerRepositories {
         env,
       });
     }
-    await runGit(['fetch', '--quiet', '--force', '--prune', repositoryUrl, '+refs/heads/*:refs/heads/*'], {
-      cwd: clone,
-      env,
-    });
+    await retried(() =>
+      runGit(['fetch', '--quiet', '--force', '--prune', repositoryUrl, '+refs/heads/*:refs/heads/*'], {
+        cwd: clone,
+        env,
+      }),
+    );
     return clone;
   }
 
@@ -131,10 +134,12 @@ export class WorkerRepositories {
           env: identity,
         });
         const commit = (await runGit(['rev-parse', 'HEAD'], { cwd: workspacePath })).stdout.trim();
-        await runGit(['push', '--quiet', '--force', job.repositoryUrl, `${commit}:${ref}`], {
-          cwd: workspacePath,
-          env: this.settings.gitEnvironment,
-        });
+        await retried(() =>
+          runGit(['push', '--quiet', '--force', job.repositoryUrl, `${commit}:${ref}`], {
+            cwd: workspacePath,
+            env: this.settings.gitEnvironment,
+          }),
+        );
         return commit;
       },
     };
