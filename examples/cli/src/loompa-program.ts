@@ -148,6 +148,20 @@ export function createLoompaProgram(setExitCode: (code: ExitCode) => void): Comm
     );
 
   program
+    .command('babysit')
+    .description(
+      'babysit a change request Loompa did not open: fix its checks, answer reviews, rebase it (kept across restarts)',
+    )
+    .argument('<change-request>', 'its number (12, #12, !12), its URL, or with scm-local a branch')
+    .argument('[workflow]', 'the WORKFLOW.md whose orchestrator babysits it', 'WORKFLOW.md')
+    .option('--state-dir <dir>', 'the state directory to write to instead of the workflow’s')
+    .action(async (reference: string, workflow: string, options) =>
+      setExitCode(
+        await (await import('./commands/babysit-command.js')).babysitCommand(reference, workflow, options),
+      ),
+    );
+
+  program
     .command('status')
     .description(
       "show a running instance's snapshot (found through its state directory or --url), or the stored state",
