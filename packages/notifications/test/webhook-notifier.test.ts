@@ -59,10 +59,13 @@ describe('webhook notifier', () => {
     expect(second!.receivedAt - first!.receivedAt).toBeGreaterThanOrEqual(90);
     // The same delivery id on every try, for receivers that de-duplicate.
     expect(new Set(receiver.received.map((request) => request.headers['x-loompa-delivery'])).size).toBe(1);
-    expect(await store.list('notifications/outbox/')).toEqual([]);
-    expect(await store.list('notifications/sent/')).toEqual([
-      expect.objectContaining({ value: expect.objectContaining({ outcome: 'delivered', attempts: 3 }) }),
-    ]);
+    // The receiver answers before the notifier records the delivery: wait for the record.
+    await vi.waitFor(async () => {
+      expect(await store.list('notifications/outbox/')).toEqual([]);
+      expect(await store.list('notifications/sent/')).toEqual([
+        expect.objectContaining({ value: expect.objectContaining({ outcome: 'delivered', attempts: 3 }) }),
+      ]);
+    }, waitOptions);
   }, 60_000);
 
   it('gives up at once on a 4xx answer and after max_attempts on failures, sending the key never again', async () => {
