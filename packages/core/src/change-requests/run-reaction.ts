@@ -13,6 +13,7 @@ import { checkoutChangeRequestHead } from './change-request-head.js';
 import type { ChangeRequestAction } from './decide-change-request-action.js';
 import { publishWork } from './publish-work.js';
 import { ciFailureFeedback, conflictFeedback, reviewFeedback } from './reaction-feedback.js';
+import { updateBranchOnForge } from './update-branch-on-forge.js';
 
 /** The decisions that resume the agent. */
 export type ReactionDecision = Extract<
@@ -65,10 +66,16 @@ const maximumConflictRounds = 10;
 /**
  * One reaction: fix failing checks from their log tails, address review threads (then reply
  * and resolve them), or rebase onto the base branch with the agent resolving each conflict
- * (the orchestrator, never the agent, continues or aborts the rebase). Then publish.
+ * (the orchestrator, never the agent, continues or aborts the rebase). Then publish. A
+ * branch that is only behind is first updated by the forge itself when it can.
  */
 export async function runReaction(context: ReactionContext): Promise<ReactionOutcome> {
   const { scm, workflow, changeRequest, decision, issue } = context;
+  // Only behind, not in conflict: the forge's own update needs neither a rebase here nor the agent.
+  if (decision.action === 'rebase' && decision.reason === 'behind') {
+    const updated = await updateBranchOnForge(context);
+    if (updated) return updated;
+  }
   const workspace = context.babysat
     ? await checkoutChangeRequestHead({
         workspaces: context.workspaces,
