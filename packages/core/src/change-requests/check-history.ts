@@ -34,6 +34,8 @@ export interface CheckRerun {
   headSha: string;
   classification: CheckFailureClassification['classification'];
   at: number;
+  /** The forge refused the re-run: it counts as used, but nothing will start, so no one waits for it. */
+  refused?: boolean;
 }
 
 /** Entries kept per list: a long-lived change request must not grow its record without bound. */
@@ -117,7 +119,7 @@ export function rerunUsed(history: CheckHistory, check: Pick<CheckResult, 'name'
 
 /** A failing check still reported under the id that was re-run: the re-run has not registered yet. */
 export function awaitingRerun(history: CheckHistory, check: Pick<CheckResult, 'id'>): boolean {
-  return history.reruns.some((rerun) => rerun.checkId === check.id);
+  return history.reruns.some((rerun) => rerun.checkId === check.id && !rerun.refused);
 }
 
 export function recordReruns(
@@ -125,6 +127,7 @@ export function recordReruns(
   headSha: string,
   classifications: readonly CheckFailureClassification[],
   now: number,
+  refused = false,
 ): CheckHistory {
   const added = classifications.map((classification) => ({
     checkId: classification.checkId,
@@ -132,6 +135,7 @@ export function recordReruns(
     headSha,
     classification: classification.classification,
     at: now,
+    ...(refused ? { refused } : {}),
   }));
   return { ...history, reruns: [...history.reruns, ...added].slice(-maximumEntries) };
 }

@@ -12,7 +12,7 @@ import {
   classifyCheckFailure,
 } from '../../change-requests/classify-check-failure.js';
 import { errorExcerptOf } from '../../change-requests/failing-test-in-log.js';
-import { describeError } from '../../errors/loompa-error.js';
+import { describeError, LoompaError } from '../../errors/loompa-error.js';
 import type { OrchestratorEvents } from '../../events/orchestrator-events.js';
 import type { Logger } from '../../logging/logger.js';
 import type { ChangeRequest, ChangeRequestStatus, CheckResult } from '../../specifications/change-request.js';
@@ -141,6 +141,15 @@ export async function triageCheckFailures(
   try {
     await scm.rerunChecks({ changeRequest, checks: failing.filter((check) => rerunIds.has(check.id)) });
   } catch (error) {
+    // Checks that are still finishing on the provider's side (scm-local writes the result
+    // before it lets go of the run) are re-run on a later tick, not given up on.
+    if (error instanceof LoompaError && error.details?.reason === 'checks_running') {
+      return {
+        next: 'wait',
+        record: await save(history),
+        reason: 'waiting for the checks to finish before re-running',
+      };
+    }
     context.logger.warn('re-running checks failed; the failures are handled as if re-run', {
       issue: issue.identifier,
       message: describeError(error),
@@ -148,7 +157,7 @@ export async function triageCheckFailures(
     // Counted as used, or a forge that refuses re-runs would be asked again every tick.
     return {
       next: 'decide',
-      record: await save(recordReruns(history, head, toRerun, Date.now())),
+      record: await save(recordReruns(history, head, toRerun, Date.now(), true)),
       classifications: verdicts,
     };
   }
