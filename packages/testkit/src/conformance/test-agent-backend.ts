@@ -89,7 +89,9 @@ export function processesWorkingIn(directory: string): number[] {
   return pids;
 }
 
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+// An agent CLI's cold start (OpenCode unpacks and boots its runtime) takes well over 20 s on a
+// busy 2-core machine; the wait stays inside the 60 s test timeout so a failure still says what.
+async function waitFor(condition: () => boolean, what: string, timeoutMs = 45_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
