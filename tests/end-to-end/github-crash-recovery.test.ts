@@ -1,8 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '@loompa/testkit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createGitHubLoop, repositoryName, waitOptions } from './fixtures/github-loop-fixture.js';
 import { killOutright, startOrchestratorProcess } from './fixtures/orchestrator-process.js';
@@ -26,14 +26,6 @@ afterEach(() => {
   for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
   delete process.env[webhookSecretVariable];
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 function startOrchestrator(workflowPath: string) {
   return startOrchestratorProcess(runner, workflowPath, children);

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { keyOfNote } from '@loompa/gitlab-client';
+import { freePort } from '@loompa/testkit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   createGitLabLoop,
@@ -16,7 +17,7 @@ import { killOutright, startOrchestratorProcess } from './fixtures/orchestrator-
  * The GitLab loop run by orchestrator processes that are killed with SIGKILL at several points
  * (after the merge request opened, after the pipeline fix was pushed and passed, right after
  * the discussion was replied to and resolved) and started again on the same state and the same
- * GitLab, with the real Claude Code CLI as the agent: one merge request, one status note, one
+ * GitLab, with the real Claude Code CLI as the agent and GitLab's webhooks heard: one merge request, one status note, one
  * reply, each reaction run once, and one merge.
  */
 
@@ -26,17 +27,30 @@ const runner = path.join(
   'run-gitlab-orchestrator.ts',
 );
 
+const webhookSecretVariable = 'LOOMPA_E2E_GITLAB_WEBHOOK_SECRET';
+
 const children: ChildProcess[] = [];
 afterEach(() => {
   for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+  delete process.env[webhookSecretVariable];
 });
 
 describe('crash recovery on GitLab', () => {
   it(
     'keeps one merge request, one status note, one reply and no repeated reaction across SIGKILLs',
     async () => {
-      const loop = await createGitLabLoop('claude', { pollIntervalMs: 500 });
+      // Each instance also hears GitLab's webhooks on the same port (the orchestrator
+      // processes inherit the secret's variable); deliveries to a killed one fail, as they would.
+      process.env[webhookSecretVariable] = 'crash-test-webhook-secret';
+      const port = await freePort();
+      const webhook = { secret_variable: webhookSecretVariable, port };
+      const loop = await createGitLabLoop('claude', { pollIntervalMs: 500, scm: { webhook } });
       const { fake } = loop;
+      fake.addWebhook({
+        project: projectPath,
+        url: `http://127.0.0.1:${port}/gitlab/webhooks`,
+        token: 'crash-test-webhook-secret',
+      });
       const issue = fake.seedIssue(projectPath, {
         title: 'Store the answer',
         description: 'Write answer.txt.',
@@ -66,7 +80,9 @@ describe('crash recovery on GitLab', () => {
       // once the pipeline of the fix passed.
       const second = start();
       await vi.waitFor(() => {
-        expect(runs()).toEqual(['first', 'ci-fix']);
+        expect({ runs: runs(), events: second.events.slice(-12) }).toMatchObject({
+          runs: ['first', 'ci-fix'],
+        });
         const pipeline = project.pipelines.filter((candidate) => candidate.sha === mergeRequest.sha).at(-1);
         expect(pipeline?.status).toBe('success');
       }, waitOptions);
@@ -128,6 +144,9 @@ describe('crash recovery on GitLab', () => {
       expect(succeeded('POST', /\/merge_requests$/, 201)).toHaveLength(1);
       expect(succeeded('PUT', /\/merge_requests\/\d+\/merge$/, 200)).toHaveLength(1);
       expect(fake.requests.filter((request) => request.status >= 400)).toEqual([]);
+      expect(fake.deliveries.some((delivery) => delivery.status !== null && delivery.status < 300)).toBe(
+        true,
+      );
       expect(fake.problems).toEqual([]);
     },
     loopTestTimeoutMs,

@@ -45,6 +45,7 @@ export type { FakeGitHubActions, FakeGitHubActionsJob } from './fake-github/fake
 export type { FakeGitHubFault, FaultMatch } from './fake-github/injected-faults.js';
 export type { FakeWebhook, FakeWebhookDelivery, ManualDelivery } from './fake-github/webhook-deliveries.js';
 export * from './fake-gitlab/index.js';
+export { freePort } from './free-port.js';
 export {
   createTestRunResult,
   MockAgentBackend,

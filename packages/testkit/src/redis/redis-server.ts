@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '../free-port.js';
 
 /** A `redis-server` this process started on 127.0.0.1, for one test file. */
 export interface TestRedisServer {
@@ -37,17 +38,6 @@ export function ensureRedisServerInstalled(): void {
     timeout: 600_000,
   });
   if (!hasRedisServer()) throw new Error('redis-server is not installed and installing it failed');
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Resolves once the server answers PING with PONG. */
