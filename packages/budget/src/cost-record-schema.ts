@@ -11,7 +11,14 @@ export const tokenUsageSchema = z.object({
   cacheWriteTokens: tokenCount,
 });
 
-export const activitySchema = z.enum(['run', 'ci-failure', 'review', 'conflict', 'review-agent']);
+export const activitySchema = z.enum([
+  'run',
+  'ci-failure',
+  'review',
+  'conflict',
+  'review-agent',
+  'ci-triage',
+]);
 
 /** A `CostRecord` as `record` accepts it. */
 export const costRecordSchema = z.object({

@@ -215,6 +215,7 @@ export {
 export type { AgentProfile, Focus, FocusMatch } from './specifications/focus.js';
 export type { FocusMatcherV1 } from './specifications/focus-matcher.js';
 export { type Issue, type IssueReference, normalizeName } from './specifications/issue.js';
+export { hasIssueKeyMarker, issueKeyMarker, withIssueKeyMarker } from './specifications/issue-key.js';
 export type {
   BlockedIssueRecord,
   NotifierContext,

@@ -1,6 +1,7 @@
 import {
   type CallOptions,
   createSilentLogger,
+  hasIssueKeyMarker,
   InvalidArgumentError,
   type Issue,
   type IssueReference,
@@ -9,6 +10,7 @@ import {
   normalizeName,
   TrackerError,
   type TrackerV1,
+  withIssueKeyMarker,
 } from '@loompa/core';
 import type {
   GitHubClient,
@@ -89,6 +91,9 @@ function issueNumberOf(issueId: string): number {
  * answered with 304s that cost no rate limit; pull requests (which the issues endpoint also
  * returns) are dropped; states are open/closed plus the state labels the workflow names.
  */
+/** Pages of the newest issues `findIssueByKey` reads (100 each). */
+const keySearchPages = 5;
+
 export function createGitHubTracker(settings: GitHubTrackerSettings): GitHubTracker {
   const [owner, name] = settings.repository.split('/');
   if (!owner || !name || settings.repository.split('/').length !== 2) {
@@ -472,7 +477,11 @@ export function createGitHubTracker(settings: GitHubTrackerSettings): GitHubTrac
         const { data } = await octokit.request('POST /repos/{owner}/{repo}/issues', {
           ...repository,
           title: issue.title,
-          ...(issue.description ? { body: issue.description } : {}),
+          ...(issue.key
+            ? { body: withIssueKeyMarker(issue.description, issue.key) }
+            : issue.description
+              ? { body: issue.description }
+              : {}),
           labels: [
             ...new Map(
               labels.filter((label) => label !== '').map((label) => [normalizeName(label), label]),
@@ -496,6 +505,29 @@ export function createGitHubTracker(settings: GitHubTrackerSettings): GitHubTrac
           });
         }
         return normalize(octokit, created);
+      });
+    },
+
+    findIssueByKey({ key, abortSignal }) {
+      return wrapFailure('find an issue by key', async () => {
+        const octokit = await client.octokit();
+        // The issue sought was created moments before a crash: the newest issues hold it.
+        for (let page = 1; page <= keySearchPages; page++) {
+          const { data } = await octokit.request('GET /repos/{owner}/{repo}/issues', {
+            ...repository,
+            state: 'all',
+            sort: 'created',
+            direction: 'desc',
+            per_page: 100,
+            page,
+            ...(abortSignal ? { request: { signal: abortSignal } } : {}),
+          });
+          const issues = data as GitHubIssueJson[];
+          const found = issues.find((issue) => !issue.pull_request && hasIssueKeyMarker(issue.body, key));
+          if (found) return normalize(octokit, found);
+          if (issues.length < 100) return null;
+        }
+        return null;
       });
     },
   };

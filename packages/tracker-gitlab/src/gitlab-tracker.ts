@@ -1,6 +1,7 @@
 import {
   type CallOptions,
   createSilentLogger,
+  hasIssueKeyMarker,
   type Issue,
   type Logger,
   type NewIssue,
@@ -8,6 +9,7 @@ import {
   type TrackerChange,
   TrackerError,
   type TrackerV1,
+  withIssueKeyMarker,
 } from '@loompa/core';
 import {
   createGitLabClient,
@@ -306,7 +308,11 @@ export class GitLabTracker implements TrackerV1 {
         : undefined;
       let created = (await this.client.call(options.abortSignal, (api) =>
         api.Issues.create(this.project, issue.title, {
-          ...(issue.description ? { description: issue.description } : {}),
+          ...(issue.key
+            ? { description: withIssueKeyMarker(issue.description, issue.key) }
+            : issue.description
+              ? { description: issue.description }
+              : {}),
           ...(labels.length ? { labels: labels.join(',') } : {}),
           ...(assigneeIds ? { assigneeIds } : {}),
         }),
@@ -319,6 +325,33 @@ export class GitLabTracker implements TrackerV1 {
       return this.toIssue(created);
     } catch (error) {
       this.fail(`create the issue "${issue.title}"`, error);
+    }
+  }
+
+  /**
+   * The issue created with `key`: GitLab's search over titles and descriptions first, then
+   * the newest issues (a search index may lag an issue created moments before a crash).
+   */
+  async findIssueByKey(options: CallOptions & { key: string }): Promise<Issue | null> {
+    try {
+      for (const search of [options.key, undefined]) {
+        const issues = (await this.client.call(options.abortSignal, (api) =>
+          api.Issues.all({
+            projectId: this.project,
+            state: 'all' as never,
+            orderBy: 'created_at',
+            sort: 'desc',
+            ...(search ? { search } : {}),
+            perPage: 100,
+            maxPages: 1,
+          }),
+        )) as unknown as GitLabIssueFields[];
+        const found = issues.find((issue) => hasIssueKeyMarker(issue.description, options.key));
+        if (found) return this.toIssue(found);
+      }
+      return null;
+    } catch (error) {
+      this.fail(`find the issue with key ${options.key}`, error);
     }
   }
 

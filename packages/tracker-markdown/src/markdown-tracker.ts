@@ -1,5 +1,12 @@
 import { pathToFileURL } from 'node:url';
-import { type Issue, type NewIssue, normalizeName, type TrackerV1 } from '@loompa/core';
+import {
+  hasIssueKeyMarker,
+  type Issue,
+  type NewIssue,
+  normalizeName,
+  type TrackerV1,
+  withIssueKeyMarker,
+} from '@loompa/core';
 import { GitTaskCommitter } from './git-task-committer.js';
 import type { MarkdownTaskSettings } from './markdown-task-settings.js';
 import { createMarkdownTaskStore, type MarkdownTaskStore } from './markdown-task-store.js';
@@ -40,6 +47,7 @@ export interface MarkdownTracker extends TrackerV1 {
   claimIssue: NonNullable<TrackerV1['claimIssue']>;
   releaseIssue: NonNullable<TrackerV1['releaseIssue']>;
   createIssue: NonNullable<TrackerV1['createIssue']>;
+  findIssueByKey: NonNullable<TrackerV1['findIssueByKey']>;
   watch: NonNullable<TrackerV1['watch']>;
   /**
    * Commits (and pushes) the task-file changes made since the last commit as one commit. The
@@ -173,7 +181,9 @@ export function createMarkdownTracker(settings: MarkdownTrackerSettings): Markdo
       const created = await tasks.createTask(
         {
           title: issue.title,
-          description: issue.description ?? null,
+          description: issue.key
+            ? withIssueKeyMarker(issue.description, issue.key)
+            : (issue.description ?? null),
           ...(issue.state === undefined ? {} : { status: issue.state }),
           priority: issue.priority ?? null,
           type: issue.type ?? null,
@@ -184,6 +194,14 @@ export function createMarkdownTracker(settings: MarkdownTrackerSettings): Markdo
         { abortSignal },
       );
       return taskToIssue(created, await tasks.snapshot(), terminalStates);
+    },
+
+    async findIssueByKey({ key }: { key: string; abortSignal?: AbortSignal }) {
+      const snapshot = await tasks.snapshot();
+      for (const task of snapshot.tasks.values()) {
+        if (hasIssueKeyMarker(task.description, key)) return taskToIssue(task, snapshot, terminalStates);
+      }
+      return null;
     },
 
     watch({ abortSignal, onChange, onError }) {

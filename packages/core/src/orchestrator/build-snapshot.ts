@@ -18,12 +18,14 @@ export interface SnapshotSources {
 export function buildSnapshot(sources: SnapshotSources, now: number): OrchestratorSnapshot {
   const { agentRuns, retries, supervisor, store, budgetGate, pause, queue } = sources.phases;
   const { running, totals } = agentRuns.snapshot(now);
+  const awaiting = supervisor.snapshot();
+  const living = new Set([...running, ...awaiting].map((item) => item.issueId));
   return {
     at: new Date(now),
     queued: queue.snapshot(),
     running,
     retrying: retries.snapshot(),
-    awaiting: supervisor.snapshot(),
+    awaiting,
     blocked: [...store.blockedEntries()].map(([issueId, entry]) => ({
       issueId,
       identifier: entry.identifier,
@@ -44,6 +46,7 @@ export function buildSnapshot(sources: SnapshotSources, now: number): Orchestrat
       remainingUsd: budgetGate.remainingUsd,
     },
     pause: pause.snapshot(),
+    continuousIntegration: sources.phases.continuousIntegration.snapshot(living),
     nextPollAt: sources.nextPollAt,
     dryRun: sources.dryRun,
     draining: sources.draining,

@@ -1,3 +1,4 @@
+import type { CheckFailureReportEntry } from '../change-requests/check-failure-report.js';
 import type { CheckFailureClass } from '../change-requests/classify-check-failure.js';
 import type { TokenUsage } from '../specifications/common.js';
 
@@ -59,6 +60,74 @@ export interface AwaitingItemSnapshot {
   } | null;
   /** The failing checks of the head as classified (code, flaky, infrastructure, unknown). */
   checkClassifications: Array<{ checkName: string; classification: CheckFailureClass; reason: string }>;
+  /** Every check that failed on the head: its classification and where it stands, as of this tick. */
+  checks: CheckFailureReportEntry[];
+}
+
+/** A tracker issue Loompa filed (for a flaky test or a triaged root cause). */
+export interface FiledIssueSnapshot {
+  identifier: string;
+  url: string | null;
+}
+
+/** One failed scheduled or default-branch run taken up by triage. */
+export interface TriageRunSnapshot {
+  runId: string;
+  workflow: string;
+  headSha: string;
+  runUrl: string | null;
+  startedAt: Date;
+  finishedAt: Date | null;
+  /** Under way: reading logs, the agent analysing, filing; then how it ended. */
+  stage: 'reading-logs' | 'analysing' | 'filing' | 'filed' | 'commented' | 'failed';
+  /** The root cause's fingerprint, once the logs were read. */
+  fingerprint: string | null;
+  /** The issue filed for the cause, or the one the occurrence was added to. */
+  trackerIssue: FiledIssueSnapshot | null;
+  /** Why the triage did not end in an issue. */
+  failed: string | null;
+  /** Spend of the read-only agent run; null when no agent ran (a known cause). */
+  costUsd: number | null;
+  usage: TokenUsage | null;
+}
+
+/** Scheduled CI triage (`triage:` in WORKFLOW.md). */
+export interface TriageSnapshot {
+  /** The workflows watched; empty when triage is off. */
+  workflows: string[];
+  /** Distinct runs of the watched workflows seen since start, and how many of them failed. */
+  runsSeen: number;
+  failedRunsSeen: number;
+  lastLookAt: Date | null;
+  /** Triage waits: the budget denied the agent run. */
+  budgetDenied: string | null;
+  inProgress: TriageRunSnapshot[];
+  /** The latest finished triages, newest first. */
+  finished: TriageRunSnapshot[];
+}
+
+/** A test (or check) seen failing and then passing on the same commit. */
+export interface FlakyTestSnapshot {
+  fingerprint: string;
+  checkName: string;
+  testName: string | null;
+  occurrences: number;
+  lastSeenAt: Date | null;
+  trackerIssue: FiledIssueSnapshot | null;
+}
+
+/** What Loompa knows of CI beyond one decision: classified failures, triage, flaky tests. */
+export interface ContinuousIntegrationSnapshot {
+  /** Failed checks of every awaited or reacting item, with classification and state. */
+  checks: Array<{
+    issueId: string;
+    identifier: string;
+    headSha: string | null;
+    checks: CheckFailureReportEntry[];
+  }>;
+  triage: TriageSnapshot;
+  /** Most occurrences first. */
+  flakyTests: FlakyTestSnapshot[];
 }
 
 /** An eligible issue that waits for a slot, the budget, or a paused dispatch. */
@@ -109,6 +178,7 @@ export interface OrchestratorSnapshot {
     remainingUsd: number | null;
   };
   pause: PauseSnapshot;
+  continuousIntegration: ContinuousIntegrationSnapshot;
   nextPollAt: Date | null;
   dryRun: boolean;
   draining: boolean;

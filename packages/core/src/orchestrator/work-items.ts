@@ -1,4 +1,3 @@
-import type { CheckFailureClassification } from '../change-requests/classify-check-failure.js';
 import type { CostRecord } from '../specifications/budget.js';
 import type { ChangeRequest } from '../specifications/change-request.js';
 import type { TokenUsage } from '../specifications/common.js';
@@ -15,8 +14,6 @@ export interface AwaitingItem {
   waitingFor: string | null;
   /** The last status read from the forge, for the snapshot. */
   status?: AwaitingItemSnapshot['status'];
-  /** How the failing checks of the head were classified, when they were. */
-  checkClassifications?: CheckFailureClassification[];
 }
 
 export interface RunningItem {

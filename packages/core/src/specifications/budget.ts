@@ -22,8 +22,8 @@ export interface CostRecord {
   at: Date;
   issueId: string;
   issueIdentifier: string;
-  /** `run` for a dispatch, or the reaction that resumed the agent. */
-  activity: 'run' | 'ci-failure' | 'review' | 'conflict' | 'review-agent';
+  /** `run` for a dispatch, the reaction that resumed the agent, or a read-only `ci-triage` run. */
+  activity: 'run' | 'ci-failure' | 'review' | 'conflict' | 'review-agent' | 'ci-triage';
   focus: string | null;
   profile: string | null;
   agentKind: string;

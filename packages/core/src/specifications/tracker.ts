@@ -17,6 +17,12 @@ export interface NewIssue {
   labels?: string[];
   assignee?: string;
   blockedBy?: string[];
+  /**
+   * A stable key for the issue (e.g. `flaky-test:<fingerprint>`). A tracker with
+   * `findIssueByKey` keeps it on the issue (`withIssueKeyMarker` puts a marker in the
+   * description), so an issue created just before a crash is found instead of filed twice.
+   */
+  key?: string;
 }
 
 /**
@@ -68,6 +74,12 @@ export interface TrackerV1 {
 
   /** Creates an issue and returns it normalized. */
   createIssue?(options: CallOptions & { issue: NewIssue }): Promise<Issue>;
+
+  /**
+   * Finds the issue created with `issue.key` equal to `key`, in any state (recently created
+   * ones at least), or null. Core asks only after a filing that may have been cut short.
+   */
+  findIssueByKey?(options: CallOptions & { key: string }): Promise<Issue | null>;
 
   /**
    * Reports changes as they happen until `abortSignal` aborts, so the orchestrator can tick

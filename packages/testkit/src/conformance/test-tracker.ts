@@ -183,6 +183,28 @@ export function testTracker(options: TrackerConformanceOptions): void {
       expect(listed.map((item) => item.id)).toContain(created.id);
     });
 
+    it('finds an issue created with a key by that key, in any state (when it can create and find)', async (context) => {
+      const { tracker } = await start();
+      if (!tracker.createIssue || !tracker.findIssueByKey) return context.skip();
+      expect(await tracker.findIssueByKey({ key: 'flaky-test:0123456789abcdef' })).toBeNull();
+      await tracker.createIssue({ issue: { title: 'Unkeyed', state: 'todo' } });
+      const created = await tracker.createIssue({
+        issue: {
+          title: 'Keyed <b>issue</b>',
+          description: 'Body with a --> and <!-- in it',
+          state: 'done',
+          key: 'flaky-test:0123456789abcdef',
+        },
+      });
+      await tracker.createIssue({
+        issue: { title: 'Another key', state: 'todo', key: 'flaky-test:0123456789abcdef0' },
+      });
+      const found = await tracker.findIssueByKey({ key: 'flaky-test:0123456789abcdef' });
+      expect(found).toMatchObject({ id: created.id, title: 'Keyed <b>issue</b>' });
+      expect(found!.description).toContain('Body with a --> and <!-- in it');
+      expect(await tracker.findIssueByKey({ key: 'flaky-test:fedcba9876543210' })).toBeNull();
+    });
+
     it('reports a change through watch and stops after the abort (when it can watch)', async (context) => {
       const { tracker, seedIssue } = await start();
       if (!tracker.watch) return context.skip();

@@ -5,6 +5,8 @@ import { createSilentLogger } from '../../logging/logger.js';
 import type { ChangeRequest, ChangeRequestStatus } from '../../specifications/change-request.js';
 import { createMemoryStore } from '../../store/orchestrator-store.js';
 import { parseWorkflow } from '../../workflow/load-workflow.js';
+import { CheckReports } from '../ci-failures/check-reports.js';
+import { FlakyTestIssues } from '../ci-failures/flaky-test-issues.js';
 import { WorkItemStore } from '../work-item-store.js';
 import { ChangeRequestSupervisor, type SupervisorStep } from './change-request-supervisor.js';
 
@@ -64,6 +66,19 @@ beforeEach(() => {
   removed = [];
 });
 
+/** The CI parts the supervisor shares with the snapshot. */
+function continuousIntegrationFor(events: OrchestratorEvents, workflowOf: () => typeof workflow) {
+  const flakyTests = new FlakyTestIssues({
+    workflow: workflowOf,
+    tracker: () => tracker,
+    store: () => store.keyValueStore(),
+    events,
+    logger: createSilentLogger(),
+    dryRun: false,
+  });
+  return { flakyTests, checkReports: new CheckReports() };
+}
+
 function supervisorWith(settings: MockScmProviderSettings) {
   const scm = new MockScmProvider(settings);
   const publisher = new OrchestratorEvents();
@@ -76,6 +91,7 @@ function supervisorWith(settings: MockScmProviderSettings) {
     events: publisher,
     logger: createSilentLogger(),
     dryRun: false,
+    ...continuousIntegrationFor(publisher, () => workflow),
     removeWorkspace: async (removedIssue) => {
       removed.push(removedIssue.identifier);
     },
@@ -178,12 +194,14 @@ describe('reviewing', () => {
       '/srv/WORKFLOW.md',
     );
     const scm = new MockScmProvider({ getStatus: statusOf(), merge: () => {} });
+    const publisher = new OrchestratorEvents();
     const supervisor = new ChangeRequestSupervisor({
       workflow: () => forgeWorkflow,
       tracker: () => tracker,
       scm: () => scm,
       store,
-      events: new OrchestratorEvents(),
+      events: publisher,
+      ...continuousIntegrationFor(publisher, () => forgeWorkflow),
       logger: createSilentLogger(),
       dryRun: false,
       removeWorkspace: async () => {},

@@ -10,7 +10,8 @@ import type { TrackerV1 } from '../../specifications/tracker.js';
 import type { Workflow } from '../../workflow/load-workflow.js';
 import { babysitIssueFor, isBabysitItemId, refreshAwaitedIssues } from '../babysitting/babysit-item.js';
 import { triageCheckFailures } from '../ci-failures/check-failure-triage.js';
-import { FlakyTestIssues } from '../ci-failures/flaky-test-issues.js';
+import type { CheckReports } from '../ci-failures/check-reports.js';
+import type { FlakyTestIssues } from '../ci-failures/flaky-test-issues.js';
 import type { AwaitingItemSnapshot } from '../orchestrator-snapshot.js';
 import { linkChangeRequest, moveToDoneState } from '../tracker-updates.js';
 import { placeholderIssue, type WorkItemRecord } from '../work-item-record.js';
@@ -28,6 +29,9 @@ export interface SupervisorContext {
   logger: Logger;
   dryRun: boolean;
   removeWorkspace(issue: Issue): Promise<void>;
+  flakyTests: FlakyTestIssues;
+  /** The failed checks of each item with their classification and state, for the snapshot. */
+  checkReports: CheckReports;
 }
 
 /** An awaited change request the supervisor hands back to the driver: react, block or release. */
@@ -61,11 +65,8 @@ export function reactionKindOf(decision: ReactionDecision): ReactionKind {
  */
 export class ChangeRequestSupervisor {
   private readonly awaiting = new Map<string, AwaitingItem>();
-  private readonly flakyTests: FlakyTestIssues;
 
-  constructor(private readonly context: SupervisorContext) {
-    this.flakyTests = new FlakyTestIssues({ ...context, store: () => context.store.keyValueStore() });
-  }
+  constructor(private readonly context: SupervisorContext) {}
 
   get size(): number {
     return this.awaiting.size;
@@ -170,15 +171,14 @@ export class ChangeRequestSupervisor {
         headSha: status.headSha,
       };
       const triage = await triageCheckFailures(
-        { ...this.context, scm, flakyTests: this.flakyTests },
+        { ...this.context, scm },
         issue,
         entry.changeRequest,
         status,
         record,
       );
       record = triage.record;
-      entry.checkClassifications =
-        triage.next === 'decide' ? triage.classifications : entry.checkClassifications;
+      this.context.checkReports.update(issue, status, record.checkHistory);
       if (triage.next === 'wait') {
         entry.waitingFor = triage.reason;
         continue;
@@ -241,6 +241,7 @@ export class ChangeRequestSupervisor {
     const reaction = reactionKindOf(step.decision);
     const counted = await this.context.store.countReactionRound(step.record, reaction, step.status.headSha);
     this.awaiting.delete(step.issue.id);
+    if (reaction === 'ci-failure') this.context.checkReports.markSentToAgent(step.issue.id);
     const round =
       reaction === 'ci-failure'
         ? counted.ciAttempts
@@ -304,13 +305,10 @@ export class ChangeRequestSupervisor {
       since: entry.since,
       waitingFor: entry.waitingFor,
       status: entry.status ?? null,
-      checkClassifications: (entry.checkClassifications ?? []).map(
-        ({ checkName, classification, reason }) => ({
-          checkName,
-          classification,
-          reason,
-        }),
+      checkClassifications: (this.context.checkReports.of(issueId)?.checks ?? []).map(
+        ({ checkName, classification, reason }) => ({ checkName, classification, reason }),
       ),
+      checks: this.context.checkReports.of(issueId)?.checks.map((check) => ({ ...check })) ?? [],
     }));
   }
 

@@ -7,6 +7,8 @@ import type { Logger } from '../../logging/logger.js';
 import type { TrackerV1 } from '../../specifications/tracker.js';
 import type { OrchestratorStore } from '../../store/orchestrator-store.js';
 import type { Workflow } from '../../workflow/load-workflow.js';
+import type { FlakyTestSnapshot } from '../orchestrator-snapshot.js';
+import { fileIssueOnce } from './file-issue-once.js';
 import { markdownCodeBlock, singleLine } from './markdown-code-block.js';
 
 /** One time a check failed and then passed on the same commit. */
@@ -27,7 +29,7 @@ export interface FlakyTestRecord {
   error: string | null;
   occurrences: FlakyOccurrence[];
   /** The tracker issue filed for it, once `ci.flaky_issue_after` occurrences were seen. */
-  trackerIssue: { id: string; identifier: string } | null;
+  trackerIssue: { id: string; identifier: string; url?: string | null } | null;
   /** Occurrences the tracker issue already lists or was told about in a comment. */
   reportedOccurrences: number;
 }
@@ -85,13 +87,43 @@ function issueBody(record: FlakyTestRecord): string {
  */
 export class FlakyTestIssues {
   private queue: Promise<void> = Promise.resolve();
+  /** What the snapshot shows, kept up to date with the store (which the snapshot cannot await). */
+  private readonly summaries = new Map<string, FlakyTestSnapshot>();
 
   constructor(private readonly context: FlakyTestContext) {}
 
   /** Names of the tests recorded as flaky so far: a new failure of one is flaky too. */
   async knownFlakyTestNames(): Promise<string[]> {
-    const records = await this.context.store().list<FlakyTestRecord>('flaky/');
-    return records.flatMap(({ value }) => (value.testName ? [value.testName] : []));
+    const records = await this.restore();
+    return records.flatMap((record) => (record.testName ? [record.testName] : []));
+  }
+
+  /** Reads every flaky test record from the store (at start, and whenever names are needed). */
+  async restore(): Promise<FlakyTestRecord[]> {
+    const records = (await this.context.store().list<FlakyTestRecord>('flaky/')).map(({ value }) => value);
+    for (const record of records) this.remember(record);
+    return records;
+  }
+
+  /** Most occurrences first. */
+  snapshot(): FlakyTestSnapshot[] {
+    return [...this.summaries.values()]
+      .sort((left, right) => right.occurrences - left.occurrences)
+      .map((summary) => ({ ...summary, trackerIssue: summary.trackerIssue && { ...summary.trackerIssue } }));
+  }
+
+  private remember(record: FlakyTestRecord): void {
+    const last = record.occurrences.at(-1);
+    this.summaries.set(record.fingerprint, {
+      fingerprint: record.fingerprint,
+      checkName: record.checkName,
+      testName: record.testName,
+      occurrences: record.occurrences.length,
+      lastSeenAt: last ? new Date(last.at) : null,
+      trackerIssue: record.trackerIssue
+        ? { identifier: record.trackerIssue.identifier, url: record.trackerIssue.url ?? null }
+        : null,
+    });
   }
 
   /** Records the occurrence; occurrences are handled one at a time, so two never file twice. */
@@ -136,6 +168,7 @@ export class FlakyTestIssues {
         },
       ].slice(-maximumOccurrences);
       await store.set(key, record);
+      this.remember(record);
       this.context.events.publish('flaky-test-recorded', {
         fingerprint,
         checkName: failure.checkName,
@@ -156,19 +189,28 @@ export class FlakyTestIssues {
     if (record.reportedOccurrences >= record.occurrences.length) return;
     try {
       if (record.trackerIssue === null) {
-        if (!tracker.createIssue) return;
         const title = `Flaky test: ${singleLine(record.testName ?? record.checkName, 150)}`;
-        const created = await tracker.createIssue({
-          issue: { title, description: issueBody(record), labels: [...settings.flaky_labels] },
-        });
-        record.trackerIssue = { id: created.id, identifier: created.identifier };
-        record.reportedOccurrences = record.occurrences.length;
-        await store().set(key, record);
+        const filed = await fileIssueOnce(
+          { tracker, store: store(), logger },
+          {
+            title,
+            description: issueBody(record),
+            labels: [...settings.flaky_labels],
+            key: `flaky-test:${record.fingerprint}`,
+          },
+          async (issue) => {
+            record.trackerIssue = { id: issue.id, identifier: issue.identifier, url: issue.url };
+            record.reportedOccurrences = record.occurrences.length;
+            await store().set(key, record);
+            this.remember(record);
+          },
+        );
+        if (!filed) return;
         this.context.events.publish('flaky-test-issue-filed', {
           fingerprint: record.fingerprint,
-          trackerIssueIdentifier: created.identifier,
+          trackerIssueIdentifier: filed.issue.identifier,
           occurrences: record.occurrences.length,
-          created: true,
+          created: filed.created,
         });
         return;
       }
@@ -184,6 +226,7 @@ export class FlakyTestIssues {
       });
       record.reportedOccurrences = record.occurrences.length;
       await store().set(key, record);
+      this.remember(record);
       this.context.events.publish('flaky-test-issue-filed', {
         fingerprint: record.fingerprint,
         trackerIssueIdentifier: record.trackerIssue.identifier,

@@ -1,18 +1,21 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { errorExcerptOf } from '../../change-requests/failing-test-in-log.js';
 import { describeError } from '../../errors/loompa-error.js';
 import type { OrchestratorEvents } from '../../events/orchestrator-events.js';
 import { runGit } from '../../git/run-git.js';
 import type { Logger } from '../../logging/logger.js';
 import type { AgentBackendV1 } from '../../specifications/agent-backend.js';
+import type { BudgetSubject, BudgetV1 } from '../../specifications/budget.js';
+import type { Issue } from '../../specifications/issue.js';
 import type { ScmProviderV1 } from '../../specifications/scm-provider.js';
 import type { TrackerV1 } from '../../specifications/tracker.js';
 import type { WorkflowRun } from '../../specifications/workflow-run.js';
 import type { OrchestratorStore } from '../../store/orchestrator-store.js';
 import type { Workflow } from '../../workflow/load-workflow.js';
+import { fileIssueOnce, recoverFiledIssue, settleFiling } from '../ci-failures/file-issue-once.js';
 import { markdownCodeBlock, singleLine } from '../ci-failures/markdown-code-block.js';
+import type { TriageRunSnapshot, TriageSnapshot } from '../orchestrator-snapshot.js';
 import {
   type FailedJob,
   failureFingerprintOf,
@@ -20,6 +23,9 @@ import {
   type TriageAnalysis,
   triagePrompt,
 } from './triage-analysis.js';
+import { triageIssueBody } from './triage-issue-body.js';
+import { type TriagedRunRecord, TriageRunLog, triagedRunKey } from './triage-run-log.js';
+import { recordTriageSpend, triageBudgetDenial, triageSubject } from './triage-spend.js';
 
 export interface ScheduledTriageContext {
   workflow(): Workflow;
@@ -30,6 +36,8 @@ export interface ScheduledTriageContext {
   /** A directory for the triage agent's home and session files. */
   agentStateDirectory(key: string): Promise<string>;
   store(): OrchestratorStore;
+  /** The budget plugin: triage runs are checked against it and recorded in its ledger. */
+  budget(): BudgetV1 | null;
   events: OrchestratorEvents;
   logger: Logger;
   dryRun: boolean;
@@ -41,7 +49,7 @@ export interface TriageCauseRecord {
   fingerprint: string;
   workflow: string;
   rootCause: string;
-  trackerIssue: { id: string; identifier: string } | null;
+  trackerIssue: { id: string; identifier: string; url?: string | null } | null;
   occurrences: Array<{ runId: string; url: string | null; headSha: string; at: string }>;
 }
 
@@ -59,8 +67,18 @@ export class ScheduledTriage {
   private lastListedAt = Number.NEGATIVE_INFINITY;
   private inFlight: Promise<void> | null = null;
   private readonly abortController = new AbortController();
+  private readonly log = new TriageRunLog();
 
   constructor(private readonly context: ScheduledTriageContext) {}
+
+  /** Reads the finished triages back from the store, for the snapshot. */
+  restore(): Promise<void> {
+    return this.log.restore(this.context.store());
+  }
+
+  snapshot(): TriageSnapshot {
+    return this.log.snapshot(this.context.workflow().config.triage.workflows);
+  }
 
   /** Starts a look at the watched workflows when one is due; never waits for it. */
   poll(): void {
@@ -101,19 +119,31 @@ export class ScheduledTriage {
       perWorkflow: settings.runs_per_check,
       abortSignal,
     });
+    this.log.looked(runs, new Date(this.context.now()));
     const failed = runs
       .filter((run) => run.state === 'failure')
       .sort((left, right) => left.createdAt.getTime() - right.createdAt.getTime());
     for (const run of failed) {
       if (abortSignal.aborted) return;
-      if (await this.context.store().get(runKey(run))) continue;
-      await this.triageRun(scm, run);
+      if (await this.context.store().get(triagedRunKey(run))) continue;
+      const entry = this.log.started(run);
+      try {
+        // The budget denied the agent: nothing more starts until the next interval.
+        if ((await this.triageRun(scm, run, entry)) === 'budget-denied') return;
+      } finally {
+        this.log.drop(entry);
+      }
     }
   }
 
-  private async triageRun(scm: ScmProviderV1, run: WorkflowRun): Promise<void> {
+  private async triageRun(
+    scm: ScmProviderV1,
+    run: WorkflowRun,
+    entry: TriageRunSnapshot,
+  ): Promise<'done' | 'budget-denied'> {
     const { store, events, dryRun } = this.context;
-    const settings = this.context.workflow().config.triage;
+    const workflow = this.context.workflow();
+    const settings = workflow.config.triage;
     const abortSignal = this.abortController.signal;
     const jobs: FailedJob[] = [];
     for (const job of await scm.listFailedJobs!({ run, abortSignal })) {
@@ -125,8 +155,9 @@ export class ScheduledTriage {
       jobs.push({ id: job.id, name: job.name, conclusion: job.conclusion ?? null, url: job.url, logTail });
     }
     const fingerprint = failureFingerprintOf(run, jobs);
+    entry.fingerprint = fingerprint;
     const causeKey = `triage/cause/${fingerprint}`;
-    const known = await store().get<TriageCauseRecord>(causeKey);
+    const filingKey = `ci-triage:${fingerprint}`;
     const finished = (issue: { identifier: string } | null, created: boolean, failed: string | null) =>
       events.publish('ci-triage-finished', {
         runId: run.id,
@@ -136,12 +167,39 @@ export class ScheduledTriage {
         created,
         failed,
       });
-    if (dryRun) return;
+    if (dryRun) return 'done';
+    const tracker = this.context.tracker();
+    const filing = { tracker, store: store(), logger: this.context.logger, abortSignal };
+    const known = await store().get<TriageCauseRecord>(causeKey);
+    if (!known?.trackerIssue) {
+      // An earlier instance may have filed the cause's issue just before it died.
+      const recovered = await recoverFiledIssue(filing, filingKey);
+      if (recovered) {
+        await this.saveCause(fingerprint, run, recovered.title, recovered, entry, 'filed');
+        await settleFiling(store(), filingKey);
+        this.log.finish(entry, { stage: 'filed', trackerIssue: filedIssueOf(recovered), failed: null });
+        finished(recovered, false, null);
+        return 'done';
+      }
+    }
     if (known?.trackerIssue) {
       await this.addOccurrence(known, run);
-      await store().set(runKey(run), { fingerprint, at: new Date().toISOString() });
+      await this.saveRun(run, entry, fingerprint, known.trackerIssue, 'commented');
+      this.log.finish(entry, {
+        stage: 'commented',
+        trackerIssue: filedIssueOf(known.trackerIssue),
+        failed: null,
+      });
       finished(known.trackerIssue, false, null);
-      return;
+      return 'done';
+    }
+    const kind = settings.agent ?? workflow.config.agent.kind;
+    const subject = triageSubject(run, kind, workflow.config.agent.model ?? null);
+    const denial = await triageBudgetDenial(this.context, subject);
+    this.log.denyBudget(denial);
+    if (denial !== null) {
+      this.context.logger.info('scheduled CI triage waits for the budget', { run: run.id, reason: denial });
+      return 'budget-denied';
     }
 
     events.publish('ci-triage-started', {
@@ -150,38 +208,80 @@ export class ScheduledTriage {
       headSha: run.headSha,
       failedJobs: jobs.map((job) => job.name),
     });
+    entry.stage = 'analysing';
     let analysis: TriageAnalysis;
     try {
-      analysis = await this.analyse(run, jobs);
+      analysis = await this.analyse(run, jobs, subject, entry);
     } catch (error) {
-      if (abortSignal.aborted) return;
+      if (abortSignal.aborted) return 'done';
       // Not marked triaged: the next interval tries again.
+      this.log.finish(entry, { stage: 'failed', trackerIssue: null, failed: describeError(error) });
       finished(null, false, describeError(error));
-      return;
+      return 'done';
     }
-    const tracker = this.context.tracker();
-    if (!tracker.createIssue) {
-      finished(null, false, `the ${tracker.name} tracker cannot create issues`);
-      return;
-    }
-    const created = await tracker.createIssue({
-      issue: {
+    entry.stage = 'filing';
+    const filed = await fileIssueOnce(
+      filing,
+      {
         title: `CI triage: ${singleLine(run.workflow, 60)}: ${singleLine(analysis.rootCause, 140)}`,
         description: triageIssueBody(run, jobs, analysis, fingerprint),
         labels: [...settings.labels],
+        key: filingKey,
       },
-      abortSignal,
-    });
+      (issue) => this.saveCause(fingerprint, run, analysis.rootCause, issue, entry, 'filed'),
+    );
+    if (!filed) {
+      const reason = `the ${tracker.name} tracker cannot create issues`;
+      this.log.finish(entry, { stage: 'failed', trackerIssue: null, failed: reason });
+      finished(null, false, reason);
+      return 'done';
+    }
+    this.log.finish(entry, { stage: 'filed', trackerIssue: filedIssueOf(filed.issue), failed: null });
+    finished(filed.issue, filed.created, null);
+    return 'done';
+  }
+
+  /** A new cause and its first run, written down once its issue exists. */
+  private async saveCause(
+    fingerprint: string,
+    run: WorkflowRun,
+    rootCause: string,
+    issue: Issue,
+    entry: TriageRunSnapshot,
+    outcome: 'filed',
+  ): Promise<void> {
+    const trackerIssue = { id: issue.id, identifier: issue.identifier, url: issue.url };
     const cause: TriageCauseRecord = {
       fingerprint,
       workflow: run.workflow,
-      rootCause: analysis.rootCause,
-      trackerIssue: { id: created.id, identifier: created.identifier },
+      rootCause,
+      trackerIssue,
       occurrences: [occurrenceOf(run)],
     };
-    await store().set(causeKey, cause);
-    await store().set(runKey(run), { fingerprint, at: new Date().toISOString() });
-    finished(created, true, null);
+    await this.context.store().set(`triage/cause/${fingerprint}`, cause);
+    await this.saveRun(run, entry, fingerprint, trackerIssue, outcome);
+  }
+
+  private async saveRun(
+    run: WorkflowRun,
+    entry: TriageRunSnapshot,
+    fingerprint: string,
+    trackerIssue: NonNullable<TriageCauseRecord['trackerIssue']>,
+    outcome: 'filed' | 'commented',
+  ): Promise<void> {
+    const record: TriagedRunRecord = {
+      fingerprint,
+      at: new Date().toISOString(),
+      workflow: run.workflow,
+      headSha: run.headSha,
+      runUrl: run.url,
+      startedAt: entry.startedAt.toISOString(),
+      trackerIssue: filedIssueOf(trackerIssue),
+      outcome,
+      costUsd: entry.costUsd,
+      usage: entry.usage,
+    };
+    await this.context.store().set(triagedRunKey(run), record);
   }
 
   private async addOccurrence(cause: TriageCauseRecord, run: WorkflowRun): Promise<void> {
@@ -200,8 +300,16 @@ export class ScheduledTriage {
     });
   }
 
-  /** The read-only agent run: a detached worktree at the failing commit, removed afterwards. */
-  private async analyse(run: WorkflowRun, jobs: readonly FailedJob[]): Promise<TriageAnalysis> {
+  /**
+   * The read-only agent run: a detached worktree at the failing commit, removed afterwards.
+   * Its spend goes to the budget's ledger.
+   */
+  private async analyse(
+    run: WorkflowRun,
+    jobs: readonly FailedJob[],
+    subject: BudgetSubject,
+    entry: TriageRunSnapshot,
+  ): Promise<TriageAnalysis> {
     const workflow = this.context.workflow();
     const repository = workflow.repositoryPath;
     if (!repository)
@@ -218,10 +326,10 @@ export class ScheduledTriage {
         ['log', `--max-count=${recentCommitCount}`, '--format=%H %an: %s', run.headSha],
         { cwd: worktree, abortSignal },
       );
-      const kind = workflow.config.triage.agent ?? workflow.config.agent.kind;
-      const agent = this.context.agentFor(kind);
+      const agent = this.context.agentFor(subject.agentKind);
       const stateDirectory = await this.context.agentStateDirectory(`triage-${run.id}`);
       await mkdir(stateDirectory, { recursive: true });
+      const startedAt = new Date();
       const result = await agent.run({
         prompt: triagePrompt(run, jobs, log.stdout, workflow.config.triage.log_tail_bytes),
         cwd: worktree,
@@ -231,9 +339,12 @@ export class ScheduledTriage {
           idleTimeoutMs: workflow.config.agent.stall_timeout_ms || undefined,
           runTimeoutMs: workflow.config.agent.turn_timeout_ms,
         },
-        ...(workflow.config.agent.model ? { model: workflow.config.agent.model } : {}),
+        ...(subject.model ? { model: subject.model } : {}),
         abortSignal,
       });
+      entry.costUsd = result.costUsd;
+      entry.usage = result.usage;
+      await recordTriageSpend(this.context, subject, startedAt, result);
       if (result.status !== 'completed' || !result.finalText) {
         throw new Error(result.error?.message ?? `the triage agent ended with status ${result.status}`);
       }
@@ -263,7 +374,10 @@ export class ScheduledTriage {
   }
 }
 
-const runKey = (run: WorkflowRun) => `triage/run/${run.id}`;
+const filedIssueOf = (issue: { identifier: string; url?: string | null }) => ({
+  identifier: issue.identifier,
+  url: issue.url ?? null,
+});
 
 const occurrenceOf = (run: WorkflowRun) => ({
   runId: run.id,
@@ -271,26 +385,3 @@ const occurrenceOf = (run: WorkflowRun) => ({
   headSha: run.headSha,
   at: run.createdAt.toISOString(),
 });
-
-function triageIssueBody(
-  run: WorkflowRun,
-  jobs: readonly FailedJob[],
-  analysis: TriageAnalysis,
-  fingerprint: string,
-): string {
-  return [
-    `<!-- loompa:ci-triage ${fingerprint} -->`,
-    `The scheduled workflow "${singleLine(run.workflow, 100)}" failed on ${singleLine(run.branch, 100)} at \`${run.headSha}\`${run.url ? ` (${run.url})` : ''}. A read-only agent run looked at the failure:`,
-    `**Root cause:** ${singleLine(analysis.rootCause, 500)}`,
-    `**Likely culprit commit:** ${analysis.culpritCommit ? `\`${analysis.culpritCommit}\`` : 'unknown'}`,
-    `**Suggested fix:** ${singleLine(analysis.suggestedFix, 1000)}`,
-    '## Failed jobs',
-    ...jobs.map(
-      (job) =>
-        `### ${singleLine(job.name, 100)}${job.url ? ` (${job.url})` : ''}\n\n${markdownCodeBlock(errorExcerptOf(job.logTail, 30))}`,
-    ),
-    '## The agent’s analysis',
-    markdownCodeBlock(analysis.text),
-    'Later failures with the same cause are added here as comments.',
-  ].join('\n\n');
-}

@@ -14,6 +14,7 @@ import type { AgentRuns } from '../agent-runs/agent-runs.js';
 import type { BabysitIntake } from '../babysitting/babysit-intake.js';
 import type { BudgetGate } from '../budget-gate.js';
 import type { ChangeRequestSupervisor } from '../change-request-supervisor/change-request-supervisor.js';
+import type { ContinuousIntegration } from '../continuous-integration.js';
 import type { DispatchPause } from '../control/dispatch-pause.js';
 import type { DispatchQueue } from '../scheduler/dispatch-queue.js';
 import type { RetryTimers } from '../scheduler/retry-timers.js';
@@ -78,6 +79,8 @@ export interface DriverPhases {
   pause: DispatchPause;
   /** Eligible issues not running yet, for the snapshot. */
   queue: DispatchQueue;
+  /** Classified check failures, flaky tests and scheduled-run triage. */
+  continuousIntegration: ContinuousIntegration;
 }
 
 export type DriverContext = DriverEnvironment & DriverPhases;

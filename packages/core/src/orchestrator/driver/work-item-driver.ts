@@ -10,7 +10,7 @@ import { BabysitIntake } from '../babysitting/babysit-intake.js';
 import { isBabysitItemId } from '../babysitting/babysit-item.js';
 import { BudgetGate } from '../budget-gate.js';
 import { ChangeRequestSupervisor } from '../change-request-supervisor/change-request-supervisor.js';
-import { ScheduledTriage } from '../ci-triage/scheduled-triage.js';
+import { ContinuousIntegration } from '../continuous-integration.js';
 import { DispatchPause } from '../control/dispatch-pause.js';
 import { hasFreeSlot, type SlotUsage, selectDispatches } from '../decisions.js';
 import { DispatchQueue } from '../scheduler/dispatch-queue.js';
@@ -46,8 +46,6 @@ export class WorkItemDriver {
   readonly context: DriverContext;
   /** Claims on the issues this instance works, so no other instance works them too. */
   private readonly claims: IssueClaims;
-  /** Failed scheduled CI runs turned into issues (`triage:` in WORKFLOW.md). */
-  readonly triage: ScheduledTriage;
 
   constructor(environment: DriverEnvironment) {
     const store = new WorkItemStore();
@@ -65,6 +63,12 @@ export class WorkItemDriver {
       now: environment.now,
       onDue: (issueId) => this.onRetryDue(issueId),
     });
+    const continuousIntegration = new ContinuousIntegration({
+      ...environment,
+      agentStateDirectory: (key) =>
+        environment.agentStateDirectory(placeholderIssue({ issueId: key, identifier: key })),
+      store: () => store.keyValueStore(),
+    });
     const supervisor = new ChangeRequestSupervisor({
       workflow: environment.workflow,
       tracker: environment.tracker,
@@ -74,6 +78,8 @@ export class WorkItemDriver {
       logger: environment.logger,
       dryRun: environment.dryRun,
       removeWorkspace: (issue) => removeWorkspaceOf(this.context, issue),
+      flakyTests: continuousIntegration.flakyTests,
+      checkReports: continuousIntegration.checkReports,
     });
     const agentAvailability = new AgentAvailability();
     const pause = new DispatchPause();
@@ -91,15 +97,9 @@ export class WorkItemDriver {
     });
     this.phases = {
       ...{ store, budgetGate, agentRuns, retries, supervisor, agentAvailability, pause, queue },
-      babysitting,
+      ...{ babysitting, continuousIntegration },
     };
     this.context = { ...environment, ...this.phases };
-    this.triage = new ScheduledTriage({
-      ...environment,
-      agentStateDirectory: (key) =>
-        environment.agentStateDirectory(placeholderIssue({ issueId: key, identifier: key })),
-      store: () => store.keyValueStore(),
-    });
     const processOwner = `${os.hostname()}/${process.pid}/${randomUUID()}`;
     this.claims = new IssueClaims({
       tracker: environment.tracker,
@@ -125,6 +125,7 @@ export class WorkItemDriver {
     this.phases.store.open(backend);
     await this.phases.pause.restore(backend);
     this.phases.babysitting.open(backend);
+    await this.phases.continuousIntegration.restore();
     for (const record of await this.phases.store.restore()) {
       if (record.changeRequest && this.context.hasScm) {
         this.phases.supervisor.watchRestored({ ...record, changeRequest: record.changeRequest });
@@ -138,7 +139,7 @@ export class WorkItemDriver {
   /** The orchestrator stops: claims are released so another instance can take the issues. */
   async releaseClaims(): Promise<void> {
     // A triage run in flight is an agent process too: it ends with the orchestrator.
-    await this.triage.stop();
+    await this.phases.continuousIntegration.triage.stop();
     await this.claims.stop();
   }
 
@@ -164,7 +165,7 @@ export class WorkItemDriver {
     if (!this.phases.pause.allPaused) {
       if (this.context.hasScm) await this.phases.babysitting.sync();
       await this.superviseChangeRequests();
-      this.triage.poll();
+      this.phases.continuousIntegration.triage.poll();
     }
     if (!acceptsNewWork(this.context)) return { dispatched: 0, candidates: 0 };
     return this.dispatchCandidates();
