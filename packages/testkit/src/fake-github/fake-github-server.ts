@@ -755,6 +755,11 @@ export class FakeGitHub {
       this.rateLimits.charge(identity.rateLimitKey, 1);
       log.cost = 1;
     }
+    if (fault?.kind === 'answer-withheld') {
+      // Done, but never said: the client waits until it gives up or dies.
+      log.status = -1;
+      return;
+    }
     send(result.status, responseBody, { ...rateHeaders(), ...headers });
   }
 

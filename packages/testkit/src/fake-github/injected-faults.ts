@@ -1,11 +1,14 @@
 /**
  * Failures a test asks for: the next matching requests get a 5xx, a reset connection, or a
- * primary or secondary rate-limit answer, exactly as GitHub sends them.
+ * primary or secondary rate-limit answer, exactly as GitHub sends them; or they take effect
+ * and their answer is withheld (the connection stays open until the client goes away), so a
+ * test can kill the client between GitHub doing something and the client learning of it.
  */
 
 export type FakeGitHubFault =
   | { kind: 'status'; status: number }
   | { kind: 'connection-reset' }
+  | { kind: 'answer-withheld' }
   | { kind: 'secondary-rate-limit'; status?: 403 | 429; retryAfterSeconds?: number }
   | { kind: 'primary-rate-limit' };
 
