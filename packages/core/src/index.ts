@@ -231,6 +231,7 @@ export {
 export type {
   RunnerAttemptContext,
   RunnerAttemptResult,
+  RunnerReactionContext,
   RunnerV1,
   RunnerWorkspaces,
 } from './specifications/runner.js';

@@ -33,3 +33,15 @@ export async function applyRunResult(options: {
     () => {},
   );
 }
+
+/** True while `ref` still holds the finished run's work (taking it removes the ref). */
+export async function resultUntaken(
+  worktree: string,
+  repositoryUrl: string,
+  ref: string,
+  result: { resultCommit: string | null },
+): Promise<boolean> {
+  if (!result.resultCommit) return false;
+  const listed = await runGit(['ls-remote', repositoryUrl, ref], { cwd: worktree, allowFailure: true });
+  return listed.exitCode === 0 && listed.stdout.startsWith(result.resultCommit);
+}

@@ -5,17 +5,20 @@ import {
   type Logger,
   type RunnerAttemptContext,
   type RunnerAttemptResult,
+  type RunnerReactionContext,
   type RunnerV1,
   runGit,
 } from '@loompa/core';
 import type { Redis } from 'ioredis';
-import { applyRunResult } from './apply-run-result.js';
+import { applyRunResult, resultUntaken } from './apply-run-result.js';
+import { type JobRoundTripSettings, sendJobAndWait } from './job-round-trip.js';
+import { runReactionOnWorkers } from './reaction-jobs.js';
 import { assertRedisReachable, redisConnection } from './redis-connection.js';
 import {
+  type AttemptJobData,
   defaultQueueName,
   jobPriorityFor,
   queueNameFor,
-  type RunJobData,
   type RunJobResult,
   type RunProgress,
   runJobId,
@@ -23,7 +26,7 @@ import {
   serializeIssue,
   type TurnAnswer,
 } from './run-job.js';
-import { type JobEnd, RunQueues } from './run-queues.js';
+import { RunQueues } from './run-queues.js';
 
 export interface BullmqRunnerOptions {
   /** `redis://host:port/db`, or an ioredis client to copy the settings of. */
@@ -33,7 +36,7 @@ export interface BullmqRunnerOptions {
   /** BullMQ key prefix, to share one Redis between installations. */
   prefix?: string;
   /** Labels a worker must have to take a run (`gpu`, `docker`), fixed or per attempt. */
-  labels?: readonly string[] | ((context: RunnerAttemptContext) => readonly string[]);
+  labels?: readonly string[] | ((context: RunnerAttemptContext | RunnerReactionContext) => readonly string[]);
   /** What workers fetch and push the work to; `repository.url`, else the source checkout's path. */
   repositoryUrl?: string;
   /** How long a stopped run may take to end on its worker before the orchestrator stops waiting. */
@@ -68,6 +71,15 @@ export function createBullmqRunner(options: BullmqRunnerOptions): BullmqRunner {
       logger.warn('Redis connection error', { message }),
     ));
 
+  const roundTrip: JobRoundTripSettings = {
+    queues,
+    redis,
+    prefix,
+    logger,
+    stopGraceMs: options.stopGraceMs ?? 60_000,
+    pollIntervalMs: options.pollIntervalMs ?? 5_000,
+  };
+
   const runAttempt = async (context: RunnerAttemptContext): Promise<RunnerAttemptResult> => {
     const { issue, workflow } = context;
     context.reportPhase('preparing');
@@ -85,7 +97,7 @@ export function createBullmqRunner(options: BullmqRunnerOptions): BullmqRunner {
     const jobId = runJobId(repositoryUrl, issue.id, context.attempt);
     const labels = typeof options.labels === 'function' ? options.labels(context) : (options.labels ?? []);
     const queueName = queueNameFor(options.queueName ?? defaultQueueName, labels);
-    const data: RunJobData = {
+    const data: AttemptJobData = {
       format: 1,
       issue: serializeIssue(issue),
       attempt: context.attempt,
@@ -106,93 +118,23 @@ export function createBullmqRunner(options: BullmqRunnerOptions): BullmqRunner {
       resultRef: `refs/loompa/runs/${jobId}`,
     };
 
-    // Progress is handled in the order it was sent; the end waits for all of it.
-    let handled: Promise<unknown> = Promise.resolve();
-    const onProgress = (progress: RunProgress) => {
-      handled = handled
-        .then(() => handleProgress(context, progress, (turn, answer) => answerTurn(jobId, turn, answer)))
-        .catch((error: unknown) =>
-          logger.warn('handling run progress failed', { message: describeError(error) }),
-        );
-    };
-    let settle: (end: JobEnd) => void = () => {};
-    const ended = new Promise<JobEnd>((resolve) => {
-      settle = resolve;
-    });
-    const stopListening = queues.listen(jobId, {
-      progress: onProgress,
-      completed: (result) => settle({ ok: true, result }),
-      failed: (reason) => settle({ ok: false, reason }),
-    });
-    let poll: NodeJS.Timeout | undefined;
-    const cancel = () => {
-      void (async () => {
-        if (await queues.removeIfWaiting(queueName, jobId)) {
-          settle({ ok: false, reason: 'stopped before a worker took the run' });
-          return;
-        }
-        await redis().set(runKeys.cancelFlag(prefix, jobId), '1', 'EX', 3600);
-        await redis().publish(runKeys.cancelChannel(prefix), jobId);
-        // A stop must end: without a worker confirming it (all of them gone), give up waiting.
-        setTimeout(
-          () => settle({ ok: false, reason: 'stopped; no worker confirmed the stop' }),
-          options.stopGraceMs ?? 60_000,
-        ).unref();
-      })().catch((error: unknown) =>
-        logger.warn('cancelling a run failed', { message: describeError(error) }),
-      );
-    };
     try {
-      if (context.abortSignal.aborted) return failed('stopped before it was enqueued');
-      await redis().del(runKeys.cancelFlag(prefix, jobId));
-      const how = await queues.enqueue(queueName, jobId, data, jobPriorityFor(issue), (result) =>
-        resultUntaken(workspace.path, repositoryUrl, data.resultRef, result),
-      );
-      logger.info(how === 'adopted' ? 'waiting for the run already queued' : 'run enqueued', {
-        issue: issue.identifier,
+      const end = await sendJobAndWait(roundTrip, {
+        queueName,
         jobId,
-        queue: queueName,
+        data,
+        priority: jobPriorityFor(issue),
+        abortSignal: context.abortSignal,
+        onProgress: (progress) =>
+          handleProgress(context, progress, (turn, answer) => answerTurn(jobId, turn, answer)),
+        resultUntaken: (result) => resultUntaken(workspace.path, repositoryUrl, data.resultRef, result),
       });
-      context.abortSignal.addEventListener('abort', cancel, { once: true });
-      // An adopted job may have ended already.
-      if (how === 'adopted')
-        void queues.endOf(queueName, jobId).then(
-          (end) => end && settle(end),
-          () => {},
-        );
-      // Events can be missed (a reconnect): the job is also looked up now and then.
-      poll = setInterval(() => {
-        queues.endOf(queueName, jobId).then(
-          (end) => end && settle(end),
-          () => {},
-        );
-      }, options.pollIntervalMs ?? 5_000);
-      const end = await ended;
-      logger.debug('run job ended', { issue: issue.identifier, ok: end.ok });
-      await handled;
-      logger.debug('run progress handled', { issue: issue.identifier });
       if (!end.ok) return failed(`the run failed on a worker: ${end.reason}`);
       return await finishedRun(context, workspace, end.result, repositoryUrl, data.resultRef);
     } catch (error) {
       return failed(`runner-bullmq: ${describeError(error)}`);
-    } finally {
-      clearInterval(poll);
-      stopListening();
-      context.abortSignal.removeEventListener('abort', cancel);
     }
   };
-
-  /** True while the result ref still holds the finished run's work (taking it removes the ref). */
-  async function resultUntaken(
-    worktree: string,
-    repositoryUrl: string,
-    ref: string,
-    result: RunJobResult,
-  ): Promise<boolean> {
-    if (!result.resultCommit) return false;
-    const listed = await runGit(['ls-remote', repositoryUrl, ref], { cwd: worktree, allowFailure: true });
-    return listed.exitCode === 0 && listed.stdout.startsWith(result.resultCommit);
-  }
 
   async function answerTurn(jobId: string, turn: number, answer: TurnAnswer): Promise<void> {
     const key = runKeys.turnAnswer(prefix, jobId, turn);
@@ -222,6 +164,14 @@ export function createBullmqRunner(options: BullmqRunnerOptions): BullmqRunner {
     specificationVersion: 'runner-v1',
     name: 'bullmq',
     runAttempt,
+    runReactionAgent: (context) =>
+      runReactionOnWorkers(roundTrip, context, {
+        repositoryUrl: options.repositoryUrl ?? null,
+        queueName: queueNameFor(
+          options.queueName ?? defaultQueueName,
+          typeof options.labels === 'function' ? options.labels(context) : (options.labels ?? []),
+        ),
+      }),
     ready: () => assertRedisReachable(options.redis),
     jobCounts: () => queues.counts(),
     close: async () => {

@@ -5,13 +5,17 @@
  */
 export { type BullmqRunner, type BullmqRunnerOptions, createBullmqRunner } from './bullmq-runner.js';
 export {
+  type AttemptJobData,
   defaultQueueName,
   jobPriorityFor,
   queueNameFor,
   queueNamesServedBy,
+  type ReactionJobData,
   type RunJobData,
   type RunJobResult,
+  type RunJobTimings,
   type RunProgress,
+  reactionJobId,
   runJobId,
 } from './run-job.js';
 export { createRunnerWorker, type RunnerWorker, type RunnerWorkerOptions } from './worker/runner-worker.js';

@@ -1,19 +1,25 @@
 import { createHash } from 'node:crypto';
-import type { AgentEvent, AgentProfile, AgentRunResult, AttemptOutcome, Focus, Issue } from '@loompa/core';
+import type {
+  AgentEvent,
+  AgentProfile,
+  AgentRunLimits,
+  AgentRunResult,
+  AttemptOutcome,
+  Focus,
+  Issue,
+  ReactionKind,
+} from '@loompa/core';
 
 /** The queue runs go to when no labels are asked for; `<name>.<label>+<label>` for labelled runs. */
 export const defaultQueueName = 'loompa-runs';
 
 /**
- * One agent run as a job: everything the worker needs, decided by the orchestrator. Credentials
- * never travel here: the workflow text keeps its `$NAME` references, resolved on the worker
- * from its own environment, and withheld variables travel by name.
+ * What every job carries, decided by the orchestrator. Credentials never travel here: the
+ * workflow text keeps its `$NAME` references, resolved on the worker from its own environment,
+ * and withheld variables travel by name.
  */
-export interface RunJobData {
-  /** Bumped when the shape changes, so an old worker refuses a job it cannot read. */
-  format: 1;
+interface JobDataBase {
   issue: SerializedIssue;
-  attempt: number | null;
   /** WORKFLOW.md as the orchestrator read it; the worker validates it again. */
   workflowText: string;
   /** Where the file lives on the orchestrator's machine, for messages only. */
@@ -24,16 +30,60 @@ export interface RunJobData {
   model: string | null;
   resumeSessionId: string | null;
   previousSessionSummary: string | null;
-  publishesAfterRun: boolean;
   /** Fetched by the worker into its cache; the result is pushed back here. */
   repositoryUrl: string;
-  baseBranch: string;
-  /** The commit the orchestrator's worktree stands on; the worker starts there when it can fetch it. */
-  baseCommit: string | null;
   /** Tracker and forge credential variables the agent must not see (names only). */
   withheldVariables: string[];
   /** The ref the worker pushes the agent's work to. */
   resultRef: string;
+}
+
+/** One attempt at an issue as a job (format 1: workers of any version take it). */
+export interface AttemptJobData extends JobDataBase {
+  /** Bumped when the shape changes, so an old worker refuses a job it cannot read. */
+  format: 1;
+  attempt: number | null;
+  publishesAfterRun: boolean;
+  baseBranch: string;
+  /** The commit the orchestrator's worktree stands on; the worker starts there when it can fetch it. */
+  baseCommit: string | null;
+}
+
+/**
+ * One agent run of a reaction as a job (format 2, which workers older than reactions refuse
+ * instead of mistaking it for an attempt). The worker starts exactly at `startCommit`: the
+ * change request's head, or a snapshot of the orchestrator's worktree mid-rebase with the
+ * conflicted files, fetched from `startRef` when its cache lacks it.
+ */
+export interface ReactionJobData extends JobDataBase {
+  format: 2;
+  kind: 'reaction';
+  reaction: ReactionKind;
+  round: number;
+  turn: number;
+  /** The change request's head the reaction answers. */
+  changeRequestHead: string | null;
+  startCommit: string;
+  startRef: string;
+  /** What a continued session is told. */
+  continuedPrompt: string;
+  /** What a fresh session is told; null when the prompt could not be rendered (`freshPromptError` says why). */
+  freshPrompt: string | null;
+  freshPromptError: string | null;
+  limits: AgentRunLimits;
+}
+
+export type RunJobData = AttemptJobData | ReactionJobData;
+
+/** How long the worker spent on each part of a job, for logs and benchmarks. */
+export interface RunJobTimings {
+  /** From enqueueing until a worker took the job. */
+  queuedMs: number;
+  /** Fetching (when needed) and adding the worktree. */
+  prepareMs: number;
+  agentMs: number;
+  /** Committing and pushing the result. */
+  resultMs: number;
 }
 
 /** What a worker returns: the run's outcome and where its work was pushed. */
@@ -45,6 +95,7 @@ export interface RunJobResult {
   resultCommit: string | null;
   /** The worker that ran it, for logs. */
   worker: string;
+  timings?: RunJobTimings;
 }
 
 /** What a worker reports while it runs, as BullMQ job progress, in order. */
@@ -95,6 +146,18 @@ const hash = (...parts: string[]) => createHash('sha256').update(parts.join('\0'
  */
 export function runJobId(repositoryUrl: string, issueId: string, attempt: number | null): string {
   return `run-${hash(repositoryUrl, issueId)}-${attempt ?? 0}`;
+}
+
+/**
+ * The job id of one agent run of a reaction: one per item, reaction kind, the head it answers,
+ * round and agent run within it, so the same reaction is never enqueued twice.
+ */
+export function reactionJobId(
+  repositoryUrl: string,
+  issueId: string,
+  answering: { reaction: ReactionKind; head: string | null; round: number; turn: number },
+): string {
+  return `reaction-${hash(repositoryUrl, issueId, answering.reaction, answering.head ?? '')}-${answering.round}-${answering.turn}`;
 }
 
 /** The queue for runs that need `labels` (a worker takes from every queue its labels cover). */

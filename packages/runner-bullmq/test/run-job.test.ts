@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { jobPriorityFor, queueNameFor, queueNamesServedBy, runJobId } from '../src/index.js';
+import { jobPriorityFor, queueNameFor, queueNamesServedBy, reactionJobId, runJobId } from '../src/index.js';
 
 describe('run jobs', () => {
   it('derives one job id per repository, issue and attempt, safe for BullMQ whatever the tracker id holds', () => {
@@ -10,6 +10,23 @@ describe('run jobs', () => {
       id.replace(/-0$/, '-2'),
     );
     expect(runJobId('git@example.com:team/other.git', 'gid://tracker/Issue/42:x', null)).not.toBe(id);
+  });
+
+  it('derives one reaction job id per item, reaction kind, answered head, round and agent run', () => {
+    const url = 'git@example.com:team/app.git';
+    const answering = { reaction: 'ci-failure' as const, head: 'a'.repeat(40), round: 1, turn: 1 };
+    const id = reactionJobId(url, 'issue-1', answering);
+    expect(id).toMatch(/^reaction-[0-9a-f]{16}-1-1$/);
+    expect(reactionJobId(url, 'issue-1', { ...answering })).toBe(id);
+    const others = [
+      reactionJobId(url, 'issue-2', answering),
+      reactionJobId(url, 'issue-1', { ...answering, reaction: 'review' }),
+      reactionJobId(url, 'issue-1', { ...answering, head: 'b'.repeat(40) }),
+      reactionJobId(url, 'issue-1', { ...answering, round: 2 }),
+      reactionJobId(url, 'issue-1', { ...answering, turn: 2 }),
+      runJobId(url, 'issue-1', 1),
+    ];
+    expect(new Set([id, ...others]).size).toBe(others.length + 1);
   });
 
   it('sends labelled runs to their own queue, and a worker serves every subset of its labels', () => {

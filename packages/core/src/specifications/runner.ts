@@ -1,10 +1,11 @@
+import type { ReactionKind } from '../events/orchestrator-events.js';
 import type { Logger } from '../logging/logger.js';
 import type { AttemptOutcome } from '../orchestrator/decisions.js';
 import type { WorkItemPhase } from '../orchestrator/orchestrator-snapshot.js';
 import type { Workflow } from '../workflow/load-workflow.js';
 import type { HookName } from '../workspaces/run-hook.js';
 import type { Workspace } from '../workspaces/workspace-manager.js';
-import type { AgentBackendV1, AgentEvent, AgentRunResult } from './agent-backend.js';
+import type { AgentBackendV1, AgentEvent, AgentRunLimits, AgentRunResult } from './agent-backend.js';
 import type { AgentProfile, Focus } from './focus.js';
 import type { Issue } from './issue.js';
 
@@ -72,6 +73,50 @@ export interface RunnerAttemptResult {
 }
 
 /**
+ * One agent run of a reaction (a CI fix, a review reply, one round of conflict resolution) as
+ * the orchestrator hands it to a runner. The orchestrator has prepared its worktree (at the
+ * change request's head, or mid-rebase with the conflicted files) and decided everything; the
+ * runner runs the agent on exactly that worktree and leaves the agent's work in it, where core
+ * goes on (continues the rebase, commits, publishes with its lease).
+ */
+export interface RunnerReactionContext {
+  issue: Issue;
+  workflow: Workflow;
+  focus: Focus;
+  profile: AgentProfile | null;
+  /** The kind WORKFLOW.md names the agent by: a remote runner resolves its own backend by it. */
+  agentKind: string;
+  /** The backend resolved here: an in-process runner runs it. */
+  agent: AgentBackendV1;
+  model: string | null;
+  /** The agent's environment by core's policy, computed here; a remote runner recomputes it with the same policy. */
+  environment: Record<string, string>;
+  agentStateDirectory: string;
+  reaction: ReactionKind;
+  /** The reaction's round for this item and kind (1 for the first CI fix, …). */
+  round: number;
+  /** The agent run within the reaction: conflict resolution may take several. */
+  turn: number;
+  /** The change request's head the reaction answers (null when the forge named none). */
+  changeRequestHead: string | null;
+  /** The orchestrator's worktree the agent works in (or whose state a remote runner reproduces); its work must end up here. */
+  worktree: string;
+  /** What a continued session is told (the feedback), and what a fresh one is told (the whole prompt). */
+  prompts: { continued: string; fresh: () => string };
+  /** The item's session, continued when the runner still has it and the backend can resume. */
+  resumeSessionId: string | null;
+  /** What a fresh session is told about the previous one (after a context overflow); null when nothing was kept. */
+  previousSessionSummary: string | null;
+  limits: AgentRunLimits;
+  /** Aborted when the orchestrator stops the reaction (budget, reconciliation, stall, shutdown). */
+  abortSignal: AbortSignal;
+  logger: Logger;
+  reportRunStarted(turn: number, sessionId: string | null): void;
+  reportAgentEvent(event: AgentEvent): void;
+  reportRunFinished(result: AgentRunResult, turn: number): Promise<void>;
+}
+
+/**
  * Where an agent run executes (DESIGN.md §3): in this process by default, or on worker
  * machines behind a queue. A runner prepares the workspace, runs the hooks and the agent's
  * turns, streams what happens through the context's reporters and returns the result; the
@@ -82,6 +127,12 @@ export interface RunnerV1 {
   /** Shown in logs and snapshots, e.g. `in-process` or `bullmq`. */
   readonly name: string;
   runAttempt(context: RunnerAttemptContext): Promise<RunnerAttemptResult>;
+  /**
+   * Runs one agent run of a reaction and leaves its work in `context.worktree` (added in
+   * runner-v1 as an optional capability: without it, core runs the reaction's agent in the
+   * orchestrator's process, as the in-process runner does).
+   */
+  runReactionAgent?(context: RunnerReactionContext): Promise<AgentRunResult>;
   /** Releases connections and timers; whoever created the runner calls it (one runner may serve many orchestrators). */
   close?(): Promise<void>;
 }

@@ -8,27 +8,22 @@ import {
   describeError,
   type Logger,
   type PluginEntry,
-  parseWorkflow,
-  registerSecret,
-  runAttempt,
   terminateMarkedProcesses,
-  workspaceKeyFor,
 } from '@loompa/core';
 import { type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { assertRedisReachable, redisConnection } from '../redis-connection.js';
 import {
   defaultQueueName,
-  deserializeIssue,
   queueNamesServedBy,
   type RunJobData,
   type RunJobResult,
-  type RunProgress,
   runKeys,
-  type TurnAnswer,
 } from '../run-job.js';
-import { WorkerAgents, workerAgentEnvironment, workerRestrictedEnvironment } from './worker-agents.js';
+import { processJob } from './process-job.js';
+import { WorkerAgents } from './worker-agents.js';
 import { WorkerRepositories } from './worker-repositories.js';
+import { WorkerSessions } from './worker-sessions.js';
 
 export interface RunnerWorkerOptions {
   /** `redis://host:port/db`, or an ioredis client to copy the settings of. */
@@ -105,8 +100,10 @@ export async function createRunnerWorker(options: RunnerWorkerOptions): Promise<
   );
   await subscriber.subscribe(runKeys.cancelChannel(prefix));
 
+  const sessions = new WorkerSessions(path.join(directory, 'sessions'));
   const process_ = (job: Job<RunJobData, RunJobResult>) =>
     processJob(job, {
+      sessions,
       name,
       prefix,
       logger,
@@ -156,145 +153,4 @@ export async function createRunnerWorker(options: RunnerWorkerOptions): Promise<
       await commands.quit().catch(() => {});
     },
   };
-}
-
-interface JobContext {
-  name: string;
-  prefix: string;
-  logger: Logger;
-  owner: string;
-  directory: string;
-  repositories: WorkerRepositories;
-  agents: WorkerAgents;
-  commands: Redis;
-  running: Map<string, AbortController>;
-  environment: NodeJS.ProcessEnv;
-  turnAnswerTimeoutMs: number;
-}
-
-async function processJob(job: Job<RunJobData, RunJobResult>, context: JobContext): Promise<RunJobResult> {
-  const data = job.data;
-  if (data.format !== 1) throw new Error(`This worker cannot read run jobs of format ${String(data.format)}`);
-  const jobId = job.id!;
-  const abortController = new AbortController();
-  context.running.set(jobId, abortController);
-  // Progress is sent in order; a lost update must not fail the run.
-  let reporting: Promise<unknown> = Promise.resolve();
-  const report = (progress: RunProgress) => {
-    reporting = reporting.then(() => job.updateProgress(progress)).catch(() => {});
-  };
-  try {
-    if (await context.commands.exists(runKeys.cancelFlag(context.prefix, jobId))) {
-      abortController.abort('cancelled by the orchestrator before it started');
-    }
-    const issue = deserializeIssue(data.issue);
-    const agents = context.agents;
-    const workflow = parseWorkflow(data.workflowText, data.workflowFile, {
-      plugins: { agents: agents.registry() },
-      environment: context.environment,
-    });
-    for (const value of Object.values(workflow.config.agent.env)) registerSecret(value);
-    const sources = {
-      baseEnvironment: context.environment,
-      workflow,
-      withheldVariables: data.withheldVariables,
-    };
-    const agentStateDirectory = path.join(context.directory, 'agents', workspaceKeyFor(issue.identifier));
-    await mkdir(agentStateDirectory, { recursive: true });
-    const environmentFor = (agent: AgentBackendV1) =>
-      workerAgentEnvironment({ ...sources, agent, owner: context.owner });
-    const agent = agents.create(data.agentKind, workflow, {
-      stateDirectory: path.join(context.directory, 'plugins'),
-      logger: context.logger,
-      environment: environmentFor,
-      restrictedEnvironment: (declaredNames) => workerRestrictedEnvironment(sources, declaredNames),
-    });
-    const workspaces = await context.repositories.workspaceFor({
-      repositoryUrl: data.repositoryUrl,
-      baseBranch: data.baseBranch,
-      baseCommit: data.baseCommit,
-      identifier: issue.identifier,
-    });
-    let lastAnswer: TurnAnswer | null = null;
-    let questionTurn = 0;
-    const result = await runAttempt({
-      issue,
-      attempt: data.attempt,
-      workflow,
-      focus: data.focus,
-      profile: data.profile,
-      agentKind: data.agentKind,
-      agent,
-      model: data.model,
-      environment: environmentFor(agent),
-      agentStateDirectory,
-      resumeSessionId: data.resumeSessionId,
-      previousSessionSummary: data.previousSessionSummary,
-      workspaces,
-      publishesAfterRun: data.publishesAfterRun,
-      abortSignal: abortController.signal,
-      logger: context.logger,
-      // The orchestrator decides whether another turn runs: one question per turn, answered by it.
-      refreshIssue: async () => {
-        questionTurn++;
-        lastAnswer = await askForAnotherTurn(context, job, questionTurn, report, () => reporting);
-        return lastAnswer.issue ? deserializeIssue(lastAnswer.issue) : null;
-      },
-      isActive: () => lastAnswer?.active ?? false,
-      reasonToStopBeforeTurn: async () => lastAnswer?.stopReason ?? null,
-      reportPhase: (phase) => {
-        if (phase === 'preparing' || phase === 'running') report({ type: 'phase', phase });
-      },
-      reportWorkspace: (workspace) =>
-        report({
-          type: 'workspace',
-          branch: workspace.branch,
-          created: workspace.created,
-          worker: context.name,
-        }),
-      reportHookFailure: (hook, message, fatal) => report({ type: 'hook-failed', hook, message, fatal }),
-      reportRunStarted: (turn, sessionId) => report({ type: 'run-started', turn, sessionId }),
-      reportAgentEvent: (event) => report({ type: 'agent-event', event }),
-      reportRunFinished: async (runResult, turn) => report({ type: 'run-finished', turn, result: runResult }),
-    });
-    const resultCommit = result.workspace
-      ? await workspaces.pushResult(
-          data.resultRef,
-          `Loompa run ${jobId} of ${issue.identifier} (work in progress)`,
-        )
-      : null;
-    await reporting;
-    return {
-      outcome: result.outcome,
-      sessionId: result.sessionId,
-      lastRun: result.lastRun,
-      resultCommit,
-      worker: context.name,
-    };
-  } finally {
-    context.running.delete(jobId);
-  }
-}
-
-/** Asks the orchestrator whether turn `turn + 1` may run, and waits for its answer (no answer: stop). */
-async function askForAnotherTurn(
-  context: JobContext,
-  job: Job<RunJobData, RunJobResult>,
-  turn: number,
-  report: (progress: RunProgress) => void,
-  reported: () => Promise<unknown>,
-): Promise<TurnAnswer> {
-  report({ type: 'turn-question', turn });
-  await reported();
-  const blocking = context.commands.duplicate();
-  try {
-    const answer = await blocking.blpop(
-      runKeys.turnAnswer(context.prefix, job.id!, turn),
-      Math.max(1, Math.ceil(context.turnAnswerTimeoutMs / 1000)),
-    );
-    if (!answer) return { issue: null, active: false, stopReason: 'the orchestrator did not answer' };
-    return JSON.parse(answer[1]) as TurnAnswer;
-  } finally {
-    blocking.disconnect();
-  }
 }

@@ -35,14 +35,15 @@ export interface JobWorkspace extends RunnerWorkspaces {
 }
 
 /**
- * The worker's copies of the repositories it works on: a bare clone per URL, fetched before
- * each job (so a worker fetches a repository once and then only what changed), and a fresh
- * worktree per job at the commit the orchestrator named. All git runs hardened, with the
+ * The worker's copies of the repositories it works on: a bare clone per URL, fetched only when
+ * a job starts from a commit it lacks (so a worker fetches a repository once and then only
+ * what changed), and a fresh worktree per job at the commit the orchestrator named. All git runs hardened, with the
  * worker's own credentials passed through the environment, never argv.
  */
 export class WorkerRepositories {
   /** Changes to one clone (fetches, worktree adds and removals) run one at a time. */
   private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly pruned = new Set<string>();
 
   constructor(private readonly settings: WorkerRepositoriesSettings) {}
 
@@ -61,25 +62,60 @@ export class WorkerRepositories {
     return path.join(this.settings.cacheDirectory, key);
   }
 
-  /** The bare clone of `repositoryUrl`, fetched now. */
-  private async fetched(repositoryUrl: string): Promise<string> {
+  /** The bare clone of `repositoryUrl`, cloned on first use. */
+  private async cloned(repositoryUrl: string): Promise<string> {
     const clone = this.clonePathFor(repositoryUrl);
-    const env = this.settings.gitEnvironment;
     if (!(await exists(path.join(clone, 'HEAD')))) {
       await rm(clone, { recursive: true, force: true });
       await mkdir(this.settings.cacheDirectory, { recursive: true });
       await runGit(['clone', '--quiet', '--bare', repositoryUrl, clone], {
         cwd: this.settings.cacheDirectory,
-        env,
+        env: this.settings.gitEnvironment,
       });
     }
+    return clone;
+  }
+
+  /** Fetches `refspec` from `repositoryUrl` into the clone. */
+  private async fetch(clone: string, repositoryUrl: string, refspec: string): Promise<void> {
     await retried(() =>
-      runGit(['fetch', '--quiet', '--force', '--prune', repositoryUrl, '+refs/heads/*:refs/heads/*'], {
+      runGit(['fetch', '--quiet', '--force', '--no-tags', repositoryUrl, refspec], {
         cwd: clone,
-        env,
+        env: this.settings.gitEnvironment,
       }),
     );
-    return clone;
+  }
+
+  /** `commit` when the clone has it, else null. */
+  private async known(clone: string, commit: string | null): Promise<string | null> {
+    if (!commit) return null;
+    const found = await runGit(['cat-file', '-e', `${commit}^{commit}`], { cwd: clone, allowFailure: true });
+    return found.exitCode === 0 ? commit : null;
+  }
+
+  /**
+   * Where a job's worktree starts: `baseCommit` when the clone has it (no fetch at all: most
+   * jobs start from a base an earlier job already brought), else after fetching the branches,
+   * else (a reaction's snapshot) after fetching its start ref; an attempt without a known base
+   * commit starts at the tip of `baseBranch`.
+   */
+  private async startingCommit(
+    clone: string,
+    job: { repositoryUrl: string; baseBranch: string | null; baseCommit: string | null; startRef?: string },
+  ): Promise<string> {
+    const known = await this.known(clone, job.baseCommit);
+    if (known) return known;
+    await this.fetch(clone, job.repositoryUrl, '+refs/heads/*:refs/heads/*');
+    const fetched = await this.known(clone, job.baseCommit);
+    if (fetched) return fetched;
+    if (job.startRef) {
+      await this.fetch(clone, job.repositoryUrl, `+${job.startRef}:${job.startRef}`);
+      const started = await this.known(clone, job.baseCommit);
+      if (started) return started;
+      throw new Error(`${job.startRef} in ${job.repositoryUrl} does not hold ${job.baseCommit}`);
+    }
+    if (!job.baseBranch) throw new Error(`the job names no base branch and ${job.baseCommit} is unknown`);
+    return `refs/heads/${job.baseBranch}`;
   }
 
   /**
@@ -88,8 +124,11 @@ export class WorkerRepositories {
    */
   async workspaceFor(job: {
     repositoryUrl: string;
-    baseBranch: string;
+    /** The branch an attempt starts from when its base commit cannot be had; null for a reaction. */
+    baseBranch: string | null;
     baseCommit: string | null;
+    /** A reaction's start ref: where `baseCommit` is fetched from when the clone lacks it. */
+    startRef?: string;
     identifier: string;
   }): Promise<JobWorkspace> {
     const clone = this.clonePathFor(job.repositoryUrl);
@@ -98,27 +137,40 @@ export class WorkerRepositories {
     let prepared = false;
     const removeWorktree = () =>
       this.exclusive(clone, async () => {
-        if (await exists(workspacePath)) {
+        const leftover = await exists(workspacePath);
+        if (leftover) {
           await runGit(['worktree', 'remove', '--force', '--force', workspacePath], {
             cwd: clone,
             allowFailure: true,
           });
           await rm(workspacePath, { recursive: true, force: true });
         }
-        await runGit(['worktree', 'prune'], { cwd: clone, allowFailure: true });
+        // Registrations of worktrees gone missing (a killed worker's) are pruned once per
+        // clone and process, and whenever one was removed here: not on every job.
+        if (leftover || !this.pruned.has(clone)) {
+          if (await exists(path.join(clone, 'HEAD')))
+            await runGit(['worktree', 'prune'], { cwd: clone, allowFailure: true });
+          this.pruned.add(clone);
+        }
       });
     return {
-      baseBranch: async () => job.baseBranch,
+      // Only attempts ask (a reaction starts at its exact commit).
+      baseBranch: async () => job.baseBranch ?? 'HEAD',
       prepare: async (): Promise<Workspace> => {
         await removeWorktree();
         await this.exclusive(clone, async () => {
-          await this.fetched(job.repositoryUrl);
-          const start = await this.startingCommit(clone, job.baseCommit, job.baseBranch);
+          await this.cloned(job.repositoryUrl);
+          const start = await this.startingCommit(clone, job);
           await mkdir(path.dirname(workspacePath), { recursive: true });
           await runGit(['worktree', 'add', '--quiet', '--detach', workspacePath, start], { cwd: clone });
         });
         prepared = true;
-        return { key, path: workspacePath, branch: `(detached at ${job.baseBranch})`, created: true };
+        return {
+          key,
+          path: workspacePath,
+          branch: `(detached at ${job.baseBranch ?? job.baseCommit})`,
+          created: true,
+        };
       },
       remove: async () => {
         prepared = false;
@@ -143,20 +195,5 @@ export class WorkerRepositories {
         return commit;
       },
     };
-  }
-
-  private async startingCommit(
-    clone: string,
-    baseCommit: string | null,
-    baseBranch: string,
-  ): Promise<string> {
-    if (baseCommit) {
-      const known = await runGit(['cat-file', '-e', `${baseCommit}^{commit}`], {
-        cwd: clone,
-        allowFailure: true,
-      });
-      if (known.exitCode === 0) return baseCommit;
-    }
-    return `refs/heads/${baseBranch}`;
   }
 }

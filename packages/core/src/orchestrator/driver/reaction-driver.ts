@@ -1,5 +1,6 @@
 import { type ReactionOutcome, runReaction } from '../../change-requests/run-reaction.js';
 import { describeError } from '../../errors/loompa-error.js';
+import type { ReactionKind } from '../../events/orchestrator-events.js';
 import type { AgentRunResult } from '../../specifications/agent-backend.js';
 import { renderWorkflowPrompt } from '../../workflow/load-workflow.js';
 import type { PromptFeedback } from '../../workflow/prompt-template.js';
@@ -57,48 +58,87 @@ export async function startReaction(context: DriverContext, step: ReactStep): Pr
     decision: step.decision,
     lastPushedHead: counted.lastPushedHead,
     babysat: isBabysitItemId(issue.id),
-    runAgent: (feedback, cwd, turn) => runReactionAgent(context, item, feedback, cwd, turn),
+    runAgent: (feedback, cwd, turn) =>
+      runReactionAgent(context, item, { reaction, round, head: step.status.headSha }, feedback, cwd, turn),
     isStopping: () => item.stopRequest !== null,
   })
     .catch((error: unknown) => ({ ok: false as const, reason: describeError(error) }))
     .then((outcome) => finishReaction(context, item, step, outcome));
 }
 
-/** One agent run of a reaction: a continued session gets the feedback, a fresh one the whole prompt. */
+/**
+ * One agent run of a reaction: a continued session gets the feedback, a fresh one the whole
+ * prompt. It runs where the runner runs agents (a worker, with `runReactionAgent`), else here.
+ */
 async function runReactionAgent(
   context: DriverContext,
   item: RunningItem,
+  answering: { reaction: ReactionKind; round: number; head: string | null },
   feedback: PromptFeedback,
   cwd: string,
   turn: number,
 ): Promise<AgentRunResult> {
   const workflow = context.workflow();
   const agent = context.agentFor(item.agentKind);
+  const limits = {
+    idleTimeoutMs: workflow.config.agent.stall_timeout_ms || undefined,
+    runTimeoutMs: workflow.config.agent.turn_timeout_ms,
+  };
+  const prompts = {
+    continued: feedback.text,
+    fresh: () =>
+      renderWorkflowPrompt(workflow, {
+        issue: item.issue,
+        attempt: null,
+        focus: item.focus,
+        profile: item.profile,
+        feedback,
+      }) + (workflow.promptTemplate.includes('feedback') ? '' : `\n\n${feedback.text}`),
+  };
+  const runner = context.runner();
+  const agentStateDirectory = await context.agentStateDirectory(item.issue);
+  if (runner.runReactionAgent) {
+    const record = await context.store.read(item.issue);
+    const { reportRunStarted, reportAgentEvent, reportRunFinished } =
+      context.agentRuns.attemptReporters(item);
+    return runner.runReactionAgent({
+      issue: item.issue,
+      workflow,
+      focus: item.focus,
+      profile: item.profile,
+      agentKind: item.agentKind,
+      agent,
+      model: item.model,
+      environment: context.agentEnvironment(agent),
+      agentStateDirectory,
+      reaction: answering.reaction,
+      round: answering.round,
+      turn,
+      changeRequestHead: answering.head,
+      worktree: cwd,
+      prompts,
+      resumeSessionId: item.sessionId,
+      previousSessionSummary: record.previousSessionSummary ?? null,
+      limits,
+      abortSignal: item.abortController.signal,
+      logger: context.logger,
+      reportRunStarted,
+      reportAgentEvent,
+      reportRunFinished,
+    });
+  }
   return context.agentRuns.runOnce(
     item,
     agent,
     {
       cwd,
       env: context.agentEnvironment(agent),
-      stateDirectory: await context.agentStateDirectory(item.issue),
-      limits: {
-        idleTimeoutMs: workflow.config.agent.stall_timeout_ms || undefined,
-        runTimeoutMs: workflow.config.agent.turn_timeout_ms,
-      },
+      stateDirectory: agentStateDirectory,
+      limits,
       ...(item.model ? { model: item.model } : {}),
       ...(item.focus.instructions ? { instructions: item.focus.instructions } : {}),
     },
-    {
-      continued: feedback.text,
-      fresh: () =>
-        renderWorkflowPrompt(workflow, {
-          issue: item.issue,
-          attempt: null,
-          focus: item.focus,
-          profile: item.profile,
-          feedback,
-        }) + (workflow.promptTemplate.includes('feedback') ? '' : `\n\n${feedback.text}`),
-    },
+    prompts,
     turn,
   );
 }
