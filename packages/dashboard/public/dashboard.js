@@ -13,6 +13,22 @@ const columns = [
   ['done', 'Done'],
 ];
 const transcriptLimit = 1000;
+/** How a failed check stands, in words (`CheckFailureState` in core). */
+const checkStateText = {
+  failing: 'failing',
+  'rerun-requested': 're-run requested',
+  rerunning: 're-running, awaiting the result',
+  'passed-on-rerun': 'passed on re-run',
+  'sent-to-agent': 'sent to the agent',
+};
+const triageStageText = {
+  'reading-logs': 'reading logs',
+  analysing: 'agent analysing',
+  filing: 'filing the issue',
+  filed: 'issue filed',
+  commented: 'occurrence added',
+  failed: 'failed',
+};
 
 const state = { board: null, item: null, itemIdentifier: null, connection: null };
 
@@ -142,6 +158,21 @@ function changeRequestLine(item) {
   );
 }
 
+/** What the awaiting card says of each failed check: its classification and where it stands. */
+function checksLine(item) {
+  if (!item.checks || item.checks.length === 0) return null;
+  return element(
+    'div',
+    { class: 'checks' },
+    item.checks
+      .map(
+        (check) =>
+          `${check.checkName}: ${check.classification}, ${checkStateText[check.state] ?? check.state}`,
+      )
+      .join(' · '),
+  );
+}
+
 function card({ phase, item, retry }) {
   const meta = [];
   if (item.focus || item.profile) meta.push(`${item.focus ?? 'general'} · ${item.profile ?? 'default'}`);
@@ -168,6 +199,7 @@ function card({ phase, item, retry }) {
       item.title && item.title !== item.identifier ? element('div', { class: 'title' }, item.title) : null,
       meta.length > 0 ? element('div', { class: 'meta' }, meta.join(' · ')) : null,
       changeRequestLine(item),
+      checksLine(item),
       waiting ? element('div', { class: 'waiting' }, waiting) : null,
     ),
   );
@@ -223,9 +255,97 @@ function renderHeader(snapshot) {
     `${totals.runs} runs · ${formatTokens(totals.usage)} tokens · ${formatUsd(totals.costUsd)}`;
 }
 
+/** A tracker issue Loompa filed: a link when its address is http(s), its identifier otherwise. */
+function issueLink(issue) {
+  if (!issue) return null;
+  const url = issue.url ? safeUrl(issue.url) : null;
+  return url
+    ? element(
+        'a',
+        { class: 'issue-link', href: url, rel: 'noreferrer noopener', target: '_blank' },
+        issue.identifier,
+      )
+    : element('span', { class: 'issue-link' }, issue.identifier);
+}
+
+/** What the triage's agent run spent; a known cause runs no agent. */
+function triageSpend(run) {
+  if (run.costUsd === null && run.usage === null) return run.stage === 'commented' ? 'no agent run' : null;
+  const cost = run.costUsd === null ? 'cost not reported' : formatUsd(run.costUsd);
+  return `${cost}${run.usage ? ` · ${formatTokens(run.usage)} tokens` : ''}`;
+}
+
+function triageRunItem(run) {
+  const runUrl = run.runUrl ? safeUrl(run.runUrl) : null;
+  const workflow = runUrl
+    ? element('a', { href: runUrl, rel: 'noreferrer noopener', target: '_blank' }, run.workflow)
+    : run.workflow;
+  return element(
+    'li',
+    { 'data-run': run.runId, 'data-stage': run.stage },
+    element(
+      'div',
+      {},
+      workflow,
+      ` at ${run.headSha.slice(0, 12)} · ${triageStageText[run.stage] ?? run.stage}`,
+      ' ',
+      issueLink(run.trackerIssue),
+    ),
+    element(
+      'div',
+      { class: 'meta' },
+      [
+        run.fingerprint ? `cause ${run.fingerprint}` : null,
+        triageSpend(run),
+        run.failed ? `failed: ${run.failed}` : null,
+      ]
+        .filter(Boolean)
+        .join(' · '),
+    ),
+  );
+}
+
+function renderContinuousIntegration(snapshot) {
+  const ci = snapshot.continuousIntegration;
+  if (!ci) return;
+  const triage = ci.triage;
+  document.getElementById('ci-triage-summary').textContent =
+    triage.workflows.length === 0
+      ? 'Not watching any workflow (triage.workflows in WORKFLOW.md).'
+      : `Watching ${triage.workflows.join(', ')} · ${triage.runsSeen} run${triage.runsSeen === 1 ? '' : 's'} seen, ${triage.failedRunsSeen} failed${triage.lastLookAt ? ` · last look ${new Date(triage.lastLookAt).toLocaleTimeString()}` : ''}`;
+  const budget = document.getElementById('ci-triage-budget');
+  budget.hidden = !triage.budgetDenied;
+  budget.textContent = triage.budgetDenied ? `Triage waits for the budget: ${triage.budgetDenied}` : '';
+  const runs = [...triage.inProgress, ...triage.finished];
+  document
+    .getElementById('ci-triage-runs')
+    .replaceChildren(
+      ...(runs.length === 0 ? [element('li', {}, 'no triage runs yet')] : runs.map(triageRunItem)),
+    );
+  document
+    .getElementById('ci-flaky-tests')
+    .replaceChildren(
+      ...(ci.flakyTests.length === 0
+        ? [element('li', {}, 'no flaky tests recorded')]
+        : ci.flakyTests.map((test) =>
+            element(
+              'li',
+              { 'data-fingerprint': test.fingerprint },
+              element('div', {}, test.testName ?? test.checkName, ' ', issueLink(test.trackerIssue)),
+              element(
+                'div',
+                { class: 'meta' },
+                `check ${test.checkName} · ${test.occurrences} occurrence${test.occurrences === 1 ? '' : 's'}${test.lastSeenAt ? ` · last ${new Date(test.lastSeenAt).toLocaleString()}` : ''}`,
+              ),
+            ),
+          )),
+    );
+}
+
 function renderBoard(board) {
   renderHeader(board.snapshot);
   renderBudget(board.budget, board.snapshot);
+  renderContinuousIntegration(board.snapshot);
   const phases = cardsByPhase(board);
   document
     .getElementById('board')
@@ -305,6 +425,41 @@ function renderItemFacts() {
       `${item.status.checks} · ${item.status.review} · ${item.status.mergeability}`,
     );
   document.getElementById('item-facts').replaceChildren(...facts);
+  renderItemChecks(identifier);
+}
+
+/** The item's CI card: each failed check of its head with its classification and state. */
+function renderItemChecks(identifier) {
+  const wanted = identifier.toLowerCase();
+  const report = state.board?.snapshot.continuousIntegration?.checks.find(
+    (entry) => entry.identifier.toLowerCase() === wanted,
+  );
+  document.getElementById('item-ci-head').textContent = report
+    ? `Failed checks on ${report.headSha ? report.headSha.slice(0, 12) : 'the head'}:`
+    : 'No failed checks on the current head.';
+  document.getElementById('item-ci-checks').replaceChildren(
+    ...(report?.checks ?? []).map((check) =>
+      element(
+        'li',
+        {
+          'data-check': check.checkName,
+          'data-classification': check.classification,
+          'data-state': check.state,
+        },
+        element(
+          'div',
+          {},
+          element('strong', {}, check.checkName),
+          `: ${check.classification} · ${checkStateText[check.state] ?? check.state}`,
+        ),
+        element(
+          'div',
+          { class: 'meta' },
+          check.testName ? `${check.reason} (test ${check.testName})` : check.reason,
+        ),
+      ),
+    ),
+  );
 }
 
 function transcriptLine(entry) {

@@ -68,6 +68,8 @@ export class ScheduledTriage {
   private inFlight: Promise<void> | null = null;
   private readonly abortController = new AbortController();
   private readonly log = new TriageRunLog();
+  /** The workflows watched as of the last poll (the snapshot works before any workflow loaded). */
+  private watching: readonly string[] = [];
 
   constructor(private readonly context: ScheduledTriageContext) {}
 
@@ -77,13 +79,14 @@ export class ScheduledTriage {
   }
 
   snapshot(): TriageSnapshot {
-    return this.log.snapshot(this.context.workflow().config.triage.workflows);
+    return this.log.snapshot(this.watching);
   }
 
   /** Starts a look at the watched workflows when one is due; never waits for it. */
   poll(): void {
     const settings = this.context.workflow().config.triage;
     const scm = this.context.scm();
+    this.watching = settings.workflows;
     if (this.inFlight || this.abortController.signal.aborted || settings.workflows.length === 0) return;
     if (!scm?.listWorkflowRuns || !scm.listFailedJobs) return;
     if (this.context.now() < this.lastListedAt + settings.interval_ms) return;
