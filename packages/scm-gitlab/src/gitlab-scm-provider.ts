@@ -2,6 +2,7 @@ import {
   type CallOptions,
   type ChangeRequest,
   type ChangeRequestStatus,
+  type CheckResult,
   createSilentLogger,
   type Logger,
   type MergeMethod,
@@ -9,6 +10,7 @@ import {
   registerSecret,
   ScmError,
   type ScmProviderV1,
+  type WorkflowRun,
 } from '@loompa/core';
 import {
   createGitLabClient,
@@ -23,6 +25,7 @@ import { plainJobLog, tailBytes } from './job-log-tail.js';
 import { mapDetailedMergeStatus } from './map-merge-status.js';
 import { isFromFork, type MergeRequestFields, toChangeRequest } from './merge-request-fields.js';
 import { readChecks, rollUpChecks } from './pipeline-checks.js';
+import { retryFailedJobs } from './retry-failed-jobs.js';
 import {
   type ApprovalFields,
   type DiscussionFields,
@@ -30,6 +33,7 @@ import {
   type ReviewerFields,
   reviewState,
 } from './review-threads.js';
+import { listFailedPipelineJobs, listWatchedPipelines } from './scheduled-pipelines.js';
 import { watchMergeRequestWebhooks } from './watch-merge-request-webhooks.js';
 
 export interface GitLabScmSettings {
@@ -322,24 +326,77 @@ export class GitLabScmProvider implements ScmProviderV1 {
   async getCheckLog(
     options: CallOptions & { changeRequest: ChangeRequest; checkId: string; maxBytes: number },
   ): Promise<string> {
-    const [kind, id] = options.checkId.split(':');
+    return this.readJobLog(options.checkId, options.maxBytes, options.abortSignal);
+  }
+
+  /** The tail of a job's trace without colours or section markers; `checkId` is `job:<id>` or `status:<id>`. */
+  private async readJobLog(
+    checkId: string,
+    maxBytes: number,
+    abortSignal: AbortSignal | undefined,
+  ): Promise<string> {
+    const [kind, id] = checkId.split(':');
     if (kind === 'status') {
       return tailBytes(
         'This check is an external commit status; its log lives with the service that set it.',
-        options.maxBytes,
+        maxBytes,
       );
     }
     if (kind !== 'job' || !id || !/^\d+$/.test(id)) {
-      throw new ScmError(`"${options.checkId}" is not a GitLab check id (expected job:<id> or status:<id>)`);
+      throw new ScmError(`"${checkId}" is not a GitLab check id (expected job:<id> or status:<id>)`);
     }
     try {
-      const log = await this.client.call(options.abortSignal, (api) =>
-        api.Jobs.showLog(this.project, Number(id)),
-      );
-      return tailBytes(plainJobLog(String(log)), options.maxBytes);
+      const log = await this.client.call(abortSignal, (api) => api.Jobs.showLog(this.project, Number(id)));
+      return tailBytes(plainJobLog(String(log)), maxBytes);
     } catch (error) {
       this.fail(`read the log of job ${id}`, error);
     }
+  }
+
+  /**
+   * Retries the failed jobs among `checks` (`POST …/jobs/:id/retry`), each under a new job id
+   * in the head pipeline; see `retryFailedJobs`. A fork's pipeline runs, and is retried, in the fork.
+   */
+  async rerunChecks(
+    options: CallOptions & { changeRequest: ChangeRequest; checks: readonly CheckResult[] },
+  ): Promise<void> {
+    const iid = this.iidOf(options.changeRequest);
+    try {
+      const mergeRequest = await this.showMergeRequest(iid, options.abortSignal);
+      const pipelineProject = mergeRequest.head_pipeline?.project_id;
+      await retryFailedJobs(this.client, {
+        project: pipelineProject === undefined ? this.project : String(pipelineProject),
+        checks: options.checks,
+        abortSignal: options.abortSignal,
+      });
+    } catch (error) {
+      this.fail(`retry the failed jobs of merge request !${iid}`, error);
+    }
+  }
+
+  /** Scheduled and default-branch pipelines `triage.workflows` names; see `listWatchedPipelines`. */
+  async listWorkflowRuns(
+    options: CallOptions & { workflows: readonly string[]; perWorkflow: number },
+  ): Promise<WorkflowRun[]> {
+    try {
+      return await listWatchedPipelines(this.client, { project: this.project, ...options });
+    } catch (error) {
+      this.fail(`list the pipelines of ${options.workflows.map((name) => `"${name}"`).join(', ')}`, error);
+    }
+  }
+
+  async listFailedJobs(options: CallOptions & { run: WorkflowRun }): Promise<CheckResult[]> {
+    try {
+      return await listFailedPipelineJobs(this.client, { project: this.project, ...options });
+    } catch (error) {
+      this.fail(`list the failed jobs of pipeline ${options.run.id}`, error);
+    }
+  }
+
+  async getJobLog(
+    options: CallOptions & { run: WorkflowRun; jobId: string; maxBytes: number },
+  ): Promise<string> {
+    return this.readJobLog(options.jobId, options.maxBytes, options.abortSignal);
   }
 
   async upsertComment(

@@ -2,7 +2,8 @@
  * @loompa/scm-gitlab: GitLab merge requests as a Loompa SCM provider — open or adopt by
  * source branch, status from the head pipeline (child pipelines and commit statuses too),
  * `detailed_merge_status` mapped by hand, approvals and resolvable discussions, job log
- * tails, server-side rebase, merge pinned to the checked sha.
+ * tails with `failure_reason` for failure classification, failed jobs retried once, scheduled
+ * and default-branch pipelines for CI triage, server-side rebase, merge pinned to the checked sha.
  */
 
 export { gitLabScm } from './gitlab-scm-plugin.js';
@@ -16,6 +17,8 @@ export {
 export { plainJobLog, tailBytes } from './job-log-tail.js';
 export { mapDetailedMergeStatus } from './map-merge-status.js';
 export { changeRequestState, type MergeRequestFields, toChangeRequest } from './merge-request-fields.js';
-export { checkState, rollUpChecks } from './pipeline-checks.js';
+export { checkState, jobConclusion, rollUpChecks } from './pipeline-checks.js';
+export { retryFailedJobs } from './retry-failed-jobs.js';
 export { discussionsToThreads, reviewState } from './review-threads.js';
+export { namedPipelineSources, pipelineRunState } from './scheduled-pipelines.js';
 export { branchOfWebhookPayload } from './watch-merge-request-webhooks.js';

@@ -13,6 +13,8 @@ interface JobFields {
   status: string;
   allow_failure?: boolean;
   web_url?: string;
+  /** On failed jobs: `script_failure`, `runner_system_failure`, `stuck_or_timeout_failure`, … */
+  failure_reason?: string | null;
 }
 
 interface BridgeFields {
@@ -48,6 +50,16 @@ export function checkState(status: string, allowFailure = false): CheckResult['s
   }
 }
 
+/**
+ * What failure classification reads of a failed job: GitLab's `failure_reason` (the
+ * classifier knows the machinery's reasons, such as `runner_system_failure`), or `canceled`.
+ */
+export function jobConclusion(job: Pick<JobFields, 'status' | 'failure_reason'>): string | null {
+  if (job.status === 'canceled') return 'canceled';
+  if (job.status === 'failed') return job.failure_reason ?? null;
+  return null;
+}
+
 export function rollUpChecks(checks: readonly CheckResult[]): ContinuousIntegrationState {
   if (checks.length === 0) return 'none';
   if (checks.some((check) => check.state === 'failure')) return 'failure';
@@ -55,7 +67,8 @@ export function rollUpChecks(checks: readonly CheckResult[]): ContinuousIntegrat
   return 'success';
 }
 
-async function pipelineJobs(
+/** The latest jobs of a pipeline and of its child pipelines; call inside `client.call`. */
+export async function pipelineJobs(
   client: GitLabClient,
   project: string,
   pipelineId: number,
@@ -66,12 +79,16 @@ async function pipelineJobs(
     pipelineId,
     ...client.pageLimits,
   })) as unknown as JobFields[];
-  const checks: CheckResult[] = jobs.map((job) => ({
-    id: `job:${job.id}`,
-    name: `${prefix}${job.name}`,
-    state: checkState(job.status, job.allow_failure),
-    url: job.web_url ?? null,
-  }));
+  const checks: CheckResult[] = jobs.map((job) => {
+    const state = checkState(job.status, job.allow_failure);
+    return {
+      id: `job:${job.id}`,
+      name: `${prefix}${job.name}`,
+      state,
+      url: job.web_url ?? null,
+      ...(state === 'failure' ? { conclusion: jobConclusion(job) } : {}),
+    };
+  });
   if (depth >= maximumPipelineDepth) return checks;
   const bridges = (await client.api.Jobs.allPipelineBridges(project, pipelineId, {
     ...client.pageLimits,

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { type ChangeRequest, runGit } from '@loompa/core';
+import { type ChangeRequest, type ChangeRequestStatus, runGit } from '@loompa/core';
 import { withoutKeyMarker } from '@loompa/gitlab-client';
 import {
   type ConformanceFileChange,
@@ -140,4 +140,18 @@ export async function createGitLabScmFixture(
       }
     },
   };
+}
+
+/** Reads the status until `accept` holds, letting the fake finish its background work in between. */
+export async function statusWhen(
+  current: GitLabScmFixture,
+  changeRequest: ChangeRequest,
+  accept: (status: ChangeRequestStatus) => boolean,
+): Promise<ChangeRequestStatus> {
+  for (let attempt = 0; attempt < 50; attempt += 1) {
+    const status = await current.provider.getStatus({ changeRequest });
+    if (accept(status)) return status;
+    await current.fake.settle();
+  }
+  throw new Error('the status never matched');
 }

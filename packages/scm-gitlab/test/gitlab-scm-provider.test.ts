@@ -1,10 +1,11 @@
-import { type ChangeRequestStatus, redactSecrets, runGit, ScmError } from '@loompa/core';
+import { redactSecrets, runGit, ScmError } from '@loompa/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   createGitLabScmFixture,
   failingCheck,
   type GitLabScmFixture,
   projectPath,
+  statusWhen,
 } from './gitlab-scm-fixture.js';
 
 let fixture: GitLabScmFixture | null = null;
@@ -31,20 +32,6 @@ async function openFor(
     body: 'body',
   });
   return { head, changeRequest };
-}
-
-/** Reads until `accept` holds, letting the fake finish its background work in between. */
-async function statusWhen(
-  current: GitLabScmFixture,
-  changeRequest: Awaited<ReturnType<typeof openFor>>['changeRequest'],
-  accept: (status: ChangeRequestStatus) => boolean,
-) {
-  for (let attempt = 0; attempt < 50; attempt += 1) {
-    const status = await current.provider.getStatus({ changeRequest });
-    if (accept(status)) return status;
-    await current.fake.settle();
-  }
-  throw new Error('the status never matched');
 }
 
 describe('GitLabScmProvider', () => {

@@ -56,6 +56,8 @@ const infrastructureConclusions: ReadonlyMap<string, string> = new Map([
   ['scheduler_failure', 'the job could not be scheduled (scheduler_failure)'],
   ['data_integrity_failure', 'the CI server lost job data (data_integrity_failure)'],
   ['runner_unsupported', 'the runner cannot run this job (runner_unsupported)'],
+  ['unmet_prerequisites', 'the job’s environment could not be prepared (unmet_prerequisites)'],
+  ['no_matching_runner', 'no runner matches the job’s tags (no_matching_runner)'],
   ['unknown_failure', 'the CI server reported an unknown system failure'],
 ]);
 

@@ -11,6 +11,8 @@ import {
   FakeGitLabIds,
   type FakeGitLabIssue,
   type FakeGitLabMergeRequest,
+  type FakeGitLabPipeline,
+  type FakeGitLabPipelineSchedule,
   type FakeGitLabPipelineStatus,
   type FakeGitLabProject,
   type FakeGitLabState,
@@ -123,6 +125,17 @@ export interface FakeGitLab {
     status: { name: string; status: FakeGitLabPipelineStatus; targetUrl?: string },
   ): void;
   mergeRequest(project: string | number, iid: number): FakeGitLabMergeRequest;
+  /** A pipeline schedule owned by the default user (`ref` a branch name), as a maintainer sets one up. */
+  createPipelineSchedule(
+    project: string | number,
+    schedule: { description: string; ref: string; cron?: string; active?: boolean },
+  ): FakeGitLabPipelineSchedule;
+  /**
+   * Runs a schedule now, as its cron would: a `schedule` pipeline on the head of its branch,
+   * with the jobs the CI definition gives (its commit context says `source: 'schedule'`).
+   * Resolves once the pipeline started; `settle()` waits for it to finish.
+   */
+  runPipelineSchedule(project: string | number, scheduleId: number): Promise<FakeGitLabPipeline | null>;
   addWebhook(options: { project: string | number; url: string; token?: string | null }): void;
   /** The next matching API requests fail with `fault`. */
   injectFault(fault: FakeGitLabFault): void;
@@ -377,6 +390,7 @@ export async function createFakeGitLab(options: FakeGitLabOptions = {}): Promise
         issues: [],
         mergeRequests: [],
         pipelines: [],
+        pipelineSchedules: [],
         commitStatuses: [],
         knownBranchHeads: new Map(),
         nextIssueIid: 1,
@@ -466,6 +480,30 @@ export async function createFakeGitLab(options: FakeGitLabOptions = {}): Promise
       });
     },
     mergeRequest: (idOrPath, iid) => findMergeRequest(projectOf(idOrPath), String(iid)),
+    createPipelineSchedule(idOrPath, scheduleOptions) {
+      const now = new Date();
+      const schedule: FakeGitLabPipelineSchedule = {
+        id: state.ids.take(),
+        description: scheduleOptions.description,
+        ref: scheduleOptions.ref,
+        cron: scheduleOptions.cron ?? '0 2 * * *',
+        active: scheduleOptions.active ?? true,
+        ownerId: defaultUser.id,
+        createdAt: now,
+        updatedAt: now,
+        pipelineIds: [],
+      };
+      projectOf(idOrPath).pipelineSchedules.push(schedule);
+      return schedule;
+    },
+    async runPipelineSchedule(idOrPath, scheduleId) {
+      const project = projectOf(idOrPath);
+      const schedule = project.pipelineSchedules.find((candidate) => candidate.id === scheduleId);
+      if (!schedule) throw new Error(`fake GitLab: no pipeline schedule ${scheduleId} in ${idOrPath}`);
+      // Pushes made straight to the repository are noticed first, as GitLab would have.
+      await service.syncProject(project);
+      return service.runSchedule(project, schedule);
+    },
     addWebhook({ project, url, token = null }) {
       service.webhooks.push({ projectId: projectOf(project).id, url, token });
     },

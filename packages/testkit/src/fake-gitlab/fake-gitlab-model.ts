@@ -66,6 +66,41 @@ export type FakeGitLabPipelineStatus =
   | 'canceled'
   | 'skipped';
 
+/**
+ * Why a job failed, as GitLab's `failure_reason` says (`CommitStatus` failure reasons; GitLab
+ * shows it on failed jobs only). `script_failure` is the job's own script exiting non-zero;
+ * most others are the CI machinery failing.
+ */
+export const fakeGitLabFailureReasons = [
+  'unknown_failure',
+  'script_failure',
+  'api_failure',
+  'stuck_or_timeout_failure',
+  'runner_system_failure',
+  'missing_dependency_failure',
+  'runner_unsupported',
+  'stale_schedule',
+  'job_execution_timeout',
+  'archived_failure',
+  'unmet_prerequisites',
+  'scheduler_failure',
+  'data_integrity_failure',
+  'no_matching_runner',
+  'trace_size_exceeded',
+  'ci_quota_exceeded',
+] as const;
+
+export type FakeGitLabFailureReason = (typeof fakeGitLabFailureReasons)[number];
+
+/** How one run of a job ends: its first run, or one of its retries. */
+export interface FakeGitLabJobOutcome {
+  status: 'success' | 'failed' | 'canceled';
+  /** The job log served as text/plain by `GET …/jobs/:id/trace`. */
+  trace: string;
+  /** For a failed job; `script_failure` when absent. */
+  failureReason?: FakeGitLabFailureReason;
+}
+
 export interface FakeGitLabJob {
   id: number;
   pipelineId: number;
@@ -73,7 +108,15 @@ export interface FakeGitLabJob {
   stage: string;
   status: FakeGitLabPipelineStatus;
   trace: string;
+  /** Set once the job failed (GitLab's `failure_reason`), null otherwise. */
+  failureReason: FakeGitLabFailureReason | null;
   allowFailure: boolean;
+  /** Replaced by a retry: GitLab lists it only with `include_retried`. */
+  retried: boolean;
+  /** How the next retries end, in order; once used up, a retry ends like the job's first run. */
+  retryOutcomes: FakeGitLabJobOutcome[];
+  /** How the first run of this job ended (what an unscripted retry repeats). */
+  firstOutcome: FakeGitLabJobOutcome;
   createdAt: Date;
   finishedAt: Date | null;
 }
@@ -92,12 +135,40 @@ export interface FakeGitLabPipeline {
   projectId: number;
   sha: string;
   ref: string;
-  source: 'push' | 'parent_pipeline' | 'merge_request_event' | 'api';
+  source: FakeGitLabPipelineSource;
+  /** The pipeline's name (`workflow:name` in .gitlab-ci.yml), or null. */
+  name: string | null;
   status: FakeGitLabPipelineStatus;
   jobs: FakeGitLabJob[];
   bridges: FakeGitLabBridge[];
   createdAt: Date;
   updatedAt: Date;
+}
+
+/** What started a pipeline (GitLab's `source`). */
+export type FakeGitLabPipelineSource =
+  | 'push'
+  | 'web'
+  | 'trigger'
+  | 'schedule'
+  | 'api'
+  | 'pipeline'
+  | 'parent_pipeline'
+  | 'merge_request_event';
+
+/** A pipeline schedule: `description` is what people name it by. */
+export interface FakeGitLabPipelineSchedule {
+  id: number;
+  description: string;
+  /** The branch it runs on (`main`; GitLab answers `refs/heads/main` for newer schedules). */
+  ref: string;
+  cron: string;
+  active: boolean;
+  ownerId: number;
+  createdAt: Date;
+  updatedAt: Date;
+  /** Pipelines it started, oldest first. */
+  pipelineIds: number[];
 }
 
 export interface FakeGitLabCommitStatus {
@@ -173,6 +244,7 @@ export interface FakeGitLabProject {
   issues: FakeGitLabIssue[];
   mergeRequests: FakeGitLabMergeRequest[];
   pipelines: FakeGitLabPipeline[];
+  pipelineSchedules: FakeGitLabPipelineSchedule[];
   commitStatuses: FakeGitLabCommitStatus[];
   /** Branch heads as last synchronized from the repository, to notice pushes. */
   knownBranchHeads: Map<string, string>;

@@ -1,9 +1,12 @@
-import type {
-  FakeGitLabIds,
-  FakeGitLabJob,
-  FakeGitLabPipeline,
-  FakeGitLabPipelineStatus,
-  FakeGitLabProject,
+import {
+  type FakeGitLabIds,
+  type FakeGitLabJob,
+  type FakeGitLabJobOutcome,
+  type FakeGitLabPipeline,
+  type FakeGitLabPipelineSource,
+  type FakeGitLabPipelineStatus,
+  type FakeGitLabProject,
+  fakeGitLabFailureReasons,
 } from './fake-gitlab-model.js';
 
 /**
@@ -13,16 +16,20 @@ import type {
  * parent-child pipelines.
  */
 
-export interface FakeGitLabJobDefinition {
+export interface FakeGitLabJobDefinition extends FakeGitLabJobOutcome {
   name: string;
   stage?: string;
-  status: 'success' | 'failed';
-  /** The job log served as text/plain by `GET …/jobs/:id/trace`. */
-  trace: string;
   allowFailure?: boolean;
+  /**
+   * How retries of this job (`POST …/jobs/:id/retry`) end, in order: a flaky job fails first
+   * and passes on `[{ status: 'success', … }]`. Once used up, a retry ends like the first run.
+   */
+  retries?: FakeGitLabJobOutcome[];
 }
 
 export interface FakeGitLabPipelineDefinition {
+  /** The pipeline's name, as `workflow:name` in .gitlab-ci.yml gives it. */
+  name?: string;
   jobs: FakeGitLabJobDefinition[];
   /** Child pipelines, each triggered by a bridge job of this name. */
   childPipelines?: Array<{ bridgeName: string; jobs: FakeGitLabJobDefinition[] }>;
@@ -33,6 +40,8 @@ export interface FakeGitLabCommitContext {
   project: string;
   sha: string;
   ref: string;
+  /** What starts the pipeline: `push` for a push, `schedule` for a pipeline schedule. */
+  source: FakeGitLabPipelineSource;
   /** The file at this commit, or null. */
   readFile(file: string): Promise<string | null>;
 }
@@ -44,8 +53,16 @@ export type FakeGitLabContinuousIntegration = (
 
 interface PendingOutcome {
   job: FakeGitLabJob;
-  status: 'success' | 'failed';
-  trace: string;
+  outcome: FakeGitLabJobOutcome;
+}
+
+/** A test's typo in a failure reason would otherwise reach the client as a reason GitLab never sends. */
+function checkedOutcome(outcome: FakeGitLabJobOutcome, jobName: string): FakeGitLabJobOutcome {
+  const reason = outcome.failureReason;
+  if (reason !== undefined && !(fakeGitLabFailureReasons as readonly string[]).includes(reason)) {
+    throw new Error(`fake GitLab: job "${jobName}" has an unknown failure_reason "${reason}"`);
+  }
+  return { status: outcome.status, trace: outcome.trace, ...(reason ? { failureReason: reason } : {}) };
 }
 
 /** A started pipeline and what its jobs will end with. */
@@ -62,6 +79,7 @@ function startJobs(
   now: Date,
 ): PendingOutcome[] {
   return definitions.map((definition) => {
+    const outcome = checkedOutcome(definition, definition.name);
     const job: FakeGitLabJob = {
       id: ids.take(),
       pipelineId: pipeline.id,
@@ -69,12 +87,16 @@ function startJobs(
       stage: definition.stage ?? 'test',
       status: 'running',
       trace: '',
+      failureReason: null,
       allowFailure: definition.allowFailure ?? false,
+      retried: false,
+      retryOutcomes: (definition.retries ?? []).map((retry) => checkedOutcome(retry, definition.name)),
+      firstOutcome: outcome,
       createdAt: now,
       finishedAt: null,
     };
     pipeline.jobs.push(job);
-    return { job, status: definition.status, trace: definition.trace };
+    return { job, outcome };
   });
 }
 
@@ -83,10 +105,10 @@ export function startPipeline(
   project: FakeGitLabProject,
   commit: { sha: string; ref: string },
   definition: FakeGitLabPipelineDefinition,
-  source: FakeGitLabPipeline['source'] = 'push',
+  source: FakeGitLabPipelineSource = 'push',
 ): StartedPipeline {
   const now = new Date();
-  const newPipeline = (pipelineSource: FakeGitLabPipeline['source']): FakeGitLabPipeline => {
+  const newPipeline = (pipelineSource: FakeGitLabPipelineSource): FakeGitLabPipeline => {
     const pipeline: FakeGitLabPipeline = {
       id: ids.take(),
       iid: project.nextPipelineIid++,
@@ -94,6 +116,7 @@ export function startPipeline(
       sha: commit.sha,
       ref: commit.ref,
       source: pipelineSource,
+      name: pipelineSource === 'parent_pipeline' ? null : (definition.name ?? null),
       status: 'running',
       jobs: [],
       bridges: [],
@@ -121,27 +144,83 @@ export function startPipeline(
   return { pipeline, children, outcomes };
 }
 
+/** A pipeline's status from its latest jobs (retried ones no longer count), as GitLab rolls it up. */
 function rollUp(jobs: readonly FakeGitLabJob[]): FakeGitLabPipelineStatus {
-  if (jobs.some((job) => job.status === 'running' || job.status === 'pending')) return 'running';
-  if (jobs.some((job) => job.status === 'failed' && !job.allowFailure)) return 'failed';
+  const latest = jobs.filter((job) => !job.retried);
+  if (latest.some((job) => job.status === 'running' || job.status === 'pending')) return 'running';
+  if (latest.some((job) => job.status === 'failed' && !job.allowFailure)) return 'failed';
+  if (latest.some((job) => job.status === 'canceled' && !job.allowFailure)) return 'canceled';
   return 'success';
 }
 
-/** Ends every job as defined and rolls the statuses up (children first, then the parent). */
-export function finishPipeline(started: StartedPipeline): void {
-  const now = new Date();
-  for (const outcome of started.outcomes) {
-    if (outcome.job.status !== 'running') continue;
-    outcome.job.status = outcome.status;
-    outcome.job.trace = outcome.trace;
-    outcome.job.finishedAt = now;
-  }
+/** Rolls the statuses up, children first, then the parent. */
+function rollUpPipelines(started: Pick<StartedPipeline, 'pipeline' | 'children'>, now: Date): void {
   for (const child of started.children) {
     child.status = rollUp(child.jobs);
     child.updatedAt = now;
   }
   const childStatuses = started.children.map((child) => child.status);
   const ownStatus = rollUp(started.pipeline.jobs);
-  started.pipeline.status = childStatuses.includes('failed') ? 'failed' : ownStatus;
+  started.pipeline.status = childStatuses.some((status) => status === 'running')
+    ? 'running'
+    : childStatuses.includes('failed')
+      ? 'failed'
+      : ownStatus;
   started.pipeline.updatedAt = now;
+}
+
+/** Ends every job as defined and rolls the statuses up. */
+export function finishPipeline(started: StartedPipeline): void {
+  const now = new Date();
+  for (const { job, outcome } of started.outcomes) {
+    if (job.status !== 'running' && job.status !== 'pending') continue;
+    job.status = outcome.status;
+    job.trace = outcome.trace;
+    job.failureReason = outcome.status === 'failed' ? (outcome.failureReason ?? 'script_failure') : null;
+    job.finishedAt = now;
+  }
+  rollUpPipelines(started, now);
+}
+
+/** Only a finished job that no retry has replaced can be retried. */
+export function isRetryable(job: FakeGitLabJob): boolean {
+  return !job.retried && (job.status === 'failed' || job.status === 'canceled' || job.status === 'success');
+}
+
+/**
+ * Retries a job the way `POST …/jobs/:id/retry` does: a new job (new id, `pending`) of the
+ * same name in the same pipeline replaces it, and the pipeline (and the parent of a child
+ * pipeline) runs again until the new job ends as the next scripted retry says.
+ */
+export function retryJob(
+  ids: FakeGitLabIds,
+  project: FakeGitLabProject,
+  pipeline: FakeGitLabPipeline,
+  job: FakeGitLabJob,
+): { retried: FakeGitLabJob; started: StartedPipeline } {
+  const now = new Date();
+  const [outcome = job.firstOutcome, ...laterOutcomes] = job.retryOutcomes;
+  const retried: FakeGitLabJob = {
+    ...job,
+    id: ids.take(),
+    status: 'pending',
+    trace: '',
+    failureReason: null,
+    retried: false,
+    retryOutcomes: laterOutcomes,
+    createdAt: now,
+    finishedAt: null,
+  };
+  job.retried = true;
+  pipeline.jobs.push(retried);
+  const parent =
+    project.pipelines.find((candidate) =>
+      candidate.bridges.some((bridge) => bridge.downstreamPipelineId === pipeline.id),
+    ) ?? pipeline;
+  const children = parent.bridges.map(
+    (bridge) => project.pipelines.find((candidate) => candidate.id === bridge.downstreamPipelineId)!,
+  );
+  const started: StartedPipeline = { pipeline: parent, children, outcomes: [{ job: retried, outcome }] };
+  rollUpPipelines(started, now);
+  return { retried, started };
 }

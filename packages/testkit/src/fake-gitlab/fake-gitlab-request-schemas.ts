@@ -178,3 +178,71 @@ export const createCommitStatusInput = z.strictObject({
   description: z.string().optional(),
   pipeline_id: whole.optional(),
 });
+
+const pipelineStatus = z.enum([
+  'created',
+  'waiting_for_resource',
+  'preparing',
+  'pending',
+  'running',
+  'success',
+  'failed',
+  'canceled',
+  'skipped',
+  'manual',
+  'scheduled',
+]);
+
+/** `GET /projects/:id/pipelines` (pipelines.md, "List project pipelines"). */
+export const listPipelinesInput = z.strictObject({
+  ...pagination,
+  scope: z.enum(['running', 'pending', 'finished', 'branches', 'tags']).optional(),
+  status: pipelineStatus.optional(),
+  source: z
+    .enum([
+      'push',
+      'web',
+      'trigger',
+      'schedule',
+      'api',
+      'external',
+      'pipeline',
+      'chat',
+      'webide',
+      'merge_request_event',
+      'external_pull_request_event',
+      'parent_pipeline',
+      'ondemand_dast_scan',
+      'ondemand_dast_validation',
+      'security_orchestration_policy',
+    ])
+    .optional(),
+  ref: z.string().optional(),
+  sha: z.string().optional(),
+  yaml_errors: flag.optional(),
+  username: z.string().optional(),
+  updated_after: dateTime.optional(),
+  updated_before: dateTime.optional(),
+  created_after: dateTime.optional(),
+  created_before: dateTime.optional(),
+  name: z.string().optional(),
+  order_by: z.enum(['id', 'status', 'ref', 'updated_at', 'user_id']).optional(),
+  sort: z.enum(['asc', 'desc']).optional(),
+});
+
+/** `GET /projects/:id/pipeline_schedules` (pipeline_schedules.md). */
+export const listPipelineSchedulesInput = z.strictObject({
+  ...pagination,
+  scope: z.enum(['active', 'inactive']).optional(),
+});
+
+/** `GET /projects/:id/pipeline_schedules/:pipeline_schedule_id/pipelines` (sorting and filters since GitLab 18.x). */
+export const listSchedulePipelinesInput = z.strictObject({
+  ...pagination,
+  scope: z.enum(['running', 'pending', 'finished', 'branches', 'tags']).optional(),
+  status: pipelineStatus.optional(),
+  updated_after: dateTime.optional(),
+  updated_before: dateTime.optional(),
+  order_by: z.enum(['id', 'created_at', 'updated_at']).optional(),
+  sort: z.enum(['asc', 'desc']).optional(),
+});

@@ -2,16 +2,20 @@ import { randomUUID } from 'node:crypto';
 import { detailedMergeStatus } from './fake-gitlab-merge-status.js';
 import type {
   FakeGitLabDiscussion,
+  FakeGitLabJob,
   FakeGitLabLabel,
   FakeGitLabMergeRequest,
   FakeGitLabNote,
   FakeGitLabPipeline,
+  FakeGitLabPipelineSchedule,
+  FakeGitLabPipelineSource,
   FakeGitLabProject,
   FakeGitLabState,
 } from './fake-gitlab-model.js';
 import {
   type FakeGitLabContinuousIntegration,
   finishPipeline,
+  retryJob,
   type StartedPipeline,
   startPipeline,
 } from './fake-gitlab-pipelines.js';
@@ -171,18 +175,54 @@ export class FakeGitLabService {
     }
   }
 
-  private async startPipelineFor(project: FakeGitLabProject, sha: string, ref: string): Promise<void> {
-    if (!this.continuousIntegration) return;
+  private async startPipelineFor(
+    project: FakeGitLabProject,
+    sha: string,
+    ref: string,
+    source: FakeGitLabPipelineSource = 'push',
+  ): Promise<FakeGitLabPipeline | null> {
+    if (!this.continuousIntegration) return null;
     const definition = await this.continuousIntegration({
       project: project.pathWithNamespace,
       sha,
       ref,
+      source,
       readFile: (file) => readFileAt(project.repositoryPath, sha, file),
     });
-    if (!definition) return;
-    const started = startPipeline(this.state.ids, project, { sha, ref }, definition);
+    if (!definition) return null;
+    const started = startPipeline(this.state.ids, project, { sha, ref }, definition, source);
+    this.run(started);
+    return started.pipeline;
+  }
+
+  /** Lets a started pipeline finish in the background, or holds it while pipelines are held. */
+  private run(started: StartedPipeline): void {
     if (this.holdPipelines) this.startedPipelines.push(started);
     else this.inBackground(async () => this.finish(started));
+  }
+
+  /** `POST …/jobs/:id/retry`: the new job runs and ends as its next scripted retry says. */
+  retryJob(project: FakeGitLabProject, pipeline: FakeGitLabPipeline, job: FakeGitLabJob): FakeGitLabJob {
+    const { retried, started } = retryJob(this.state.ids, project, pipeline, job);
+    this.run(started);
+    return retried;
+  }
+
+  /**
+   * Runs a pipeline schedule now, as its cron would: a pipeline with source `schedule` on the
+   * head of its branch, whose jobs the CI definition decides. Null when CI gives none.
+   */
+  async runSchedule(
+    project: FakeGitLabProject,
+    schedule: FakeGitLabPipelineSchedule,
+  ): Promise<FakeGitLabPipeline | null> {
+    const branch = schedule.ref.replace(/^refs\/heads\//, '');
+    const sha = await readBranchHead(project.repositoryPath, branch);
+    if (sha === null)
+      throw new Error(`fake GitLab: schedule "${schedule.description}" runs on a missing branch`);
+    const pipeline = await this.startPipelineFor(project, sha, branch, 'schedule');
+    if (pipeline) schedule.pipelineIds.push(pipeline.id);
+    return pipeline;
   }
 
   /** The newest pipeline of the merge request's head on its source branch. */
@@ -194,7 +234,8 @@ export class FakeGitLabService {
       (pipeline) =>
         pipeline.sha === mergeRequest.sha &&
         pipeline.ref === mergeRequest.sourceBranch &&
-        pipeline.source !== 'parent_pipeline',
+        pipeline.source !== 'parent_pipeline' &&
+        pipeline.source !== 'schedule',
     );
     return candidates.at(-1) ?? null;
   }

@@ -7,6 +7,7 @@ import type {
   FakeGitLabMergeRequest,
   FakeGitLabNote,
   FakeGitLabPipeline,
+  FakeGitLabPipelineSchedule,
   FakeGitLabProject,
   FakeGitLabState,
   FakeGitLabUser,
@@ -141,6 +142,7 @@ export function pipelineJson(context: WireContext, project: FakeGitLabProject, p
     ref: pipeline.ref,
     status: pipeline.status,
     source: pipeline.source,
+    name: pipeline.name,
     created_at: iso(pipeline.createdAt),
     updated_at: iso(pipeline.updatedAt),
     web_url: `${context.baseUrl}/${project.pathWithNamespace}/-/pipelines/${pipeline.id}`,
@@ -159,6 +161,8 @@ export function jobJson(
     stage: job.stage,
     status: job.status,
     allow_failure: job.allowFailure,
+    // GitLab exposes the reason on failed jobs only.
+    ...(job.status === 'failed' ? { failure_reason: job.failureReason ?? 'unknown_failure' } : {}),
     created_at: iso(job.createdAt),
     finished_at: iso(job.finishedAt),
     ref: pipeline.ref,
@@ -235,5 +239,25 @@ export function mergeRequestJson(
     diff_refs: { head_sha: mergeRequest.sha, base_sha: null, start_sha: null },
     web_url: `${context.baseUrl}/${project.pathWithNamespace}/-/merge_requests/${mergeRequest.iid}`,
     references: { short: `!${mergeRequest.iid}`, full: `${project.pathWithNamespace}!${mergeRequest.iid}` },
+  };
+}
+
+export function pipelineScheduleJson(
+  context: WireContext,
+  project: FakeGitLabProject,
+  schedule: FakeGitLabPipelineSchedule,
+) {
+  const last = project.pipelines.find((pipeline) => pipeline.id === schedule.pipelineIds.at(-1));
+  return {
+    id: schedule.id,
+    description: schedule.description,
+    ref: schedule.ref,
+    cron: schedule.cron,
+    cron_timezone: 'UTC',
+    active: schedule.active,
+    created_at: iso(schedule.createdAt),
+    updated_at: iso(schedule.updatedAt),
+    owner: userJson(context, schedule.ownerId),
+    last_pipeline: last ? { id: last.id, sha: last.sha, ref: last.ref, status: last.status } : null,
   };
 }

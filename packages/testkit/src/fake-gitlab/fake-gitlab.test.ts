@@ -236,4 +236,139 @@ describe('createFakeGitLab', () => {
       merge_error: 'Rebase failed. Please rebase locally',
     });
   });
+
+  it('retries a job as a new job in the same pipeline, which ends as scripted; the replaced one is hidden', async () => {
+    const current = await start({
+      continuousIntegration: async () => ({
+        jobs: [
+          {
+            name: 'unit',
+            status: 'failed',
+            failureReason: 'runner_system_failure',
+            trace: 'ERROR: Job failed (system failure): pod status is Failed\n',
+            retries: [{ status: 'success', trace: 'all passed\n' }],
+          },
+          { name: 'lint', status: 'failed', trace: 'src/a.ts:1:1 lint/style\n' },
+        ],
+      }),
+    });
+    await current.createProject({ path: 'group/project' });
+    const copy = await workingCopy(current, 'group/project');
+    await copy.commit('a.txt', 'a\n');
+    await copy.push('HEAD:refs/heads/main');
+    await current.settle();
+    const pipeline = current.project('group/project').pipelines[0]!;
+    const jobsOf = async (query = '') =>
+      (await (
+        await api(current, `projects/group%2Fproject/pipelines/${pipeline.id}/jobs${query}`)
+      ).json()) as Array<{ id: number; name: string; status: string; failure_reason?: string }>;
+    const failed = await jobsOf();
+    expect(failed.map((job) => [job.name, job.status, job.failure_reason])).toEqual([
+      ['unit', 'failed', 'runner_system_failure'],
+      ['lint', 'failed', 'script_failure'],
+    ]);
+
+    const unit = failed[0]!;
+    current.holdPipelines();
+    const retry = await api(current, `projects/group%2Fproject/jobs/${unit.id}/retry`, { method: 'POST' });
+    expect(retry.status).toBe(201);
+    const retried = (await retry.json()) as { id: number; name: string; status: string };
+    expect(retried).toMatchObject({ name: 'unit', status: 'pending' });
+    expect(retried.id).not.toBe(unit.id);
+    expect(pipeline.status).toBe('running');
+    // The replaced job cannot be retried again.
+    const again = await api(current, `projects/group%2Fproject/jobs/${unit.id}/retry`, { method: 'POST' });
+    expect(again.status).toBe(403);
+    expect(await again.json()).toEqual({ message: '403 Forbidden  - Job is not retryable' });
+    current.releasePipelines();
+    await current.settle();
+
+    const latest = await jobsOf();
+    expect(latest.map((job) => [job.id, job.name, job.status])).toEqual([
+      [failed[1]!.id, 'lint', 'failed'],
+      [retried.id, 'unit', 'success'],
+    ]);
+    expect(latest[1]).not.toHaveProperty('failure_reason');
+    expect((await jobsOf('?include_retried=true')).map((job) => job.id)).toContain(unit.id);
+    expect(await (await api(current, `projects/group%2Fproject/jobs/${retried.id}/trace`)).text()).toBe(
+      'all passed\n',
+    );
+    // `lint` still fails, so the pipeline does; a retry of it fails the same way (nothing scripted).
+    expect(pipeline.status).toBe('failed');
+    const lintRetry = (await (
+      await api(current, `projects/group%2Fproject/jobs/${failed[1]!.id}/retry`, { method: 'POST' })
+    ).json()) as { id: number };
+    await current.settle();
+    expect((await jobsOf()).find((job) => job.id === lintRetry.id)).toMatchObject({
+      status: 'failed',
+      failure_reason: 'script_failure',
+    });
+  });
+
+  it('runs pipeline schedules and lists pipelines by source, name and schedule', async () => {
+    const current = await start({
+      continuousIntegration: async (commit) =>
+        commit.source === 'schedule'
+          ? { name: 'Nightly', jobs: [{ name: 'e2e', status: 'failed', trace: 'e2e failed\n' }] }
+          : { jobs: [{ name: 'unit', status: 'success', trace: 'ok\n' }] },
+    });
+    await current.createProject({ path: 'group/project' });
+    const copy = await workingCopy(current, 'group/project');
+    await copy.commit('a.txt', 'a\n');
+    await copy.push('HEAD:refs/heads/main');
+    await current.settle();
+    const nightly = current.createPipelineSchedule('group/project', {
+      description: 'Nightly e2e',
+      ref: 'main',
+    });
+    current.createPipelineSchedule('group/project', { description: 'Weekly', ref: 'main', active: false });
+    const first = (await current.runPipelineSchedule('group/project', nightly.id))!;
+    const play = await api(current, `projects/group%2Fproject/pipeline_schedules/${nightly.id}/play`, {
+      method: 'POST',
+    });
+    expect(play.status).toBe(201);
+    await current.settle();
+    const second = current.project('group/project').pipelines.at(-1)!;
+    expect(second.id).not.toBe(first.id);
+
+    type PipelineJson = { id: number; source: string; name: string | null; status: string };
+    const list = async (query: string) =>
+      (await (await api(current, `projects/group%2Fproject/${query}`)).json()) as PipelineJson[];
+    expect((await list('pipelines?source=schedule')).map((pipeline) => pipeline.id)).toEqual([
+      second.id,
+      first.id,
+    ]);
+    expect((await list('pipelines?source=push&ref=main')).map((pipeline) => pipeline.source)).toEqual([
+      'push',
+    ]);
+    expect(
+      (await list('pipelines?name=Nightly&order_by=id&sort=asc')).map((pipeline) => pipeline.id),
+    ).toEqual([first.id, second.id]);
+    const schedules = (await (
+      await api(current, 'projects/group%2Fproject/pipeline_schedules?scope=active')
+    ).json()) as Array<{ id: number; description: string; last_pipeline: { id: number } | null }>;
+    expect(schedules).toEqual([
+      expect.objectContaining({
+        id: nightly.id,
+        description: 'Nightly e2e',
+        last_pipeline: expect.objectContaining({ id: second.id }),
+      }),
+    ]);
+    const triggered = await list(`pipeline_schedules/${nightly.id}/pipelines`);
+    expect(triggered.map((pipeline) => [pipeline.id, pipeline.source, pipeline.status])).toEqual([
+      [first.id, 'schedule', 'failed'],
+      [second.id, 'schedule', 'failed'],
+    ]);
+    expect(
+      (await list(`pipeline_schedules/${nightly.id}/pipelines?order_by=id&sort=desc`)).map(
+        (pipeline) => pipeline.id,
+      ),
+    ).toEqual([second.id, first.id]);
+    // A filter GitLab does not document is refused, so a client never believes it applied.
+    const unknown = await api(current, 'projects/group%2Fproject/pipelines?branch=main');
+    expect(unknown.status).toBe(400);
+    expect(current.problems).toEqual([expect.stringContaining('branch')]);
+    fake = null;
+    await expect(current.close()).rejects.toThrow(/invalid input for GET .*pipelines/);
+  });
 });

@@ -7,13 +7,19 @@ export {
   type FakeGitLabRequestRecord,
   type FakeGitLabSeedIssue,
 } from './create-fake-gitlab.js';
-export type {
-  FakeGitLabIssue,
-  FakeGitLabMergeRequest,
-  FakeGitLabPipeline,
-  FakeGitLabPipelineStatus,
-  FakeGitLabProject,
-  FakeGitLabUser,
+export {
+  type FakeGitLabFailureReason,
+  type FakeGitLabIssue,
+  type FakeGitLabJob,
+  type FakeGitLabJobOutcome,
+  type FakeGitLabMergeRequest,
+  type FakeGitLabPipeline,
+  type FakeGitLabPipelineSchedule,
+  type FakeGitLabPipelineSource,
+  type FakeGitLabPipelineStatus,
+  type FakeGitLabProject,
+  type FakeGitLabUser,
+  fakeGitLabFailureReasons,
 } from './fake-gitlab-model.js';
 export type {
   FakeGitLabCommitContext,

@@ -1,0 +1,161 @@
+import type { CheckResult, WorkflowRun } from '@loompa/core';
+import type { GitLabClient } from '@loompa/gitlab-client';
+import { pipelineJobs } from './pipeline-checks.js';
+
+/**
+ * Scheduled and default-branch pipelines for CI triage. Each entry of `triage.workflows`
+ * names pipelines one of three ways:
+ *
+ * - `schedule`: every scheduled pipeline (source `schedule`), whichever branch its schedule runs on;
+ * - another pipeline source (`push`, `web`, `api`, `trigger`, `pipeline`): pipelines of that
+ *   source on the default branch;
+ * - anything else: the pipeline schedule with that description (CI/CD → Schedules, compared
+ *   without regard to case), or, when no schedule has it, pipelines of that name
+ *   (`workflow: name:` in .gitlab-ci.yml) on the default branch.
+ */
+
+interface PipelineFields {
+  id: number;
+  sha: string;
+  ref: string;
+  status: string;
+  web_url?: string | null;
+  created_at: string;
+}
+
+interface PipelineScheduleFields {
+  id: number;
+  description: string;
+}
+
+/** Sources a workflow entry may name; `schedule` is the one that is not limited to the default branch. */
+export const namedPipelineSources = new Set(['schedule', 'push', 'web', 'api', 'trigger', 'pipeline']);
+
+/**
+ * A pipeline's state for triage: only a finished pipeline is a success or a failure. A canceled
+ * one counts as failed (as a cancelled GitHub run does); `skipped` and `manual` (waiting for a
+ * person) failed nothing.
+ */
+export function pipelineRunState(status: string): WorkflowRun['state'] {
+  switch (status) {
+    case 'success':
+    case 'skipped':
+    case 'manual':
+      return 'success';
+    case 'failed':
+    case 'canceled':
+      return 'failure';
+    default:
+      return 'pending';
+  }
+}
+
+function toWorkflowRun(workflow: string, pipeline: PipelineFields): WorkflowRun {
+  return {
+    id: String(pipeline.id),
+    workflow,
+    headSha: pipeline.sha,
+    branch: pipeline.ref.replace(/^refs\/heads\//, ''),
+    state: pipelineRunState(pipeline.status),
+    url: pipeline.web_url ?? null,
+    createdAt: new Date(pipeline.created_at),
+  };
+}
+
+/** The latest pipelines of each watched workflow, newest first, at most `perWorkflow` each. */
+export async function listWatchedPipelines(
+  client: GitLabClient,
+  options: {
+    project: string;
+    workflows: readonly string[];
+    perWorkflow: number;
+    abortSignal?: AbortSignal | undefined;
+  },
+): Promise<WorkflowRun[]> {
+  const perPage = Math.min(100, options.perWorkflow);
+  return client.call(options.abortSignal, async (api) => {
+    let defaultBranch: Promise<string> | null = null;
+    const readDefaultBranch = () => {
+      defaultBranch ??= api.Projects.show(options.project).then((project) =>
+        String((project as { default_branch: string }).default_branch),
+      );
+      return defaultBranch;
+    };
+    let schedules: Promise<PipelineScheduleFields[]> | null = null;
+    const readSchedules = () => {
+      schedules ??= api.PipelineSchedules.all(options.project, {
+        ...client.pageLimits,
+      }) as unknown as Promise<PipelineScheduleFields[]>;
+      return schedules;
+    };
+    const listPipelines = async (filter: Record<string, string>) =>
+      (await api.Pipelines.all(options.project, {
+        ...filter,
+        orderBy: 'id',
+        sort: 'desc',
+        perPage,
+        maxPages: 1,
+      } as never)) as unknown as PipelineFields[];
+
+    /**
+     * A schedule's newest pipelines. GitLab before 18.x ignores the sort and answers oldest
+     * first, so with more than one page the last ones are read too (the newest are there then);
+     * sorted here either way.
+     */
+    const listSchedulePipelines = async (scheduleId: number) => {
+      const page = (number: number | null) =>
+        api.PipelineSchedules.allTriggeredPipelines(options.project, scheduleId, {
+          orderBy: 'id',
+          sort: 'desc',
+          perPage,
+          maxPages: 1,
+          showExpanded: true,
+          ...(number === null ? {} : { page: number }),
+        } as never) as unknown as Promise<{
+          data: PipelineFields[];
+          paginationInfo: { totalPages: number };
+        }>;
+      const first = await page(null);
+      const pipelines = [...first.data];
+      const totalPages = first.paginationInfo.totalPages || 1;
+      for (let number = totalPages; number > 1 && number >= totalPages - 1; number -= 1) {
+        pipelines.push(...(await page(number)).data);
+      }
+      const unique = new Map(pipelines.map((pipeline) => [pipeline.id, pipeline]));
+      return [...unique.values()].sort((left, right) => right.id - left.id);
+    };
+
+    const runs: WorkflowRun[] = [];
+    for (const workflow of options.workflows) {
+      let pipelines: PipelineFields[];
+      if (workflow === 'schedule') {
+        pipelines = await listPipelines({ source: 'schedule' });
+      } else if (namedPipelineSources.has(workflow)) {
+        pipelines = await listPipelines({ source: workflow, ref: await readDefaultBranch() });
+      } else {
+        const wanted = workflow.trim().toLowerCase();
+        const schedule = (await readSchedules()).find(
+          (candidate) => candidate.description.trim().toLowerCase() === wanted,
+        );
+        pipelines = schedule
+          ? await listSchedulePipelines(schedule.id)
+          : await listPipelines({ name: workflow, ref: await readDefaultBranch() });
+      }
+      for (const pipeline of pipelines.slice(0, options.perWorkflow)) {
+        runs.push(toWorkflowRun(workflow, pipeline));
+      }
+    }
+    return runs;
+  });
+}
+
+/** The failed jobs of a pipeline and its child pipelines, as checks whose ids `getJobLog` reads. */
+export async function listFailedPipelineJobs(
+  client: GitLabClient,
+  options: { project: string; run: WorkflowRun; abortSignal?: AbortSignal | undefined },
+): Promise<CheckResult[]> {
+  const checks = await client.call(options.abortSignal, () =>
+    pipelineJobs(client, options.project, Number(options.run.id), '', 0),
+  );
+  return checks.filter((check) => check.state === 'failure');
+}

@@ -1,0 +1,230 @@
+import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { withoutKeyMarker } from '@loompa/gitlab-client';
+import { describe, expect, it } from 'vitest';
+import {
+  createGitLabLoop,
+  type Loop,
+  loopTestTimeoutMs,
+  projectPath,
+  tickUntil,
+} from './fixtures/gitlab-loop-fixture.js';
+
+/**
+ * Failure classification, job retries and scheduled-pipeline triage on GitLab, against the
+ * fake GitLab with real pushes over smart HTTP, the GitLab tracker and SCM provider: a job's
+ * `failure_reason` and trace decide its class, flaky and infrastructure failures are retried
+ * once (`POST …/jobs/:id/retry`) at no fix attempt, and a failing pipeline schedule becomes one
+ * GitLab issue per root cause.
+ */
+
+const jestTimeoutTrace = [
+  '\x1b[32;1m$ pnpm test\x1b[0;m',
+  '  ● upload › retries on a slow server',
+  '    thrown: "Exceeded timeout of 5000 ms for a test.',
+  'Tests:       1 failed, 30 passed, 31 total',
+  '\x1b[31;1mERROR: Job failed: exit code 1\x1b[0;m',
+].join('\n');
+const runnerLostTrace = [
+  'Running with gitlab-runner 17.5.0 (abc1234)',
+  '  on docker-autoscaler-3 xYz12, system ID: s_0123456789',
+  '\x1b[32;1m$ pnpm build\x1b[0;m',
+  'ERROR: Job failed (system failure): Error response from daemon: container is not running',
+].join('\n');
+
+const agentRuns = (loop: Loop) =>
+  readFileSync(loop.agentRunsLog, 'utf8')
+    .split('\n')
+    .filter((line) => line !== '');
+const retryRequests = (loop: Loop) =>
+  loop.fake.requests.filter((request) => request.method === 'POST' && request.path.endsWith('/retry'));
+
+describe('CI failures on GitLab', () => {
+  it(
+    'retries a flaky job and a runner_system_failure once through job retry, at no fix attempt, and merges',
+    async () => {
+      const loop = await createGitLabLoop('command', {
+        approvalsRequired: 0,
+        workflow: { scm: { required_approvals: 0 }, reactions: { ci: { max_attempts: 1 } } },
+        continuousIntegration: (commit) =>
+          commit.ref === 'main'
+            ? { jobs: [{ name: 'unit', status: 'success', trace: 'ok\n' }] }
+            : {
+                jobs: [
+                  {
+                    name: 'unit',
+                    status: 'failed',
+                    trace: jestTimeoutTrace,
+                    retries: [{ status: 'success', trace: 'all passed\n' }],
+                  },
+                  {
+                    name: 'build',
+                    status: 'failed',
+                    failureReason: 'runner_system_failure',
+                    trace: runnerLostTrace,
+                    retries: [{ status: 'success', trace: 'built\n' }],
+                  },
+                ],
+              },
+      });
+      loop.fake.seedIssue(projectPath, { title: 'Store the answer' });
+      await loop.orchestrator.runOnce();
+      await tickUntil(loop, () => expect(loop.eventsOf('issue-done')).toHaveLength(1));
+
+      const classified = loop.eventsOf('check-failures-classified');
+      expect(classified).toHaveLength(1);
+      expect(
+        Object.fromEntries(
+          classified[0]!.classifications.map((entry) => [entry.checkName, entry.classification]),
+        ),
+      ).toEqual({ unit: 'flaky', build: 'infrastructure' });
+      expect(classified[0]!.classifications.find((entry) => entry.checkName === 'unit')?.testName).toBe(
+        'upload › retries on a slow server',
+      );
+      // Each failed job retried once, and only once.
+      expect(retryRequests(loop).map((request) => request.status)).toEqual([201, 201]);
+      expect(loop.eventsOf('checks-rerun')).toHaveLength(1);
+      expect(loop.eventsOf('reaction-started')).toEqual([]);
+      expect(agentRuns(loop)).toEqual(['first']);
+      expect(loop.eventsOf('change-request-merged')).toHaveLength(1);
+      const pipeline = loop.fake
+        .project(projectPath)
+        .pipelines.find((candidate) => candidate.ref !== 'main')!;
+      expect(pipeline.jobs.filter((job) => job.retried).map((job) => job.name)).toEqual(['unit', 'build']);
+      expect(loop.fake.problems).toEqual([]);
+    },
+    loopTestTimeoutMs,
+  );
+
+  it(
+    'resumes the agent with the trace of a real assertion failure, and retries nothing',
+    async () => {
+      const loop = await createGitLabLoop('command', {
+        approvalsRequired: 0,
+        workflow: { scm: { required_approvals: 0 } },
+        continuousIntegration: async (commit) => {
+          const answer = (await commit.readFile('answer.txt'))?.trim() ?? null;
+          return answer === null || answer === '42'
+            ? { jobs: [{ name: 'test', status: 'success', trace: 'all passed\n' }] }
+            : {
+                jobs: [
+                  {
+                    name: 'test',
+                    status: 'failed',
+                    failureReason: 'script_failure',
+                    trace: ` FAIL  src/answer.test.ts > answer > is 42\nAssertionError: expected the answer 42, found ${answer}\nERROR: Job failed: exit code 1\n`,
+                  },
+                ],
+              };
+        },
+      });
+      loop.fake.seedIssue(projectPath, { title: 'Store the answer' });
+      await loop.orchestrator.runOnce();
+      await tickUntil(loop, () => expect(loop.eventsOf('issue-done')).toHaveLength(1));
+
+      expect(loop.eventsOf('check-failures-classified')[0]!.classifications).toEqual([
+        expect.objectContaining({
+          checkName: 'test',
+          classification: 'code',
+          testName: 'src/answer.test.ts > answer > is 42',
+        }),
+      ]);
+      expect(retryRequests(loop)).toEqual([]);
+      expect(loop.eventsOf('reaction-started').map((event) => event.reaction)).toEqual(['ci-failure']);
+      const prompt = readFileSync(path.join(loop.root, 'ci-fix-prompt.txt'), 'utf8');
+      expect(prompt).toContain('- "test": code');
+      expect(prompt).toContain('AssertionError: expected the answer 42, found 41');
+      expect(agentRuns(loop)).toEqual(['first', 'ci-fix']);
+      expect(loop.fake.problems).toEqual([]);
+    },
+    loopTestTimeoutMs,
+  );
+
+  it(
+    'triages a failing scheduled pipeline into one GitLab issue with the agent’s analysis; the same cause again is a comment',
+    async () => {
+      const loop = await createGitLabLoop('command', {
+        continuousIntegration: (commit) =>
+          commit.source === 'schedule'
+            ? {
+                jobs: [
+                  { name: 'lint', status: 'success', trace: 'ok\n' },
+                  { name: 'e2e', status: 'failed', trace: jestTimeoutTrace },
+                ],
+              }
+            : { jobs: [{ name: 'unit', status: 'success', trace: 'ok\n' }] },
+        workflow: {
+          // Triage issues are not dispatched: only labelled work is.
+          tracker: { required_labels: ['work'] },
+          triage: { workflows: ['Nightly'], interval_ms: 1, labels: ['ci-triage', 'nightly'] },
+        },
+        agentScript: [
+          'echo triage >> RUNS',
+          'echo "$prompt" > TRIAGE_PROMPT',
+          'echo "ROOT CAUSE: the upload test depends on a slow external server"',
+          'echo "CULPRIT COMMIT: $(git log -1 --format=%H)"',
+          'echo "SUGGESTED FIX: stub the server in the upload test"',
+        ].join('\n'),
+      });
+      const { fake } = loop;
+      // The agent works in a throw-away worktree: it keeps its prompt at an absolute path.
+      const promptFile = path.join(loop.root, 'triage-prompt.txt');
+      const script = path.join(loop.root, 'agent.sh');
+      await writeFile(script, readFileSync(script, 'utf8').replace('TRIAGE_PROMPT', promptFile));
+      const schedule = fake.createPipelineSchedule(projectPath, { description: 'Nightly', ref: 'main' });
+      const first = (await fake.runPipelineSchedule(projectPath, schedule.id))!;
+      await loop.orchestrator.runOnce();
+      await tickUntil(loop, () => expect(loop.eventsOf('ci-triage-finished')).toHaveLength(1));
+
+      const project = fake.project(projectPath);
+      expect(loop.eventsOf('ci-triage-started')).toEqual([
+        { runId: String(first.id), workflow: 'Nightly', headSha: first.sha, failedJobs: ['e2e'] },
+      ]);
+      const finished = loop.eventsOf('ci-triage-finished')[0]!;
+      expect(finished).toMatchObject({ created: true, failed: null });
+      const triageIssues = () => project.issues.filter((issue) => issue.title.startsWith('CI triage'));
+      expect(triageIssues()).toHaveLength(1);
+      const issue = triageIssues()[0]!;
+      expect(finished.trackerIssueIdentifier).toContain(String(issue.iid));
+      expect(issue.title).toBe('CI triage: Nightly: the upload test depends on a slow external server');
+      expect(issue.labels).toEqual(['ci-triage', 'nightly']);
+      expect(issue.description).toContain(`**Likely culprit commit:** \`${first.sha}\``);
+      expect(issue.description).toContain('Exceeded timeout of 5000 ms for a test');
+      expect(issue.description).toContain(`/-/pipelines/${first.id}`);
+      const prompt = readFileSync(promptFile, 'utf8');
+      expect(prompt).toContain(`failed on main at commit ${first.sha}`);
+      expect(prompt).toContain('upload › retries on a slow server');
+
+      // The next night fails the same way: a comment on the same issue, no second agent run.
+      const second = (await fake.runPipelineSchedule(projectPath, schedule.id))!;
+      await tickUntil(loop, () => expect(loop.eventsOf('ci-triage-finished')).toHaveLength(2));
+      expect(loop.eventsOf('ci-triage-finished')[1]).toEqual({
+        runId: String(second.id),
+        workflow: 'Nightly',
+        fingerprint: finished.fingerprint,
+        trackerIssueIdentifier: finished.trackerIssueIdentifier,
+        created: false,
+        failed: null,
+      });
+      expect(triageIssues()).toHaveLength(1);
+      const comments = issue.discussions.flatMap((discussion) =>
+        discussion.notes.map((note) => withoutKeyMarker(note.body)),
+      );
+      expect(comments.filter((body) => body.includes('Failed again with the same cause'))).toHaveLength(1);
+      expect(agentRuns(loop)).toEqual(['triage']);
+      // No merge request, and nothing dispatched: the triage issue lacks the `work` label.
+      expect(project.mergeRequests).toEqual([]);
+
+      // Triaged pipelines are remembered: more ticks file and comment nothing more.
+      for (let tick = 0; tick < 3; tick += 1) {
+        await fake.settle();
+        await loop.orchestrator.tick();
+      }
+      await loop.orchestrator.stop();
+      expect(loop.eventsOf('ci-triage-finished')).toHaveLength(2);
+      expect(fake.problems).toEqual([]);
+    },
+    loopTestTimeoutMs,
+  );
+});
