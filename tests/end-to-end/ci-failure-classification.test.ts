@@ -102,9 +102,23 @@ describe('failing checks classified before a CI reaction', () => {
         ],
       },
     });
+    // What the snapshot says of the item's checks whenever an agent run starts.
+    const checksAtRunStart: unknown[] = [];
+    fixture.orchestrator.on('agent-run-started', () =>
+      checksAtRunStart.push(fixture.orchestrator.snapshot().continuousIntegration.checks),
+    );
     await fixture.orchestrator.runOnce();
     await tickUntil(fixture, () => expect(fixture.eventsOf('issue-done')).toHaveLength(1));
 
+    // The reaction's run: the failure it was resumed for went to the agent.
+    expect(checksAtRunStart.at(-1)).toEqual([
+      expect.objectContaining({
+        identifier: 'TASK-1',
+        checks: [
+          expect.objectContaining({ checkName: 'answer', classification: 'code', state: 'sent-to-agent' }),
+        ],
+      }),
+    ]);
     expect(fixture.eventsOf('check-failures-classified')[0]!.classifications).toEqual([
       {
         checkName: 'answer',

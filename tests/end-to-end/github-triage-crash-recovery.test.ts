@@ -10,10 +10,10 @@ import { createGitHubLoop, repositoryName, waitOptions } from './fixtures/github
 import { killOutright, startOrchestratorProcess } from './fixtures/orchestrator-process.js';
 
 /**
- * An orchestrator process SIGKILLed after GitHub created a triage issue and before the
- * orchestrator heard back (the fake withholds the answer to `issues/create`): the next
- * instance finds the issue by its key instead of running the agent and filing it again, and
- * the cause's next failure is a comment on that one issue.
+ * Orchestrator processes SIGKILLed after GitHub created a triage or flaky-test issue and before
+ * the orchestrator heard back (the fake withholds the answer to `issues/create`): the next
+ * instance finds the issue by its key instead of filing it again (for triage, without running
+ * the agent again), and what comes next for the same cause or test goes to that one issue.
  */
 
 const runner = path.join(
@@ -34,7 +34,7 @@ const failingLog = [
   '2026-01-01T00:00:02.0000000Z ##[error]Process completed with exit code 1.',
 ].join('\n');
 
-describe('crash recovery of CI triage on GitHub', () => {
+describe('crash recovery of CI issues on GitHub', () => {
   it('files one triage issue when the process dies between creating it and writing it down', {
     timeout: 300_000,
   }, async () => {
@@ -112,6 +112,68 @@ describe('crash recovery of CI triage on GitHub', () => {
     await killOutright(second);
     expect(triageIssues()).toHaveLength(1);
     expect(agentRuns()).toEqual(['triage']);
+    expect(
+      fake.requests
+        .filter((request) => request.operationId === 'issues/create')
+        .map((request) => request.status),
+    ).toEqual([-1]);
+    expect(fake.problems).toEqual([]);
+  });
+
+  it('files one flaky-test issue when the process dies between creating it and writing it down', {
+    timeout: 300_000,
+  }, async () => {
+    const loop = await createGitHubLoop({
+      agent: 'command',
+      autoMerge: false,
+      // Every pull request's unit job times out once and passes on its re-run: a flaky test.
+      actions: async (commit) =>
+        commit.branch === 'main'
+          ? null
+          : {
+              workflowName: 'CI',
+              jobs: [
+                {
+                  name: 'unit',
+                  conclusion: 'failure',
+                  log: failingLog,
+                  rerun: { conclusion: 'success', log: '2026-01-01T00:00:00.0000000Z all passed\n' },
+                },
+              ],
+            },
+      // The work item is "in progress"; the flaky-test issue opens as "todo", which is not worked on.
+      trackerExtra: { active_states: ['in progress'] },
+      workflowExtra: { ci: { flaky_issue_after: 1, flaky_labels: ['flaky-test'] } },
+    });
+    const { fake } = loop;
+    fake.seedIssue(repositoryName, {
+      title: 'Store the answer',
+      body: 'Write answer.txt.',
+      labels: ['loompa', 'loompa:in-progress'],
+    });
+    const flakyIssues = () =>
+      [...fake.repository(repositoryName).issues.values()].filter(
+        (issue) => !issue.pullRequest && issue.title.startsWith('Flaky test'),
+      );
+    fake.injectFault({ kind: 'answer-withheld' }, { match: { operationId: 'issues/create' } });
+
+    const first = startOrchestratorProcess(runner, loop.workflowPath, children);
+    await vi.waitFor(() => expect(flakyIssues()).toHaveLength(1), waitOptions);
+    await killOutright(first);
+    expect(first.events.map((event) => event.type)).not.toContain('flaky-test-issue-filed');
+    expect(flakyIssues()[0]!.title).toBe(
+      'Flaky test: src/upload.test.ts > upload > retries on a slow server',
+    );
+
+    // The next instance sees the same failure-then-pass again and finds the issue by its key.
+    const second = startOrchestratorProcess(runner, loop.workflowPath, children);
+    await vi.waitFor(
+      () => expect(second.events.map((event) => event.type)).toContain('flaky-test-issue-filed'),
+      waitOptions,
+    );
+    await killOutright(second);
+    expect(flakyIssues()).toHaveLength(1);
+    expect(flakyIssues()[0]!.body).toContain('<!-- loompa:issue-key=flaky-test:');
     expect(
       fake.requests
         .filter((request) => request.operationId === 'issues/create')
