@@ -115,6 +115,10 @@ describe('scheduled CI triage and the budget', () => {
     expect(fixture.eventsOf('ci-triage-finished')).toHaveLength(1);
     expect(analyst.recorder.callsOf('run')).toHaveLength(1);
     expect(ledger()).toHaveLength(1);
-    expect(fixture.orchestrator.snapshot().continuousIntegration.triage.inProgress).toEqual([]);
+    // Each look reads the run's logs before the budget says no; with no tick, the last look ends.
+    await vi.waitFor(
+      () => expect(fixture.orchestrator.snapshot().continuousIntegration.triage.inProgress).toEqual([]),
+      loopTimeout,
+    );
   });
 });

@@ -51,6 +51,10 @@ const describedEvents: Partial<Record<OrchestratorEvent['type'], (payload: any) 
   'change-request-approved': (payload) => `change request approved by ${payload.reviewer}`,
   'change-request-merged': () => 'change request merged',
   'reaction-started': (payload) => `reaction: ${payload.reaction} (round ${payload.attempt})`,
+  'check-failures-classified': (payload) =>
+    `failed checks classified: ${payload.classifications.map((entry: { checkName: string; classification: string }) => `${entry.checkName} ${entry.classification}`).join(', ')}`,
+  'checks-rerun': (payload) =>
+    `re-ran ${payload.checks.map((entry: { checkName: string; classification: string }) => `${entry.checkName} (${entry.classification})`).join(', ')} once; no fix attempt`,
   'retry-scheduled': (payload) =>
     `retry ${payload.attempt} in ${Math.round(payload.delayMs / 1000)} s: ${payload.reason}`,
   'hook-failed': (payload) => `hook ${payload.hook} failed: ${payload.message}`,

@@ -200,6 +200,16 @@ describe.skipIf(!lookup.executablePath)('the CI cards in a real headless Chromiu
     expect(state.awaiting.find((item) => item.identifier === identifier)?.checks).toEqual([
       expect.objectContaining({ checkName: 'unit', classification: 'flaky', state: 'passed-on-rerun' }),
     ]);
+    // The item's history says what happened to its checks.
+    const item = (await (await fetch(`${server.url}/api/v1/${encodeURIComponent(identifier)}`)).json()) as {
+      history: { entries: Array<{ text: string }> };
+    };
+    expect(item.history.entries.map((entry) => entry.text)).toEqual(
+      expect.arrayContaining([
+        'failed checks classified: unit flaky',
+        're-ran unit (flaky) once; no fix attempt',
+      ]),
+    );
 
     // The board: main failed once too, so a triage run filed an issue on GitHub.
     await page.goto(`${server.url}/#/`);
