@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { withoutKeyMarker } from '@loompa/gitlab-client';
+import type { FakeGitLabOptions } from '@loompa/testkit';
 import { describe, expect, it } from 'vitest';
 import {
   createGitLabLoop,
@@ -33,6 +34,28 @@ const runnerLostTrace = [
   'ERROR: Job failed (system failure): Error response from daemon: container is not running',
 ].join('\n');
 
+/** Merge request branches: `unit` times out and `build` loses its runner, once per pipeline; retries pass. */
+const flakyPipelines: FakeGitLabOptions['continuousIntegration'] = (commit) =>
+  commit.ref === 'main'
+    ? { jobs: [{ name: 'unit', status: 'success', trace: 'ok\n' }] }
+    : {
+        jobs: [
+          {
+            name: 'unit',
+            status: 'failed',
+            trace: jestTimeoutTrace,
+            retries: [{ status: 'success', trace: 'all passed\n' }],
+          },
+          {
+            name: 'build',
+            status: 'failed',
+            failureReason: 'runner_system_failure',
+            trace: runnerLostTrace,
+            retries: [{ status: 'success', trace: 'built\n' }],
+          },
+        ],
+      };
+
 const agentRuns = (loop: Loop) =>
   readFileSync(loop.agentRunsLog, 'utf8')
     .split('\n')
@@ -47,26 +70,7 @@ describe('CI failures on GitLab', () => {
       const loop = await createGitLabLoop('command', {
         approvalsRequired: 0,
         workflow: { scm: { required_approvals: 0 }, reactions: { ci: { max_attempts: 1 } } },
-        continuousIntegration: (commit) =>
-          commit.ref === 'main'
-            ? { jobs: [{ name: 'unit', status: 'success', trace: 'ok\n' }] }
-            : {
-                jobs: [
-                  {
-                    name: 'unit',
-                    status: 'failed',
-                    trace: jestTimeoutTrace,
-                    retries: [{ status: 'success', trace: 'all passed\n' }],
-                  },
-                  {
-                    name: 'build',
-                    status: 'failed',
-                    failureReason: 'runner_system_failure',
-                    trace: runnerLostTrace,
-                    retries: [{ status: 'success', trace: 'built\n' }],
-                  },
-                ],
-              },
+        continuousIntegration: flakyPipelines,
       });
       loop.fake.seedIssue(projectPath, { title: 'Store the answer' });
       await loop.orchestrator.runOnce();
@@ -92,6 +96,59 @@ describe('CI failures on GitLab', () => {
         .project(projectPath)
         .pipelines.find((candidate) => candidate.ref !== 'main')!;
       expect(pipeline.jobs.filter((job) => job.retried).map((job) => job.name)).toEqual(['unit', 'build']);
+      expect(loop.fake.problems).toEqual([]);
+    },
+    loopTestTimeoutMs,
+  );
+
+  it(
+    'two merge requests at once on a moving base: each head’s flaky jobs retried once, no fix attempt, both merged',
+    async () => {
+      const loop = await createGitLabLoop('command', {
+        approvalsRequired: 0,
+        workflow: {
+          // Flaky-test issues are filed but not dispatched: only labelled work is.
+          tracker: { required_labels: ['work'] },
+          scm: { required_approvals: 0 },
+          reactions: { ci: { max_attempts: 1 } },
+          ci: { flaky_issue_after: 3 },
+        },
+        continuousIntegration: flakyPipelines,
+        // Each issue's work in its own file, so the second merge request only needs a rebase.
+        agentScript: 'echo 41 > "answer-$(printf %s "$prompt" | md5sum | cut -c1-8).txt"; echo first >> RUNS',
+      });
+      loop.fake.seedIssue(projectPath, { title: 'Store the first answer', labels: ['work'] });
+      loop.fake.seedIssue(projectPath, { title: 'Store the `second` answer <b>now</b>', labels: ['work'] });
+      await loop.orchestrator.runOnce();
+      await tickUntil(loop, () => expect(loop.eventsOf('issue-done')).toHaveLength(2));
+
+      expect(loop.eventsOf('change-request-merged')).toHaveLength(2);
+      // The second merge request fell behind the first merge: GitLab rebased it, no agent ran.
+      expect(loop.eventsOf('reaction-started').map((event) => event.reaction)).not.toContain('ci-failure');
+      expect(agentRuns(loop)).toEqual(['first', 'first']);
+      const project = loop.fake.project(projectPath);
+      const branchPipelines = project.pipelines.filter((pipeline) => pipeline.ref !== 'main');
+      // The second merge request was rebased onto the first merge: a new head, a new pipeline.
+      expect(branchPipelines.length).toBeGreaterThanOrEqual(3);
+      for (const pipeline of branchPipelines) {
+        for (const name of ['unit', 'build']) {
+          const runs = pipeline.jobs.filter((job) => job.name === name);
+          expect(runs.filter((job) => job.retried).length).toBeLessThanOrEqual(1);
+          expect(runs.at(-1)?.status).toBe('success');
+        }
+      }
+      const retried = branchPipelines.flatMap((pipeline) => pipeline.jobs.filter((job) => job.retried));
+      expect(retryRequests(loop).map((request) => request.status)).toEqual(retried.map(() => 201));
+      expect(loop.eventsOf('checks-rerun').length).toBe(retried.length / 2);
+      // Three heads flaked the same way: one GitLab issue per flaky test, not three.
+      const filed = loop.eventsOf('flaky-test-issue-filed').filter((event) => event.created);
+      expect(filed.map((event) => event.occurrences)).toEqual([3, 3]);
+      const flakyIssues = project.issues.filter((issue) => issue.title.startsWith('Flaky test'));
+      expect(flakyIssues.map((issue) => issue.title).sort()).toEqual([
+        expect.stringContaining('build'),
+        'Flaky test: upload › retries on a slow server',
+      ]);
+      for (const issue of flakyIssues) expect(issue.labels).toContain('flaky-test');
       expect(loop.fake.problems).toEqual([]);
     },
     loopTestTimeoutMs,

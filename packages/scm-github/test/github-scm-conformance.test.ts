@@ -1,5 +1,5 @@
 import { testScmProvider } from '@loompa/testkit';
-import { createGitHubScmFixture, failingCheck, repositoryName } from './github-scm-fixture.js';
+import { createGitHubScmFixture, failingCheck, flakyCheck, repositoryName } from './github-scm-fixture.js';
 
 testScmProvider({
   name: 'github',
@@ -33,6 +33,7 @@ testScmProvider({
       },
       readComments: fixture.readComments,
       failingCheck,
+      flakyCheck,
       cleanup: fixture.cleanup,
     };
   },

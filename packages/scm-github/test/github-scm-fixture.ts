@@ -26,9 +26,15 @@ const identity = {
   GIT_COMMITTER_EMAIL: 'developer@localhost',
 };
 
-/** GitHub Actions running `unit-tests` on every pushed commit; it fails while the trigger file exists. */
+export const flakyCheck = { name: 'integration', triggerFile: 'flaky.txt' };
+
+/**
+ * GitHub Actions running `unit-tests` on every pushed commit; it fails while the trigger file
+ * exists. With `flaky.txt`, `integration` fails and passes when re-run.
+ */
 export const conformanceActions: FakeGitHubActions = async (commit) => {
   const broken = (await commit.readFile(failingCheck.triggerFile)) !== null;
+  const flaky = (await commit.readFile(flakyCheck.triggerFile)) !== null;
   return {
     workflowName: 'CI',
     jobs: [
@@ -42,6 +48,16 @@ export const conformanceActions: FakeGitHubActions = async (commit) => {
           ? [{ path: 'test/math.test.ts', line: 3, message: failingCheck.logLine, title: 'unit-tests' }]
           : [],
       },
+      ...(flaky
+        ? [
+            {
+              name: flakyCheck.name,
+              conclusion: 'failure' as const,
+              log: '2026-01-01T00:00:00.0000000Z Test timed out in 5000ms.\n',
+              rerun: { conclusion: 'success' as const, log: '2026-01-01T00:00:00.0000000Z all passed\n' },
+            },
+          ]
+        : []),
     ],
   };
 };

@@ -1,5 +1,5 @@
 import { testScmProvider } from '@loompa/testkit';
-import { createGitLabScmFixture, failingCheck, projectPath } from './gitlab-scm-fixture.js';
+import { createGitLabScmFixture, failingCheck, flakyCheck, projectPath } from './gitlab-scm-fixture.js';
 
 testScmProvider({
   name: 'gitlab',
@@ -27,6 +27,7 @@ testScmProvider({
       },
       readComments: fixture.readComments,
       failingCheck,
+      flakyCheck,
       cleanup: fixture.cleanup,
     };
   },

@@ -26,11 +26,17 @@ const identity = {
   GIT_COMMITTER_EMAIL: 'developer@localhost',
 };
 
-/** A CI that runs `unit-tests` on every head and fails it when the trigger file is present. */
+export const flakyCheck = { name: 'integration', triggerFile: 'flaky.txt' };
+
+/**
+ * A CI that runs `unit-tests` on every head and fails it when the trigger file is present; with
+ * `flaky.txt` present, `integration` fails the first time and passes when retried.
+ */
 export const conformanceContinuousIntegration: FakeGitLabOptions['continuousIntegration'] = async (
   commit,
 ) => {
   const broken = (await commit.readFile(failingCheck.triggerFile)) !== null;
+  const flaky = (await commit.readFile(flakyCheck.triggerFile)) !== null;
   return {
     jobs: [
       {
@@ -40,6 +46,16 @@ export const conformanceContinuousIntegration: FakeGitLabOptions['continuousInte
           ? `\x1b[32;1m$ npm test\x1b[0;m\nsection_start:1700000000:tests\r\x1b[0Krunning 12 tests\n${failingCheck.logLine}\nsection_end:1700000001:tests\r\x1b[0K\nJob failed: exit code 1\n`
           : 'running 12 tests\nall passed\n',
       },
+      ...(flaky
+        ? [
+            {
+              name: flakyCheck.name,
+              status: 'failed' as const,
+              trace: 'Test timed out in 5000ms.\n',
+              retries: [{ status: 'success' as const, trace: 'all passed\n' }],
+            },
+          ]
+        : []),
     ],
   };
 };

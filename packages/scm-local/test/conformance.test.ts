@@ -12,10 +12,16 @@ const failingCheck = {
   logLine: 'conformance check failed: the tree holds FAIL_CHECK',
   triggerFile: 'FAIL_CHECK',
 };
-const checks = [
+const flakyCheck = { name: 'flaky integration', triggerFile: 'FLAKY_CHECK' };
+/** The checks; the flaky one fails the first time it runs on a head (a marker under `root` remembers). */
+const checksIn = (root: string) => [
   {
     name: failingCheck.name,
     command: `echo checking; if [ -f FAIL_CHECK ]; then echo '${failingCheck.logLine}'; exit 1; fi`,
+  },
+  {
+    name: flakyCheck.name,
+    command: `if [ -f FLAKY_CHECK ] && [ ! -f "${root}/flaky-ran-on-$LOOMPA_HEAD_SHA" ]; then touch "${root}/flaky-ran-on-$LOOMPA_HEAD_SHA"; echo 'Test timed out in 5000ms.'; exit 1; fi; echo passed`,
   },
 ];
 
@@ -23,6 +29,7 @@ testScmProvider({
   name: 'local',
   async setup(): Promise<ScmProviderConformanceFixture> {
     const repository = await createLocalRepositoryFixture();
+    const checks = checksIn(repository.root);
     const provider = repository.createProvider({ checks });
     const worktreeOf = (branch: string) =>
       path.join(repository.root, 'worktrees', branch.replace(/[^A-Za-z0-9]+/g, '-'));
@@ -30,6 +37,7 @@ testScmProvider({
       provider,
       baseBranch: 'main',
       failingCheck,
+      flakyCheck,
       async createBranchWithCommit(branch: string, change?: ConformanceFileChange) {
         const file = change?.file ?? `${branch.replace(/[^A-Za-z0-9]+/g, '-')}.txt`;
         return (await repository.createBranch(branch, file, change?.content ?? `${branch}\n`)).headSha;

@@ -40,6 +40,11 @@ export interface ScmProviderConformanceFixture {
    * `triggerFile`; it passes otherwise. Omit when the fixture configures no such check.
    */
   failingCheck?: { name: string; logLine: string; triggerFile: string };
+  /**
+   * A check that fails on any head whose tree holds `triggerFile` and passes when re-run
+   * (`rerunChecks`) on the same head: a flaky test. Omit when the fixture has none.
+   */
+  flakyCheck?: { name: string; triggerFile: string };
   cleanup?(): Promise<void>;
 }
 
@@ -264,6 +269,33 @@ export function testScmProvider(options: ScmProviderConformanceOptions): void {
       const tail = await current.provider.getCheckLog({ changeRequest, checkId: check!.id, maxBytes: 8 });
       expect(Buffer.byteLength(tail)).toBeLessThanOrEqual(8);
       expect(log.endsWith(tail)).toBe(true);
+    });
+
+    it('re-runs a failed check, which reports under a new id and passes on the same head', async (context) => {
+      const current = await start();
+      const flaky = current.flakyCheck;
+      if (!flaky || !current.provider.rerunChecks) return context.skip();
+      const { headSha, changeRequest } = await open(current, 'loompa/conformance-rerun', {
+        file: flaky.triggerFile,
+        content: 'flaky\n',
+      });
+      const failed = await statusWhen(current, changeRequest, settled);
+      const check = failed.continuousIntegration.checks.find((candidate) => candidate.name === flaky.name);
+      expect(check?.state).toBe('failure');
+      await current.provider.rerunChecks({ changeRequest, checks: [check!] });
+      const passed = await statusWhen(
+        current,
+        changeRequest,
+        (status) =>
+          settled(status) &&
+          status.continuousIntegration.checks.some(
+            (candidate) => candidate.name === flaky.name && candidate.state === 'success',
+          ),
+      );
+      expect(passed.headSha).toBe(headSha);
+      const rerun = passed.continuousIntegration.checks.find((candidate) => candidate.name === flaky.name)!;
+      expect(rerun.state).toBe('success');
+      expect(rerun.id).not.toBe(check!.id);
     });
 
     it('refuses to merge a head that moved, merges the expected one', async (context) => {
