@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from '@loompa/testkit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createGitHubLoop, repositoryName, waitOptions } from './fixtures/github-loop-fixture.js';
-import { killOutright, startOrchestratorProcess } from './fixtures/orchestrator-process.js';
+import { describeInstance, killOutright, startOrchestratorProcess } from './fixtures/orchestrator-process.js';
 
 /**
  * The GitHub loop run by orchestrator processes that are killed with SIGKILL at several points
@@ -54,7 +54,11 @@ describe('crash recovery on GitHub', () => {
     // 1. Killed right after the pull request opened.
     const first = startOrchestrator(loop.workflowPath);
     await vi.waitFor(
-      () => expect(first.events.map((event) => event.type)).toContain('change-request-opened'),
+      () =>
+        expect(
+          first.events.map((event) => event.type),
+          describeInstance(first),
+        ).toContain('change-request-opened'),
       waitOptions,
     );
     await killOutright(first);
@@ -67,8 +71,11 @@ describe('crash recovery on GitHub', () => {
       const checks = fake
         .repository(repositoryName)
         .checkRuns.filter((run) => run.headSha === pull.pullRequest!.headSha);
-      expect(runs()).toEqual(['first', 'ci-fix']);
-      expect(checks.map((run) => run.conclusion)).toEqual(['success']);
+      expect(runs(), describeInstance(second)).toEqual(['first', 'ci-fix']);
+      expect(
+        checks.map((run) => run.conclusion),
+        describeInstance(second),
+      ).toEqual(['success']);
     }, waitOptions);
     await fake.settle();
     await killOutright(second);
@@ -85,8 +92,8 @@ describe('crash recovery on GitHub', () => {
       const thread = fake
         .reviewThreads(repositoryName, pull.number)
         .find((candidate) => candidate.id === comment.threadId)!;
-      // The instance's recent events say what it waited for when this does not happen.
-      expect({ resolved: thread.resolved, events: third.events.slice(-6) }).toMatchObject({ resolved: true });
+      // The instance's recent events and stderr say what it waited for when this does not happen.
+      expect(thread.resolved, describeInstance(third)).toBe(true);
     }, waitOptions);
     await killOutright(third);
 
@@ -94,7 +101,11 @@ describe('crash recovery on GitHub', () => {
     fake.submitReview(repositoryName, pull.number, { author: 'carol', state: 'APPROVED' });
     const fourth = startOrchestrator(loop.workflowPath);
     await vi.waitFor(
-      () => expect(fourth.events.map((event) => event.type)).toContain('issue-done'),
+      () =>
+        expect(
+          fourth.events.map((event) => event.type),
+          describeInstance(fourth),
+        ).toContain('issue-done'),
       waitOptions,
     );
     await killOutright(fourth);

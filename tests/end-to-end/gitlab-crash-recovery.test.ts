@@ -11,7 +11,7 @@ import {
   projectPath,
   waitOptions,
 } from './fixtures/gitlab-loop-fixture.js';
-import { killOutright, startOrchestratorProcess } from './fixtures/orchestrator-process.js';
+import { describeInstance, killOutright, startOrchestratorProcess } from './fixtures/orchestrator-process.js';
 
 /**
  * The GitLab loop run by orchestrator processes that are killed with SIGKILL at several points
@@ -68,7 +68,11 @@ describe('crash recovery on GitLab', () => {
       // 1. Killed right after the merge request opened.
       const first = start();
       await vi.waitFor(
-        () => expect(first.events.map((event) => event.type)).toContain('change-request-opened'),
+        () =>
+          expect(
+            first.events.map((event) => event.type),
+            describeInstance(first),
+          ).toContain('change-request-opened'),
         waitOptions,
       );
       await killOutright(first);
@@ -81,7 +85,7 @@ describe('crash recovery on GitLab', () => {
       const second = start();
       await vi.waitFor(() => {
         // The instance's recent events say what it did when this does not happen.
-        expect(runs(), JSON.stringify(second.events.slice(-12))).toEqual(['first', 'ci-fix']);
+        expect(runs(), describeInstance(second)).toEqual(['first', 'ci-fix']);
         const pipeline = project.pipelines.filter((candidate) => candidate.sha === mergeRequest.sha).at(-1);
         expect(pipeline?.status).toBe('success');
       }, waitOptions);
@@ -101,7 +105,7 @@ describe('crash recovery on GitLab', () => {
       await vi.waitFor(() => {
         // The instance's recent events say what it waited for when this does not happen.
         const resolved = thread().notes.every((note) => note.resolved);
-        expect(resolved, JSON.stringify(third.events.slice(-12))).toBe(true);
+        expect(resolved, describeInstance(third)).toBe(true);
       }, waitOptions);
       await killOutright(third);
       reactions.push(...reactionsOf(third));
@@ -110,7 +114,11 @@ describe('crash recovery on GitLab', () => {
       fake.approve(projectPath, mergeRequest.iid, 'carol');
       const fourth = start();
       await vi.waitFor(
-        () => expect(fourth.events.map((event) => event.type)).toContain('issue-done'),
+        () =>
+          expect(
+            fourth.events.map((event) => event.type),
+            describeInstance(fourth),
+          ).toContain('issue-done'),
         waitOptions,
       );
       await killOutright(fourth);

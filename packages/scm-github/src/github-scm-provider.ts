@@ -531,23 +531,20 @@ export class GitHubScmProvider implements ScmProviderV1 {
     options: CallOptions & { changeRequest: ChangeRequest; threadId: string; body: string },
   ): Promise<void> {
     const number = this.numberOf(options.changeRequest);
+    // Outside any thread, core cannot see the reply when it checks the thread before a retry:
+    // keyed by the review, it is written once however often it is sent.
+    if (options.threadId.startsWith('review:')) {
+      await this.upsertComment({ ...options, key: `reply-to-${options.threadId}` });
+      return;
+    }
     try {
       const octokit = await this.client.octokit();
-      if (options.threadId.startsWith('review:')) {
-        await octokit.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', {
-          ...this.repo,
-          issue_number: number,
-          body: options.body,
-          ...this.signal(options),
-        });
-      } else {
-        await octokit.graphql(
-          `mutation LoompaReplyToThread($thread: ID!, $body: String!) {
-            addPullRequestReviewThreadReply(input: { pullRequestReviewThreadId: $thread, body: $body }) { comment { id } }
-          }`,
-          { thread: options.threadId, body: options.body, ...this.signal(options) },
-        );
-      }
+      await octokit.graphql(
+        `mutation LoompaReplyToThread($thread: ID!, $body: String!) {
+          addPullRequestReviewThreadReply(input: { pullRequestReviewThreadId: $thread, body: $body }) { comment { id } }
+        }`,
+        { thread: options.threadId, body: options.body, ...this.signal(options) },
+      );
       this.reviewCache.delete(number);
     } catch (error) {
       this.fail(`reply in thread ${options.threadId} of pull request #${number}`, error);

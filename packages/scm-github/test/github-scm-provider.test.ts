@@ -96,6 +96,30 @@ describe('GitHubScmProvider', () => {
     expect(status.review).toMatchObject({ state: 'approved', approvals: 1 });
   });
 
+  it('answers a review summary with one pull request comment, however often the reply is sent', async () => {
+    fixture = await createGitHubScmFixture();
+    const { changeRequest } = await openPullRequest(fixture, 'loompa/summary-reply');
+    fixture.fake.submitReview(repositoryName, Number(changeRequest.id), {
+      author: 'reviewer',
+      state: 'CHANGES_REQUESTED',
+      body: 'Not like this',
+    });
+    const status = await fixture.provider.getStatus({ changeRequest });
+    const summary = status.review.threads.find((thread) => thread.id.startsWith('review:'))!;
+    // Core sends a reply again when it cannot tell whether the first one arrived (a lost
+    // answer, a crash): the summary's reply lives outside any thread, so the provider keys it.
+    for (let sending = 0; sending < 2; sending++) {
+      await fixture.provider.replyToThread({
+        changeRequest,
+        threadId: summary.id,
+        body: 'Addressed in abc.',
+      });
+    }
+    const repository = fixture.fake.repository(repositoryName);
+    const comments = fixture.fake.model.commentsOf(repository, Number(changeRequest.id));
+    expect(comments.filter((comment) => comment.body.startsWith('Addressed in abc.'))).toHaveLength(1);
+  });
+
   it('reports computing while GitHub computes mergeability, after re-reading with back-off', async () => {
     fixture = await createGitHubScmFixture();
     const { changeRequest } = await openPullRequest(fixture, 'loompa/computing');

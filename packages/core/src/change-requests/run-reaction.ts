@@ -11,6 +11,7 @@ import type { WorkspaceManager } from '../workspaces/workspace-manager.js';
 import { abortRebase, baseCommitFor, continueRebase, startRebase } from './branch-commits.js';
 import { checkoutChangeRequestHead } from './change-request-head.js';
 import type { ChangeRequestAction } from './decide-change-request-action.js';
+import { type PendingThreadReply, pendingRepliesFor } from './pending-thread-reply.js';
 import { publishWork } from './publish-work.js';
 import { ciFailureFeedback, conflictFeedback, reviewFeedback } from './reaction-feedback.js';
 import { updateBranchOnForge } from './update-branch-on-forge.js';
@@ -27,6 +28,8 @@ export type ReactionOutcome =
       ok: true;
       head: string;
       handledCommentIds?: string[];
+      /** Replies and resolutions owed to the review threads addressed, sent after the record is written. */
+      threadReplies?: PendingThreadReply[];
       /** A rebase that applied without the agent: bringing a branch up to date is no fix attempt. */
       rebasedWithoutAgent?: boolean;
     }
@@ -64,8 +67,8 @@ export interface ReactionContext {
 const maximumConflictRounds = 10;
 
 /**
- * One reaction: fix failing checks from their log tails, address review threads (then reply
- * and resolve them), or rebase onto the base branch with the agent resolving each conflict
+ * One reaction: fix failing checks from their log tails, address review threads (the replies
+ * and resolutions it then owes are returned, to be recorded and sent), or rebase onto the base branch with the agent resolving each conflict
  * (the orchestrator, never the agent, continues or aborts the rebase). Then publish. A
  * branch that is only behind is first updated by the forge itself when it can.
  */
@@ -167,20 +170,12 @@ export async function runReaction(context: ReactionContext): Promise<ReactionOut
       : `${issue.identifier}: address review feedback`;
   const published = await publish(subject, false);
   if (decision.action !== 'react-to-review') return { ok: true, head: published.head };
-  for (const thread of decision.threads) {
-    try {
-      await scm.replyToThread?.({
-        changeRequest,
-        threadId: thread.id,
-        body: `Addressed in ${published.head.slice(0, 12)}.`,
-      });
-      await scm.resolveThread?.({ changeRequest, threadId: thread.id });
-    } catch (error) {
-      context.logger.warn('replying to a review thread failed', {
-        issue: issue.identifier,
-        message: describeError(error),
-      });
-    }
-  }
-  return { ok: true, head: published.head, handledCommentIds: decision.commentIds };
+  // The replies are only owed here: the record keeps them with the handled comments, and
+  // `thread-replies/` sends them until the forge takes each one.
+  return {
+    ok: true,
+    head: published.head,
+    handledCommentIds: decision.commentIds,
+    threadReplies: pendingRepliesFor(decision.threads, published.head),
+  };
 }

@@ -47,6 +47,19 @@ export interface OrchestratorEventMap {
     reason: 'workflow' | 'label' | 'request';
   };
   'reaction-started': IssueEventBase & { reaction: ReactionKind; attempt: number; headSha: string | null };
+  /** A review thread got the reply a reaction owed it (and was resolved, where the forge resolves). */
+  'thread-replied': IssueEventBase & { threadId: string; resolved: boolean };
+  /**
+   * Reading, replying to or resolving a review thread failed; it is tried again after
+   * `retryInMs` (null: given up after too many failures in a row).
+   */
+  'thread-reply-failed': IssueEventBase & {
+    threadId: string;
+    step: 'read' | 'reply' | 'resolve';
+    failures: number;
+    retryInMs: number | null;
+    message: string;
+  };
   /** The failing checks of a head, each classified as code, flaky, infrastructure or unknown. */
   'check-failures-classified': IssueEventBase & {
     headSha: string;

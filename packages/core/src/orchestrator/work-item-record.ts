@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { CheckHistory } from '../change-requests/check-history.js';
+import type { PendingThreadReply } from '../change-requests/pending-thread-reply.js';
 import type { ChangeRequest } from '../specifications/change-request.js';
 import { type Issue, normalizeName } from '../specifications/issue.js';
 
@@ -24,6 +25,8 @@ export interface WorkItemRecord {
   conflictAttempts: number;
   failedConflictHeads: string[];
   handledCommentIds: string[];
+  /** Replies and resolutions still owed to review threads (sent by `thread-replies/`). */
+  pendingThreadReplies: PendingThreadReply[];
   /** The issue carries the link comment (and review state) for the current change request. */
   trackerLinked: boolean;
   /** Check outcomes, classified failures and re-runs of the current change request. */
@@ -41,6 +44,7 @@ export const freshChangeRequestHistory = {
   conflictAttempts: 0,
   failedConflictHeads: [],
   handledCommentIds: [],
+  pendingThreadReplies: [],
   trackerLinked: false,
   checkHistory: null,
 } satisfies Partial<WorkItemRecord>;

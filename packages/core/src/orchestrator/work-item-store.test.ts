@@ -1,5 +1,6 @@
 import { createTestIssue } from '@loompa/testkit';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { pendingRepliesFor } from '../change-requests/pending-thread-reply.js';
 import type { ChangeRequest } from '../specifications/change-request.js';
 import { createMemoryStore, type OrchestratorStore } from '../store/orchestrator-store.js';
 import { freshChangeRequestHistory, storeKeyFor, type WorkItemRecord } from './work-item-record.js';
@@ -132,6 +133,34 @@ describe('reactions', () => {
       handledCommentIds: ['c1', 'c2'],
     });
     expect(record).toMatchObject({ conflictAttempts: 1, handledCommentIds: ['c1', 'c2'] });
+  });
+
+  it('keeps the replies a review reaction owes with its handled comments, until each is settled', async () => {
+    const threads = ['t1', 't2'].map((id) => ({
+      id,
+      path: null,
+      line: null,
+      resolved: false,
+      comments: [{ id: `${id}-c`, author: 'carol', body: 'Why?', createdAt: new Date(0) }],
+    }));
+    const owed = pendingRepliesFor(threads, 'a'.repeat(40));
+    expect(owed[0]!.body).toBe(`Addressed in aaaaaaaaaaaa.\n\n${owed[0]!.marker}`);
+    // Another head answers the same thread under another marker.
+    expect(pendingRepliesFor(threads, 'b'.repeat(40))[0]!.marker).not.toBe(owed[0]!.marker);
+    await store.recordReactionEnd(issue, null, {
+      ok: true,
+      head: 'a'.repeat(40),
+      handledCommentIds: ['t1-c', 't2-c'],
+      threadReplies: owed,
+    });
+    await store.updatePendingThreadReplies(issue, { replied: [owed[0]!.marker], settled: [] });
+    await store.updatePendingThreadReplies(issue, { replied: [], settled: [owed[1]!.marker] });
+    const record = await store.read(issue);
+    expect(record.handledCommentIds).toEqual(['t1-c', 't2-c']);
+    expect(record.pendingThreadReplies).toEqual([{ ...owed[0]!, replied: true }]);
+    // A new change request starts without replies owed to the old one.
+    await store.closeChangeRequest(record, true);
+    expect((await store.read(issue)).pendingThreadReplies).toEqual([]);
   });
 
   it('remembers the head whose conflict the agent could not resolve', async () => {

@@ -206,6 +206,7 @@ export class WorkItemStore {
       changeRequest,
       lastPushedHead: adoptedHead,
       handledCommentIds: record.handledCommentIds,
+      pendingThreadReplies: record.changeRequest?.id === changeRequest.id ? record.pendingThreadReplies : [],
     });
   }
 
@@ -274,9 +275,27 @@ export class WorkItemStore {
       // or a base that keeps moving would block a change that never conflicted.
       if (outcome.rebasedWithoutAgent) record.conflictAttempts = Math.max(0, record.conflictAttempts - 1);
       record.handledCommentIds = [...record.handledCommentIds, ...(outcome.handledCommentIds ?? [])];
+      // Written with the handled comments: a crash after this sends them, never re-reacts.
+      record.pendingThreadReplies = [...record.pendingThreadReplies, ...(outcome.threadReplies ?? [])];
     } else if (outcome.failedConflictHead) {
       record.failedConflictHeads = [...record.failedConflictHeads, outcome.failedConflictHead];
     }
+    await this.write(record);
+    return record;
+  }
+
+  /**
+   * What became of owed thread replies (by marker): `replied` the forge now holds, `settled`
+   * are done (resolved, or their thread is gone). Read afresh, so other changes to the record stay.
+   */
+  async updatePendingThreadReplies(
+    issue: IssueKey,
+    change: { replied: readonly string[]; settled: readonly string[] },
+  ): Promise<WorkItemRecord> {
+    const record = await this.read(issue);
+    record.pendingThreadReplies = record.pendingThreadReplies
+      .filter((reply) => !change.settled.includes(reply.marker))
+      .map((reply) => (change.replied.includes(reply.marker) ? { ...reply, replied: true } : reply));
     await this.write(record);
     return record;
   }

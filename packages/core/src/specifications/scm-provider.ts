@@ -102,7 +102,12 @@ export interface ScmProviderV1 {
     options: CallOptions & { changeRequest: ChangeRequest; key: string; body: string },
   ): Promise<void>;
 
-  /** Replies inside a review thread. */
+  /**
+   * Replies inside a review thread. The reply then shows among the thread's comments in
+   * `getStatus`: core looks there for the hidden marker in `body` before sending a reply again
+   * (after a lost answer or a crash), so none is posted twice. A forge that answers somewhere
+   * else (GitHub's review summaries get a pull request comment) writes it once per thread.
+   */
   replyToThread?(
     options: CallOptions & { changeRequest: ChangeRequest; threadId: string; body: string },
   ): Promise<void>;

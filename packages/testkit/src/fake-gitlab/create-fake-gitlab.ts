@@ -74,6 +74,15 @@ export interface FakeGitLabFault {
   pathIncludes?: string;
 }
 
+/** Requests the fake carries out but never answers (`holdAnswers`). */
+export interface FakeGitLabHeldAnswers {
+  method?: string;
+  /** Only requests whose path below `/api/v4/` contains this. */
+  pathIncludes?: string;
+  /** How many requests are held (1 by default). */
+  count?: number;
+}
+
 export interface FakeGitLabRequestRecord {
   method: string;
   /** The raw path below `/api/v4/`, e.g. `projects/group%2Fproject/issues`. */
@@ -139,6 +148,11 @@ export interface FakeGitLab {
   addWebhook(options: { project: string | number; url: string; token?: string | null }): void;
   /** The next matching API requests fail with `fault`. */
   injectFault(fault: FakeGitLabFault): void;
+  /**
+   * The next matching API requests are carried out but never answered: the connection stays
+   * open until the fake closes, as for a client that dies before GitLab's answer reaches it.
+   */
+  holdAnswers(match: FakeGitLabHeldAnswers): void;
   /** Pipelines stay `running` until `releasePipelines()`. */
   holdPipelines(): void;
   releasePipelines(): void;
@@ -174,6 +188,7 @@ export async function createFakeGitLab(options: FakeGitLabOptions = {}): Promise
   const requests: FakeGitLabRequestRecord[] = [];
   const problems: string[] = [];
   const faults: Array<Required<Pick<FakeGitLabFault, 'status' | 'count'>> & FakeGitLabFault> = [];
+  const heldAnswers: Array<FakeGitLabHeldAnswers & { count: number }> = [];
 
   const createUser = (userOptions: { username: string; name?: string }): FakeGitLabUser => {
     const user: FakeGitLabUser = {
@@ -209,12 +224,27 @@ export async function createFakeGitLab(options: FakeGitLabOptions = {}): Promise
     return fault;
   };
 
+  const takeHeldAnswer = (method: string, apiPath: string) => {
+    const index = heldAnswers.findIndex(
+      (held) =>
+        (held.method === undefined || held.method === method) &&
+        (held.pathIncludes === undefined || apiPath.includes(held.pathIncludes)),
+    );
+    if (index === -1) return false;
+    const held = heldAnswers[index]!;
+    held.count -= 1;
+    if (held.count <= 0) heldAnswers.splice(index, 1);
+    return true;
+  };
+
   const handleApi = async (request: IncomingMessage, response: ServerResponse, url: URL, apiPath: string) => {
     const method = request.method ?? 'GET';
     const record: FakeGitLabRequestRecord = { method, path: apiPath, query: url.search, status: 0 };
     requests.push(record);
+    const held = takeHeldAnswer(method, apiPath);
     const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
       record.status = status;
+      if (held) return;
       sendJson(response, status, body, {
         'ratelimit-limit': '2000',
         'ratelimit-remaining': '1999',
@@ -296,6 +326,7 @@ export async function createFakeGitLab(options: FakeGitLabOptions = {}): Promise
         send(result.status, page.body, page.headers);
       } else if ('text' in result) {
         record.status = result.status;
+        if (held) return;
         response.writeHead(result.status, { 'content-type': 'text/plain; charset=utf-8', ...result.headers });
         response.end(result.text);
       } else {
@@ -509,6 +540,9 @@ export async function createFakeGitLab(options: FakeGitLabOptions = {}): Promise
     },
     injectFault(fault) {
       faults.push({ ...fault, count: fault.count ?? 1 });
+    },
+    holdAnswers(match) {
+      heldAnswers.push({ ...match, count: match.count ?? 1 });
     },
     holdPipelines() {
       service.holdPipelines = true;

@@ -2,6 +2,7 @@ export {
   createFakeGitLab,
   type FakeGitLab,
   type FakeGitLabFault,
+  type FakeGitLabHeldAnswers,
   type FakeGitLabOptions,
   type FakeGitLabProjectOptions,
   type FakeGitLabRequestRecord,

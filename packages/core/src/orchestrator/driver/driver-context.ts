@@ -19,6 +19,7 @@ import type { DispatchPause } from '../control/dispatch-pause.js';
 import type { DispatchQueue } from '../scheduler/dispatch-queue.js';
 import type { RetryTimers } from '../scheduler/retry-timers.js';
 import type { SharedAgentSlots } from '../scheduler/shared-slots.js';
+import type { ThreadReplies } from '../thread-replies/thread-replies.js';
 import type { WorkItemStore } from '../work-item-store.js';
 import { removeWorkspace } from '../workspace-cleanup.js';
 
@@ -81,6 +82,8 @@ export interface DriverPhases {
   queue: DispatchQueue;
   /** Classified check failures, flaky tests and scheduled-run triage. */
   continuousIntegration: ContinuousIntegration;
+  /** Replies and resolutions review reactions still owe their threads. */
+  threadReplies: ThreadReplies;
 }
 
 export type DriverContext = DriverEnvironment & DriverPhases;

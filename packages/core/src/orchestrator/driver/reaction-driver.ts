@@ -153,7 +153,10 @@ async function finishReaction(
   const { issue } = item;
   try {
     context.agentRuns.accountRuntime(item);
-    await context.store.recordReactionEnd(issue, item.sessionId, outcome);
+    const recorded = await context.store.recordReactionEnd(issue, item.sessionId, outcome);
+    // The work is published: the replies it owes its threads go out now (and later, until taken).
+    context.threadReplies.watch(recorded);
+    await context.threadReplies.send(issue.id);
     if (!outcome.ok)
       context.logger.warn('a reaction failed', { issue: issue.identifier, reason: outcome.reason });
     const stop = item.stopRequest;

@@ -20,6 +20,7 @@ import { findStalledRuns, refreshRunningIssues } from '../scheduler/reconcile-ru
 import { RetryTimers } from '../scheduler/retry-timers.js';
 import { dispatchRulesOf, slotUsageOf } from '../scheduler/scheduling-rules.js';
 import { withinSharedSlots } from '../scheduler/shared-slots.js';
+import { ThreadReplies } from '../thread-replies/thread-replies.js';
 import { placeholderIssue } from '../work-item-record.js';
 import { WorkItemStore } from '../work-item-store.js';
 import { dispatchIssue } from './attempt-driver.js';
@@ -95,9 +96,10 @@ export class WorkItemDriver {
       events: environment.events,
       logger: environment.logger,
     });
+    const threadReplies = new ThreadReplies({ ...environment, store });
     this.phases = {
       ...{ store, budgetGate, agentRuns, retries, supervisor, agentAvailability, pause, queue },
-      ...{ babysitting, continuousIntegration },
+      ...{ babysitting, continuousIntegration, threadReplies },
     };
     this.context = { ...environment, ...this.phases };
     const processOwner = `${os.hostname()}/${process.pid}/${randomUUID()}`;
@@ -129,6 +131,7 @@ export class WorkItemDriver {
     for (const record of await this.phases.store.restore()) {
       if (record.changeRequest && this.context.hasScm) {
         this.phases.supervisor.watchRestored({ ...record, changeRequest: record.changeRequest });
+        this.phases.threadReplies.watch(record);
       }
     }
     // Restored change requests are living items: claim them now, then keep every claim fresh.
@@ -165,6 +168,7 @@ export class WorkItemDriver {
     if (!this.phases.pause.allPaused) {
       if (this.context.hasScm) await this.phases.babysitting.sync();
       await this.superviseChangeRequests();
+      await this.phases.threadReplies.sendDue();
       this.phases.continuousIntegration.triage.poll();
     }
     if (!acceptsNewWork(this.context)) return { dispatched: 0, candidates: 0 };
