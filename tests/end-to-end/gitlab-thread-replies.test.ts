@@ -59,6 +59,19 @@ function carriedOut(loop: Loop, method: string, pathPart: string) {
   );
 }
 
+/** A reviewer opens a thread on the merge request, asking for NOTES.md. */
+function openReviewThread(loop: Loop) {
+  const mergeRequest = loop.fake.project(projectPath).mergeRequests[0]!;
+  const discussionId = loop.fake.addDiscussion(projectPath, mergeRequest.iid, {
+    author: 'carol',
+    body: 'Explain the answer in NOTES.md, please.',
+    path: 'answer.txt',
+    line: 1,
+  });
+  const thread = () => mergeRequest.discussions.find((discussion) => discussion.id === discussionId)!;
+  return { mergeRequest, discussionId, thread };
+}
+
 describe('replies to review threads on GitLab', () => {
   it(
     'sends a refused reply and resolution again after a back-off until GitLab takes them: one reply, resolved',
@@ -67,19 +80,12 @@ describe('replies to review threads on GitLab', () => {
       const { fake } = loop;
       fake.seedIssue(projectPath, { title: 'Store the answer', description: 'Write answer.txt.' });
       await tickUntil(loop, () => expectFixedAndPassing(loop));
-      const mergeRequest = fake.project(projectPath).mergeRequests[0]!;
-      const discussionId = fake.addDiscussion(projectPath, mergeRequest.iid, {
-        author: 'carol',
-        body: 'Explain the answer in NOTES.md, please.',
-        path: 'answer.txt',
-        line: 1,
-      });
+      const { mergeRequest, discussionId, thread } = openReviewThread(loop);
       // GitLab refuses the reply three times, then the resolution once (500 on a write is
       // never retried by the client: core's own retry is what is tested).
       const notesPath = `discussions/${discussionId}/notes`;
       fake.injectFault({ status: 500, method: 'POST', pathIncludes: notesPath, count: 3 });
       fake.injectFault({ status: 500, method: 'PUT', pathIncludes: `discussions/${discussionId}`, count: 1 });
-      const thread = () => mergeRequest.discussions.find((discussion) => discussion.id === discussionId)!;
 
       await tickUntil(loop, () => {
         expect(thread().notes.every((note) => note.resolved)).toBe(true);
@@ -128,17 +134,10 @@ describe('replies to review threads on GitLab', () => {
 
       const first = start();
       await vi.waitFor(() => expectFixedAndPassing(loop, describeInstance(first)), waitOptions);
-      const mergeRequest = fake.project(projectPath).mergeRequests[0]!;
-      const discussionId = fake.addDiscussion(projectPath, mergeRequest.iid, {
-        author: 'carol',
-        body: 'Explain the answer in NOTES.md, please.',
-        path: 'answer.txt',
-        line: 1,
-      });
+      const { mergeRequest, discussionId, thread } = openReviewThread(loop);
       // GitLab stores the reply but its answer never leaves: the instance is killed waiting for it.
       const notesPath = `discussions/${discussionId}/notes`;
       fake.holdAnswers({ method: 'POST', pathIncludes: notesPath });
-      const thread = () => mergeRequest.discussions.find((discussion) => discussion.id === discussionId)!;
       await vi.waitFor(() => expect(thread().notes, describeInstance(first)).toHaveLength(2), waitOptions);
       await killOutright(first);
       expect(thread().notes.some((note) => note.resolved)).toBe(false);

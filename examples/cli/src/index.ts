@@ -5,7 +5,8 @@
 
 export { type ExitCode, exitCodes } from './exit-codes.js';
 export { formatDuration, formatTokens, formatUsd } from './format-values.js';
-export { loadCliWorkflow, loompaPlugins } from './loompa-plugins.js';
+export { loadCliWorkflow, loompaPluginSchemas } from './loompa-plugin-schemas.js';
+export { loompaPlugins } from './loompa-plugins.js';
 export { createLoompaProgram } from './loompa-program.js';
 export { main } from './main.js';
 export { ProgressView, renderRunSummary, renderSnapshot } from './progress-view.js';

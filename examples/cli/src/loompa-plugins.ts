@@ -2,13 +2,7 @@ import { claudeAgent } from '@loompa/agent-claude';
 import { codexAgent } from '@loompa/agent-codex';
 import { openCodeAgent } from '@loompa/agent-opencode';
 import { budgetPlugin } from '@loompa/budget';
-import {
-  commandAgent,
-  loadWorkflow,
-  type OrchestratorOptions,
-  type Workflow,
-  type WorkflowPlugins,
-} from '@loompa/core';
+import { commandAgent, type OrchestratorOptions, type WorkflowPlugins } from '@loompa/core';
 import { notificationsPlugin } from '@loompa/notifications';
 import { gitHubScm } from '@loompa/scm-github';
 import { gitLabScm } from '@loompa/scm-gitlab';
@@ -18,8 +12,10 @@ import { gitLabTracker } from '@loompa/tracker-gitlab';
 import { markdownTracker } from '@loompa/tracker-markdown';
 
 /**
- * Every plugin of this repository under the kind WORKFLOW.md names it by. `command` is built
- * into the orchestrator; it is listed so `loompa validate` checks its section too.
+ * Every plugin of this repository under the kind WORKFLOW.md names it by, with its
+ * implementation: imported only by the commands that run something. Checking a workflow needs
+ * only `loompa-plugin-schemas.ts` (the same kinds, schemas alone). `command` is built into the
+ * orchestrator; it is listed so its section is checked too.
  */
 export const loompaPlugins = {
   trackers: { markdown: markdownTracker, github: gitHubTrackerPlugin, gitlab: gitLabTracker },
@@ -29,8 +25,3 @@ export const loompaPlugins = {
   notifier: notificationsPlugin,
 } satisfies Required<WorkflowPlugins> &
   Pick<OrchestratorOptions, 'trackers' | 'scms' | 'agents' | 'budget' | 'notifier'>;
-
-/** Loads and validates a WORKFLOW.md against every plugin the CLI knows, as `loompa run` will. */
-export function loadCliWorkflow(workflowPath: string): Promise<Workflow> {
-  return loadWorkflow(workflowPath, { plugins: loompaPlugins });
-}

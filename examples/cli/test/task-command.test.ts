@@ -6,7 +6,10 @@ import { createSandbox, parseJsonLines, removeSandboxes, startLoompa } from './c
 afterEach(removeSandboxes);
 
 describe('loompa task', () => {
-  it('creates, lists, shows, moves and comments on tasks, all readable back from the files', async () => {
+  // A dozen starts of the command from its TypeScript sources: seconds each on a busy machine.
+  it('creates, lists, shows, moves and comments on tasks, all readable back from the files', {
+    timeout: 120_000,
+  }, async () => {
     const sandbox = await createSandbox();
     const run = (...args: string[]) => startLoompa(['task', ...args], { cwd: sandbox.repository });
 

@@ -224,9 +224,11 @@ export type {
 } from './specifications/notifier.js';
 export {
   isPluginDefinition,
+  isPluginSchema,
   type PluginContext,
   type PluginDefinition,
   type PluginEntry,
+  type PluginSchema,
 } from './specifications/plugin.js';
 export type {
   RunnerAttemptContext,

@@ -10,6 +10,7 @@ import {
   ConditionalRequestCache,
   type ConditionalRequestCacheStatistics,
 } from './conditional-request-cache.js';
+import { defaultGitHubApiUrl } from './github-defaults.js';
 import { type RateBudget, RateBudgetView } from './rate-budget.js';
 import { throttleGroupsFor, type WriteSpacing } from './throttle-groups.js';
 
@@ -17,7 +18,7 @@ import { throttleGroupsFor, type WriteSpacing } from './throttle-groups.js';
 export const LoompaOctokit = Octokit.plugin(paginateRest, throttling, retry);
 export type LoompaOctokitInstance = InstanceType<typeof LoompaOctokit>;
 
-export const defaultGitHubApiUrl = 'https://api.github.com';
+export { defaultGitHubApiUrl };
 
 /** How the client authenticates. */
 export type GitHubCredentials =

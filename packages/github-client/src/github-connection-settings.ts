@@ -7,7 +7,8 @@ import {
   registerSecret,
 } from '@loompa/core';
 import { z } from 'zod';
-import { defaultGitHubApiUrl, type GitHubClientOptions } from './github-client.js';
+import type { GitHubClientOptions } from './github-client.js';
+import { defaultGitHubApiUrl } from './github-defaults.js';
 
 const variableNamePattern = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const variableName = z

@@ -2,6 +2,7 @@ import { createRequesterFn } from '@gitbeaker/requester-utils';
 import { Gitlab } from '@gitbeaker/rest';
 import { createSilentLogger, InvalidArgumentError, type Logger, registerSecret } from '@loompa/core';
 import { withAbortSignal } from './call-scope.js';
+import { defaultGitLabHost, defaultMaxPages } from './gitlab-defaults.js';
 import {
   createRetryingRequestHandler,
   defaultRetryPolicy,
@@ -53,8 +54,8 @@ export interface GitLabClient {
   currentUser(abortSignal?: AbortSignal): Promise<{ id: number; username: string }>;
 }
 
-export const defaultGitLabHost = 'https://gitlab.com';
-export const defaultMaxPages = 10;
+export { defaultGitLabHost, defaultMaxPages };
+
 const perPage = 100;
 
 /**

@@ -1,6 +1,7 @@
 import { InvalidArgumentError, positiveInteger } from '@loompa/core';
 import { z } from 'zod';
-import { defaultGitLabHost, defaultMaxPages, type GitLabClientSettings } from './create-gitlab-client.js';
+import type { GitLabClientSettings } from './create-gitlab-client.js';
+import { defaultGitLabHost, defaultMaxPages } from './gitlab-defaults.js';
 import type { GitLabWebhookServerOptions } from './gitlab-webhook-server.js';
 
 /**

@@ -1,5 +1,5 @@
 import { booleanSetting, positiveInteger } from '@loompa/core';
-import { checkGitHubCredentials, gitHubConnectionSettingsShape } from '@loompa/github-client';
+import { checkGitHubCredentials, gitHubConnectionSettingsShape } from '@loompa/github-client/settings';
 import { z } from 'zod';
 
 /**

@@ -1,5 +1,5 @@
 import { booleanSetting, positiveInteger } from '@loompa/core';
-import { checkGitLabCredentials, gitLabConnectionSettingsShape } from '@loompa/gitlab-client';
+import { checkGitLabCredentials, gitLabConnectionSettingsShape } from '@loompa/gitlab-client/settings';
 import { z } from 'zod';
 
 /**

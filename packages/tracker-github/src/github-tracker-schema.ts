@@ -1,5 +1,5 @@
 import { integerSetting, optionalString, stringList } from '@loompa/core';
-import { checkGitHubCredentials, gitHubConnectionSettingsShape } from '@loompa/github-client';
+import { checkGitHubCredentials, gitHubConnectionSettingsShape } from '@loompa/github-client/settings';
 import { z } from 'zod';
 import { defaultFieldRules } from './github-issue-fields.js';
 

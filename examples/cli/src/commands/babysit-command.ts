@@ -3,7 +3,7 @@ import { createFileStore, InvalidArgumentError, requestBabysit, runGit, type Wor
 import { createLocalScm } from '@loompa/scm-local';
 import { type ExitCode, exitCodes } from '../exit-codes.js';
 import { readLiveInstanceRecord } from '../instance-record.js';
-import { loadCliWorkflow } from '../loompa-plugins.js';
+import { loadCliWorkflow } from '../loompa-plugin-schemas.js';
 import { describeStartFailure, resolveWorkflowPath, stateDirectoryOf } from '../workflow-file.js';
 
 export interface BabysitCommandOptions {

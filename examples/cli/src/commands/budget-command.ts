@@ -1,7 +1,7 @@
 import { type BudgetSettings, budgetPlugin, renderSpendReport, type SpendDimension } from '@loompa/budget';
 import { type ExitCode, exitCodes } from '../exit-codes.js';
 import { formatUsd } from '../format-values.js';
-import { loadCliWorkflow } from '../loompa-plugins.js';
+import { loadCliWorkflow } from '../loompa-plugin-schemas.js';
 import { renderTable } from '../render-table.js';
 import {
   describeStartFailure,

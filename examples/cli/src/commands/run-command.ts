@@ -4,7 +4,8 @@ import { type LoompaHttpServer, startLoompaHttpServer, toEventLine } from '@loom
 import { createBullmqRunner } from '@loompa/runner-bullmq';
 import { type ExitCode, exitCodes } from '../exit-codes.js';
 import { removeInstanceRecord, writeInstanceRecord } from '../instance-record.js';
-import { loadCliWorkflow, loompaPlugins } from '../loompa-plugins.js';
+import { loadCliWorkflow } from '../loompa-plugin-schemas.js';
+import { loompaPlugins } from '../loompa-plugins.js';
 import { ProgressView, renderRunSummary } from '../progress-view.js';
 import { RunSummary } from '../run-summary.js';
 import { handleShutdownSignals, type StopRequest } from '../shutdown-signals.js';

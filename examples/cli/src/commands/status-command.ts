@@ -2,7 +2,7 @@ import path from 'node:path';
 import { createFileStore, type OrchestratorSnapshot } from '@loompa/core';
 import { type ExitCode, exitCodes } from '../exit-codes.js';
 import { readLiveInstanceRecord } from '../instance-record.js';
-import { loadCliWorkflow } from '../loompa-plugins.js';
+import { loadCliWorkflow } from '../loompa-plugin-schemas.js';
 import { renderSnapshot } from '../progress-view.js';
 import { renderTable } from '../render-table.js';
 import { describeStartFailure, resolveWorkflowPath, stateDirectoryOf } from '../workflow-file.js';

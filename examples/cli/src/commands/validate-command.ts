@@ -1,6 +1,6 @@
 import { LoompaError, WorkflowError } from '@loompa/core';
 import { type ExitCode, exitCodes } from '../exit-codes.js';
-import { loadCliWorkflow } from '../loompa-plugins.js';
+import { loadCliWorkflow } from '../loompa-plugin-schemas.js';
 import { describeStartFailure, describeWorkflowProblem, resolveWorkflowPath } from '../workflow-file.js';
 
 export interface ValidateCommandOptions {

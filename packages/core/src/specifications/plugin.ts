@@ -43,6 +43,31 @@ export interface PluginDefinition<Slot, Settings = any> {
   create(settings: Settings, context: PluginContext): Slot;
 }
 
+/**
+ * A plugin's WORKFLOW.md section alone, as its package's `./schema` entry exports it: the
+ * settings schema and the kind it is registered under, without the implementation (no forge
+ * client, no agent runner), so validating a workflow loads a fraction of the package.
+ */
+export interface PluginSchema<Settings = any> {
+  /** The registry it belongs in: `trackers`, `scms`, `agents`, or the one `budget` / `notifier`. */
+  slot: 'tracker' | 'scm' | 'agent' | 'budget' | 'notifier';
+  /** The `kind:` WORKFLOW.md names it by (for an agent, also its section); the section's name for budget and notifier. */
+  kind: string;
+  settingsSchema: ZodType<Settings>;
+}
+
+/** Tells a schema-only entry (`PluginSchema`) apart from definitions and instances. */
+export function isPluginSchema(entry: unknown): entry is PluginSchema {
+  return (
+    typeof entry === 'object' &&
+    entry !== null &&
+    !('specificationVersion' in entry) &&
+    !('create' in entry) &&
+    'settingsSchema' in entry &&
+    typeof (entry as PluginSchema).kind === 'string'
+  );
+}
+
 /** A registry value: a ready slot instance, or a definition configured from the workflow. */
 export type PluginEntry<Slot> = Slot | PluginDefinition<Slot>;
 

@@ -8,7 +8,12 @@ import { LoompaError } from '../errors/loompa-error.js';
 import type { AgentBackendV1 } from '../specifications/agent-backend.js';
 import type { BudgetV1 } from '../specifications/budget.js';
 import type { NotifierV1 } from '../specifications/notifier.js';
-import { isPluginDefinition, type PluginEntry } from '../specifications/plugin.js';
+import {
+  isPluginDefinition,
+  isPluginSchema,
+  type PluginEntry,
+  type PluginSchema,
+} from '../specifications/plugin.js';
 import type { ScmProviderV1 } from '../specifications/scm-provider.js';
 import type { TrackerV1 } from '../specifications/tracker.js';
 import { describeValidationIssue } from './describe-validation-issue.js';
@@ -33,14 +38,18 @@ import {
 } from './yaml-locations.js';
 
 /** The plugins a workflow may name, by kind. Only the registries given are checked. */
+/**
+ * The plugins a workflow is checked against, by kind. A schema-only entry (`PluginSchema`, a
+ * plugin package's `./schema` export) checks its section as well as the plugin itself does.
+ */
 export interface WorkflowPlugins {
-  trackers?: Record<string, PluginEntry<TrackerV1>>;
-  scms?: Record<string, PluginEntry<ScmProviderV1>>;
-  agents?: Record<string, PluginEntry<AgentBackendV1>>;
+  trackers?: Record<string, PluginEntry<TrackerV1> | PluginSchema>;
+  scms?: Record<string, PluginEntry<ScmProviderV1> | PluginSchema>;
+  agents?: Record<string, PluginEntry<AgentBackendV1> | PluginSchema>;
   /** The one budget in use (not chosen by kind): it validates the `budget:` section. */
-  budget?: PluginEntry<BudgetV1>;
+  budget?: PluginEntry<BudgetV1> | PluginSchema;
   /** The one notifier in use: it validates the `notifications:` section. */
-  notifier?: PluginEntry<NotifierV1>;
+  notifier?: PluginEntry<NotifierV1> | PluginSchema;
 }
 
 /** A loaded, validated WORKFLOW.md. */
@@ -322,8 +331,9 @@ function knownKindProblem(
   });
 }
 
-function settingsSchemaOf(entry: PluginEntry<unknown> | undefined): z.ZodType | undefined {
-  return entry && isPluginDefinition(entry) ? entry.settingsSchema : undefined;
+function settingsSchemaOf(entry: PluginEntry<unknown> | PluginSchema | undefined): z.ZodType | undefined {
+  if (!entry) return undefined;
+  return isPluginSchema(entry) || isPluginDefinition(entry) ? entry.settingsSchema : undefined;
 }
 
 /** Checks every named kind against its registry and parses plugin sections with plugin schemas. */

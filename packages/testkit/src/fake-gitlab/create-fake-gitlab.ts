@@ -211,37 +211,29 @@ export async function createFakeGitLab(options: FakeGitLabOptions = {}): Promise
     return project;
   };
 
-  const takeFault = (method: string, apiPath: string) => {
-    const index = faults.findIndex(
-      (fault) =>
-        (fault.method === undefined || fault.method === method) &&
-        (fault.pathIncludes === undefined || apiPath.includes(fault.pathIncludes)),
+  /** The first entry matching the request, used up once (faults and held answers alike). */
+  const takeMatching = <Entry extends { method?: string; pathIncludes?: string; count: number }>(
+    entries: Entry[],
+    method: string,
+    apiPath: string,
+  ): Entry | null => {
+    const index = entries.findIndex(
+      (entry) =>
+        (entry.method === undefined || entry.method === method) &&
+        (entry.pathIncludes === undefined || apiPath.includes(entry.pathIncludes)),
     );
     if (index === -1) return null;
-    const fault = faults[index]!;
-    fault.count -= 1;
-    if (fault.count <= 0) faults.splice(index, 1);
-    return fault;
-  };
-
-  const takeHeldAnswer = (method: string, apiPath: string) => {
-    const index = heldAnswers.findIndex(
-      (held) =>
-        (held.method === undefined || held.method === method) &&
-        (held.pathIncludes === undefined || apiPath.includes(held.pathIncludes)),
-    );
-    if (index === -1) return false;
-    const held = heldAnswers[index]!;
-    held.count -= 1;
-    if (held.count <= 0) heldAnswers.splice(index, 1);
-    return true;
+    const entry = entries[index]!;
+    entry.count -= 1;
+    if (entry.count <= 0) entries.splice(index, 1);
+    return entry;
   };
 
   const handleApi = async (request: IncomingMessage, response: ServerResponse, url: URL, apiPath: string) => {
     const method = request.method ?? 'GET';
     const record: FakeGitLabRequestRecord = { method, path: apiPath, query: url.search, status: 0 };
     requests.push(record);
-    const held = takeHeldAnswer(method, apiPath);
+    const held = takeMatching(heldAnswers, method, apiPath) !== null;
     const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
       record.status = status;
       if (held) return;
@@ -251,7 +243,7 @@ export async function createFakeGitLab(options: FakeGitLabOptions = {}): Promise
         ...headers,
       });
     };
-    const fault = takeFault(method, apiPath);
+    const fault = takeMatching(faults, method, apiPath);
     if (fault) {
       const headers: Record<string, string> = {};
       if (fault.retryAfterSeconds !== undefined) headers['retry-after'] = String(fault.retryAfterSeconds);
