@@ -80,7 +80,7 @@ describe('replies to review threads on GitLab', () => {
       const { fake } = loop;
       fake.seedIssue(projectPath, { title: 'Store the answer', description: 'Write answer.txt.' });
       await tickUntil(loop, () => expectFixedAndPassing(loop));
-      const { mergeRequest, discussionId, thread } = openReviewThread(loop);
+      const { discussionId, thread } = openReviewThread(loop);
       // GitLab refuses the reply three times, then the resolution once (500 on a write is
       // never retried by the client: core's own retry is what is tested).
       const notesPath = `discussions/${discussionId}/notes`;
@@ -134,7 +134,7 @@ describe('replies to review threads on GitLab', () => {
 
       const first = start();
       await vi.waitFor(() => expectFixedAndPassing(loop, describeInstance(first)), waitOptions);
-      const { mergeRequest, discussionId, thread } = openReviewThread(loop);
+      const { discussionId, thread } = openReviewThread(loop);
       // GitLab stores the reply but its answer never leaves: the instance is killed waiting for it.
       const notesPath = `discussions/${discussionId}/notes`;
       fake.holdAnswers({ method: 'POST', pathIncludes: notesPath });

@@ -1,5 +1,4 @@
-import { createServer } from 'node:net';
-import { createFakeGitHub, type FakeGitHub } from '@loompa/testkit';
+import { createFakeGitHub, type FakeGitHub, freePort } from '@loompa/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSandbox, parseJsonLines, removeSandboxes, startLoompa } from './cli-fixture.js';
 
@@ -11,15 +10,6 @@ afterEach(async () => {
   await fake?.close();
   fake = null;
 });
-
-/** A port nothing listens on right now, for the receiver the child process starts. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 function githubTracker(github: FakeGitHub) {
   return {

@@ -55,6 +55,7 @@ export {
   normalizeErrorLine,
   plainLogLines,
 } from './change-requests/failing-test-in-log.js';
+export { tailBytes } from './change-requests/log-tail.js';
 export { UnexpectedChangeError } from './change-requests/publish-guard.js';
 export { NothingToPublishError } from './change-requests/publish-work.js';
 export {

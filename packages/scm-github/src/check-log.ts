@@ -1,5 +1,6 @@
+import { tailBytes } from '@loompa/core';
 import type { LoompaOctokitInstance } from '@loompa/github-client';
-import { plainActionsLog, tailBytes } from './log-tail.js';
+import { plainActionsLog } from './log-tail.js';
 
 interface CheckRunDetail {
   id: number;

@@ -18,7 +18,7 @@ export {
   gitHubScmSettingDefaults,
   gitHubScmSettingsSchema,
 } from './github-scm-schema.js';
-export { plainActionsLog, tailBytes } from './log-tail.js';
+export { plainActionsLog } from './log-tail.js';
 export { mapMergeableState } from './map-mergeable-state.js';
 export { changeRequestState, type PullRequestFields, toChangeRequest } from './pull-request-fields.js';
 export { type ReviewSnapshot, reviewStatusQuery, toReviewSnapshot } from './review-status-query.js';

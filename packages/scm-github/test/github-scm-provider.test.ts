@@ -1,6 +1,6 @@
 import { runGit } from '@loompa/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closingReferences, mapMergeableState, plainActionsLog, tailBytes } from '../src/index.js';
+import { closingReferences, mapMergeableState, plainActionsLog } from '../src/index.js';
 import { createGitHubScmFixture, type GitHubScmFixture, repositoryName } from './github-scm-fixture.js';
 
 let fixture: GitHubScmFixture | null = null;
@@ -327,13 +327,12 @@ describe('GitHubScmProvider', () => {
     expect(status.headSha).toBe(await fixture.git(['rev-parse', 'HEAD']));
   });
 
-  it('cleans Actions logs and cuts tails on character boundaries; maps every mergeable state', () => {
+  it('cleans Actions logs; maps every mergeable state', () => {
     expect(
       plainActionsLog(
         '2026-01-01T00:00:00.1234567Z ##[group]Run x\n2026-01-01T00:00:01Z \x1b[31mred\x1b[0m\r\n',
       ),
     ).toBe('Run x\nred\n');
-    expect(tailBytes('ééé', 3)).toBe('é');
     expect(closingReferences('Closes #3, fixes #4 and resolves: #3; mentions #9')).toEqual([3, 4]);
     expect(mapMergeableState(null, 'unknown')).toBe('computing');
     expect(mapMergeableState(false, 'dirty')).toBe('conflict');

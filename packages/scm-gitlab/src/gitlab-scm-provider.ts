@@ -10,6 +10,7 @@ import {
   registerSecret,
   ScmError,
   type ScmProviderV1,
+  tailBytes,
   type WorkflowRun,
 } from '@loompa/core';
 import {
@@ -21,7 +22,7 @@ import {
   keyOfNote,
   withKeyMarker,
 } from '@loompa/gitlab-client';
-import { plainJobLog, tailBytes } from './job-log-tail.js';
+import { plainJobLog } from './job-log-tail.js';
 import { mapDetailedMergeStatus } from './map-merge-status.js';
 import { isFromFork, type MergeRequestFields, toChangeRequest } from './merge-request-fields.js';
 import { readChecks, rollUpChecks } from './pipeline-checks.js';

@@ -14,7 +14,7 @@ export {
   gitLabScmSettingDefaults,
   gitLabScmSettingsSchema,
 } from './gitlab-scm-schema.js';
-export { plainJobLog, tailBytes } from './job-log-tail.js';
+export { plainJobLog } from './job-log-tail.js';
 export { mapDetailedMergeStatus } from './map-merge-status.js';
 export { changeRequestState, type MergeRequestFields, toChangeRequest } from './merge-request-fields.js';
 export { checkState, jobConclusion, rollUpChecks } from './pipeline-checks.js';

@@ -1,14 +1,6 @@
-import { createServer } from 'node:net';
+import { freePort } from '@loompa/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createGitLabScmFixture, type GitLabScmFixture, projectPath } from './gitlab-scm-fixture.js';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 let fixture: GitLabScmFixture | null = null;
 let controller = new AbortController();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { discussionsToThreads, mapDetailedMergeStatus, reviewState, tailBytes } from '../src/index.js';
+import { discussionsToThreads, mapDetailedMergeStatus, reviewState } from '../src/index.js';
 
 describe('mapDetailedMergeStatus', () => {
   it.each([
@@ -75,14 +75,5 @@ describe('reviewState', () => {
       'approved',
     );
     expect(reviewState({ approved_by: [], approvals_left: 0 }, [])).toBe('none');
-  });
-});
-
-describe('tailBytes', () => {
-  it('cuts at a character boundary within the byte budget', () => {
-    const tail = tailBytes('aaa€€', 5);
-    expect(Buffer.byteLength(tail)).toBeLessThanOrEqual(5);
-    expect(tail).toBe('€');
-    expect(tailBytes('short', 100)).toBe('short');
   });
 });

@@ -1,20 +1,11 @@
-import { createServer } from 'node:net';
 import type { TrackerChange } from '@loompa/core';
+import { freePort } from '@loompa/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   createGitLabTrackerFixture,
   type GitLabTrackerFixture,
   projectPath,
 } from './gitlab-tracker-fixture.js';
-
-/** A port free right now on 127.0.0.1 (the receiver binds it a moment later). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 let fixture: GitLabTrackerFixture | null = null;
 let controller = new AbortController();
