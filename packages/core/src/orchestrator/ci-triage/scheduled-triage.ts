@@ -137,6 +137,8 @@ export class ScheduledTriage {
         this.log.drop(entry);
       }
     }
+    // A look that met no denial: whatever held triage back before holds it no more.
+    this.log.denyBudget(null);
   }
 
   private async triageRun(
@@ -199,8 +201,8 @@ export class ScheduledTriage {
     const kind = settings.agent ?? workflow.config.agent.kind;
     const subject = triageSubject(run, kind, workflow.config.agent.model ?? null);
     const denial = await triageBudgetDenial(this.context, subject);
-    this.log.denyBudget(denial);
     if (denial !== null) {
+      this.log.denyBudget(denial);
       this.context.logger.info('scheduled CI triage waits for the budget', { run: run.id, reason: denial });
       return 'budget-denied';
     }
