@@ -327,11 +327,33 @@ export class GitLabScmProvider implements ScmProviderV1 {
   async getCheckLog(
     options: CallOptions & { changeRequest: ChangeRequest; checkId: string; maxBytes: number },
   ): Promise<string> {
-    return this.readJobLog(options.checkId, options.maxBytes, options.abortSignal);
+    const project = options.checkId.startsWith('job:')
+      ? await this.pipelineProjectOf(options.changeRequest, options.abortSignal)
+      : this.project;
+    return this.readJobLog(project, options.checkId, options.maxBytes, options.abortSignal);
+  }
+
+  /**
+   * Where the head pipeline's jobs live: the project itself, or for a merge request from a fork
+   * the fork (its branch pipelines run there, and GitLab serves a job only under its own project).
+   */
+  private async pipelineProjectOf(
+    changeRequest: ChangeRequest,
+    abortSignal: AbortSignal | undefined,
+  ): Promise<string> {
+    if (!changeRequest.headRepositoryUrl) return this.project;
+    const iid = this.iidOf(changeRequest);
+    try {
+      const projectId = (await this.showMergeRequest(iid, abortSignal)).head_pipeline?.project_id;
+      return projectId === undefined ? this.project : String(projectId);
+    } catch (error) {
+      this.fail(`read the head pipeline of merge request !${iid}`, error);
+    }
   }
 
   /** The tail of a job's trace without colours or section markers; `checkId` is `job:<id>` or `status:<id>`. */
   private async readJobLog(
+    project: string,
     checkId: string,
     maxBytes: number,
     abortSignal: AbortSignal | undefined,
@@ -347,7 +369,7 @@ export class GitLabScmProvider implements ScmProviderV1 {
       throw new ScmError(`"${checkId}" is not a GitLab check id (expected job:<id> or status:<id>)`);
     }
     try {
-      const log = await this.client.call(abortSignal, (api) => api.Jobs.showLog(this.project, Number(id)));
+      const log = await this.client.call(abortSignal, (api) => api.Jobs.showLog(project, Number(id)));
       return tailBytes(plainJobLog(String(log)), maxBytes);
     } catch (error) {
       this.fail(`read the log of job ${id}`, error);
@@ -363,10 +385,8 @@ export class GitLabScmProvider implements ScmProviderV1 {
   ): Promise<void> {
     const iid = this.iidOf(options.changeRequest);
     try {
-      const mergeRequest = await this.showMergeRequest(iid, options.abortSignal);
-      const pipelineProject = mergeRequest.head_pipeline?.project_id;
       await retryFailedJobs(this.client, {
-        project: pipelineProject === undefined ? this.project : String(pipelineProject),
+        project: await this.pipelineProjectOf(options.changeRequest, options.abortSignal),
         checks: options.checks,
         abortSignal: options.abortSignal,
       });
@@ -397,7 +417,7 @@ export class GitLabScmProvider implements ScmProviderV1 {
   async getJobLog(
     options: CallOptions & { run: WorkflowRun; jobId: string; maxBytes: number },
   ): Promise<string> {
-    return this.readJobLog(options.jobId, options.maxBytes, options.abortSignal);
+    return this.readJobLog(this.project, options.jobId, options.maxBytes, options.abortSignal);
   }
 
   async upsertComment(

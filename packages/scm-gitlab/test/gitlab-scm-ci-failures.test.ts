@@ -1,4 +1,6 @@
-import { classifyCheckFailure, ScmError } from '@loompa/core';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { classifyCheckFailure, runGit, ScmError } from '@loompa/core';
 import type { FakeGitLabOptions } from '@loompa/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pipelineRunState } from '../src/index.js';
@@ -20,6 +22,13 @@ afterEach(async () => {
   await fixture?.cleanup();
   fixture = null;
 });
+
+const identity = {
+  GIT_AUTHOR_NAME: 'Alice',
+  GIT_AUTHOR_EMAIL: 'alice@localhost',
+  GIT_COMMITTER_NAME: 'Alice',
+  GIT_COMMITTER_EMAIL: 'alice@localhost',
+};
 
 const runnerLostTrace = [
   'Running with gitlab-runner 17.5.0 (abc1234)',
@@ -114,10 +123,8 @@ describe('GitLab CI failures', () => {
     const retries = current.fake.requests.filter(
       (request) => request.method === 'POST' && request.path.endsWith('/retry'),
     );
-    // Retried in the project of the head pipeline (a fork's own, for a merge request from a fork).
-    const projectId = current.fake.project(projectPath).id;
     expect(retries.map((request) => [request.path, request.status])).toEqual(
-      checks.map((check) => [`projects/${projectId}/jobs/${check.id.slice('job:'.length)}/retry`, 201]),
+      checks.map((check) => [`projects/group%2Fproject/jobs/${check.id.slice('job:'.length)}/retry`, 201]),
     );
     const passed = await statusWhen(
       current,
@@ -135,6 +142,58 @@ describe('GitLab CI failures', () => {
     await expect(current.provider.rerunChecks({ changeRequest, checks })).rejects.toThrow(
       /retried none of "unit", "build".*not retryable/,
     );
+  });
+
+  it('reads and retries the jobs of a merge request from a fork in the fork, where its pipeline runs', async () => {
+    const current = await start();
+    const { fake, provider } = current;
+    const fork = await fake.forkProject(projectPath, { path: 'alice/project' });
+    const git = (args: string[]) =>
+      runGit(args, { cwd: current.workingCopy, env: { ...fake.gitEnvironment(), ...identity } });
+    await git(['checkout', '--quiet', '-B', 'feature/flaky', 'main']);
+    await writeFile(path.join(current.workingCopy, 'feature.txt'), 'feature\n');
+    await git(['add', '--all']);
+    await git(['commit', '--quiet', '-m', 'A feature from a fork']);
+    await git([
+      'push',
+      '--quiet',
+      fake.repositoryUrl(fork.pathWithNamespace),
+      'HEAD:refs/heads/feature/flaky',
+    ]);
+    const opened = await fetch(`${fake.url}/api/v4/projects/${fork.id}/merge_requests`, {
+      method: 'POST',
+      headers: { 'private-token': fake.token, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        source_branch: 'feature/flaky',
+        target_branch: 'main',
+        title: 'From a fork',
+        target_project_id: fake.project(projectPath).id,
+        allow_collaboration: true,
+      }),
+    });
+    expect(opened.status).toBe(201);
+    const { iid } = (await opened.json()) as { iid: number };
+    const [changeRequest] = await provider.listBabysitCandidates({ numbers: [iid], label: null });
+    expect(changeRequest?.headRepositoryUrl).toBe(fake.repositoryUrl(fork.pathWithNamespace));
+    const failed = await statusWhen(
+      current,
+      changeRequest!,
+      (status) => status.continuousIntegration.state === 'failure',
+    );
+    const build = failed.continuousIntegration.checks.find((check) => check.name === 'build')!;
+    expect(
+      await provider.getCheckLog({ changeRequest: changeRequest!, checkId: build.id, maxBytes: 10_000 }),
+    ).toBe(runnerLostTrace);
+    await provider.rerunChecks({
+      changeRequest: changeRequest!,
+      checks: failed.continuousIntegration.checks,
+    });
+    expect(
+      fake.requests
+        .filter((request) => request.method === 'POST' && request.path.endsWith('/retry'))
+        .map((request) => request.path.split('/')[1]),
+    ).toEqual([String(fork.id), String(fork.id)]);
+    await statusWhen(current, changeRequest!, (status) => status.continuousIntegration.state === 'success');
   });
 
   it('refuses to retry external commit statuses, saying only jobs can be', async () => {
