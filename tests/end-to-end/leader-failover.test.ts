@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startRedisServer, type TestRedisServer } from '@loompa/testkit';
@@ -6,10 +7,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { createWorkerSetup, type WorkerSetup, workerWait } from './fixtures/worker-fixture.js';
 
 /**
- * Two orchestrator processes over one task folder and one Redis: the first holds the tasks
- * (tracker claims) and sends their runs to a worker; it is killed mid-run; the other takes the
- * tasks over once the claims lapse, adopts the runs still on the worker instead of enqueuing
- * them again, and publishes each once.
+ * Two orchestrator processes over one task folder, one forge (scm-local's change requests in a
+ * shared folder) and one Redis, which holds both their store (`store: { kind: redis }`) and
+ * the BullMQ queue. One leads (the leader lease) and sends the runs to a worker; the other
+ * stands by. When the leader dies, or is frozen past its lease, the standby takes the lease
+ * with a newer fencing token, reads the state from the shared store, adopts the runs still on
+ * the worker, and publishes each once; a frozen leader that wakes up has its writes refused
+ * and steps down.
  */
 
 const repositoryRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -18,10 +22,23 @@ const script = path.join(
   'fixtures',
   'run-orchestrator-with-workers.ts',
 );
+const tasks = ['TASK-1', 'TASK-2', 'TASK-3'];
+const leaseMs = 3_000;
+
+interface OrchestratorLine {
+  type: string;
+  issue?: string;
+  token?: number;
+  role?: string;
+  reason?: string;
+  at: number;
+}
 
 interface OrchestratorProcess {
+  name: string;
   child: ChildProcess;
-  events: Array<{ type: string; issue?: string }>;
+  events: OrchestratorLine[];
+  stderr(): string;
   exited: Promise<unknown>;
 }
 
@@ -37,6 +54,8 @@ afterAll(async () => {
 afterEach(async () => {
   for (const child of children.splice(0)) {
     if (child.exitCode === null && child.signalCode === null) {
+      // A frozen process must be woken to hear the SIGTERM.
+      child.kill('SIGCONT');
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));
     }
@@ -57,13 +76,26 @@ function startOrchestrator(setup: WorkerSetup, name: string): OrchestratorProces
       redis.url,
       setup.prefix,
       path.join(setup.root, name, 'state'),
+      path.join(setup.root, 'forge'),
     ],
-    { cwd: repositoryRoot, stdio: ['ignore', 'pipe', 'inherit'] },
+    {
+      cwd: repositoryRoot,
+      // The store's URL comes from the environment ($LOOMPA_REDIS_URL in the workflow).
+      env: { ...process.env, LOOMPA_REDIS_URL: redis.url },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
   children.push(child);
+  let stderr = '';
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (chunk: string) => {
+    stderr += chunk;
+  });
   const running: OrchestratorProcess = {
+    name,
     child,
     events: [],
+    stderr: () => stderr,
     exited: new Promise((resolve) => child.once('exit', resolve)),
   };
   let pending = '';
@@ -79,45 +111,137 @@ function startOrchestrator(setup: WorkerSetup, name: string): OrchestratorProces
 
 const issuesWith = (running: OrchestratorProcess, type: string) =>
   running.events.flatMap((event) => (event.type === type && event.issue ? [event.issue] : []));
+const eventsOf = (running: OrchestratorProcess, type: string) =>
+  running.events.filter((event) => event.type === type);
 
-describe('the orchestrator holding the work dies', () => {
-  // The takeover waits for the dead leader's claims to lapse (tracker.claim_lease_ms, 3 s here).
-  it('the standby takes over once its claims lapse, adopts the runs on the workers, and nothing runs twice', async () => {
-    setup = await createWorkerSetup({
-      redisUrl: redis.url,
-      taskCount: 3,
-      agent: { max_concurrent_agents: 3 },
-      tracker: { claim_lease_ms: 3_000 },
-    });
-    await setup.startWorker('w1', { concurrency: 3 });
-    const leader = startOrchestrator(setup, 'leader');
-    await vi.waitFor(
-      () => expect(setup!.runs().filter((run) => run.what === 'start')).toHaveLength(3),
-      workerWait,
-    );
-    const standby = startOrchestrator(setup, 'standby');
-    // The standby runs, but the leader's claims keep it off the tasks.
-    await vi.waitFor(
-      () => expect(standby.events.some((event) => event.type === 'tick-finished')).toBe(true),
-      workerWait,
-    );
-    expect(issuesWith(standby, 'issue-dispatched')).toEqual([]);
+/** The change requests in the shared forge, with their keyed comments. */
+function changeRequests(setup: WorkerSetup): Array<{ branch: string; comments: Array<{ key: string }> }> {
+  const directory = path.join(setup.root, 'forge', 'change-requests');
+  if (!existsSync(directory)) return [];
+  return readdirSync(directory)
+    .filter((name) => name.endsWith('.json'))
+    .map((name) => JSON.parse(readFileSync(path.join(directory, name), 'utf8')));
+}
 
+function workflowWithRedisStore(setup: WorkerSetup | null) {
+  return {
+    kind: 'redis',
+    url: '$LOOMPA_REDIS_URL',
+    prefix: `${setup?.prefix ?? 'loompa-test'}:store`,
+    lease_ms: leaseMs,
+  };
+}
+
+async function startLeaderAndStandby(): Promise<{
+  leader: OrchestratorProcess;
+  standby: OrchestratorProcess;
+}> {
+  setup = await createWorkerSetup({
+    redisUrl: redis.url,
+    taskCount: tasks.length,
+    agent: { max_concurrent_agents: 3 },
+    // Left at the default (10 minutes): the leaders share one claim owner, so no takeover waits for claims.
+    store: { ...workflowWithRedisStore(null), prefix: `loompa-test-${process.pid}-${Date.now()}:store` },
+  });
+  await setup.startWorker('w1', { concurrency: 3 });
+  const leader = startOrchestrator(setup, 'leader');
+  await vi.waitFor(() => expect(eventsOf(leader, 'started')).toHaveLength(1), workerWait);
+  expect(eventsOf(leader, 'started')[0]!.role).toBe('leader');
+  await vi.waitFor(
+    () => expect(setup!.runs().filter((run) => run.what === 'start')).toHaveLength(3),
+    workerWait,
+  );
+  const standby = startOrchestrator(setup, 'standby');
+  await vi.waitFor(() => expect(eventsOf(standby, 'started')).toHaveLength(1), workerWait);
+  // The standby runs, but decides nothing while the leader holds the lease.
+  expect(eventsOf(standby, 'started')[0]!.role).toBe('standby');
+  expect(eventsOf(standby, 'tick-started')).toEqual([]);
+  return { leader, standby };
+}
+
+/** What must hold however the leader went: each task ran once, one change request and one status comment each. */
+async function expectEachTaskPublishedOnce(publisher: OrchestratorProcess, others: OrchestratorProcess[]) {
+  await setup!.go();
+  await vi.waitFor(
+    () => expect(issuesWith(publisher, 'change-request-opened').sort()).toEqual(tasks),
+    workerWait,
+  );
+  await vi.waitFor(() => {
+    const requests = changeRequests(setup!);
+    expect(requests.map((request) => request.branch).sort()).toEqual(tasks.map((task) => `loompa/${task}`));
+    for (const request of requests) {
+      expect(request.comments.filter((comment) => comment.key === 'loompa-status')).toHaveLength(1);
+    }
+  }, workerWait);
+  await vi.waitFor(
+    () => expect(setup!.runs().filter((run) => run.what === 'end')).toHaveLength(3),
+    workerWait,
+  );
+  // Each task's agent ran once, on the worker, though two orchestrators dispatched it.
+  const starts = setup!
+    .runs()
+    .filter((run) => run.what === 'start')
+    .map((run) => run.task);
+  expect(starts.sort()).toEqual(tasks);
+  for (const other of others) expect(issuesWith(other, 'change-request-opened')).toEqual([]);
+  for (const task of tasks) expect(setup!.git('show', `loompa/${task}:result-${task}.txt`)).toBe(task);
+}
+
+describe('two orchestrators sharing a Redis store: one leads, the other stands by', () => {
+  it('the leader is SIGKILLed mid-run: the standby takes the lease, adopts the runs on the worker, and nothing runs twice', async () => {
+    const { leader, standby } = await startLeaderAndStandby();
+    const leaderToken = eventsOf(leader, 'leadership-acquired')[0]!.token!;
+
+    const killedAt = Date.now();
     leader.child.kill('SIGKILL');
     await leader.exited;
-    await vi.waitFor(() => expect(issuesWith(standby, 'issue-dispatched')).toHaveLength(3), workerWait);
-    await setup.go();
-    await vi.waitFor(() => expect(issuesWith(standby, 'change-request-opened')).toHaveLength(3), workerWait);
+    await vi.waitFor(() => expect(eventsOf(standby, 'leadership-acquired')).toHaveLength(1), workerWait);
+    const acquired = eventsOf(standby, 'leadership-acquired')[0]!;
+    expect(acquired.token).toBeGreaterThan(leaderToken);
+    // Reported, not asserted: the lease is 3 s and the standby tries every second.
+    process.stdout.write(
+      `leader-failover: takeover ${acquired.at - killedAt} ms after SIGKILL (lease ${leaseMs} ms)\n`,
+    );
+    await vi.waitFor(() => expect(issuesWith(standby, 'issue-dispatched').sort()).toEqual(tasks), workerWait);
 
-    // Each task's agent ran once, on the worker, though two orchestrators dispatched it.
-    const starts = setup
-      .runs()
-      .filter((run) => run.what === 'start')
-      .map((run) => run.task);
-    expect(starts.sort()).toEqual(['TASK-1', 'TASK-2', 'TASK-3']);
-    expect(issuesWith(leader, 'change-request-opened')).toEqual([]);
-    for (const task of ['TASK-1', 'TASK-2', 'TASK-3']) {
-      expect(setup.git('show', `loompa/${task}:result-${task}.txt`)).toBe(task);
-    }
+    await expectEachTaskPublishedOnce(standby, [leader]);
+    expect(eventsOf(standby, 'leadership-lost')).toEqual([]);
+  }, 300_000);
+
+  it('the leader is frozen past its lease: the standby takes over, and the woken leader has its writes refused and steps down', async () => {
+    const { leader, standby } = await startLeaderAndStandby();
+    const leaderToken = eventsOf(leader, 'leadership-acquired')[0]!.token!;
+
+    const frozenAt = Date.now();
+    leader.child.kill('SIGSTOP');
+    await vi.waitFor(() => expect(eventsOf(standby, 'leadership-acquired')).toHaveLength(1), workerWait);
+    const acquired = eventsOf(standby, 'leadership-acquired')[0]!;
+    expect(acquired.token).toBeGreaterThan(leaderToken);
+    process.stdout.write(
+      `leader-failover: takeover ${acquired.at - frozenAt} ms after SIGSTOP (lease ${leaseMs} ms)\n`,
+    );
+    await vi.waitFor(() => expect(issuesWith(standby, 'issue-dispatched').sort()).toEqual(tasks), workerWait);
+
+    // The runs finish while the old leader sleeps; it wakes up to runs it still thinks are its own.
+    await setup!.go();
+    await vi.waitFor(
+      () => expect(setup!.runs().filter((run) => run.what === 'end')).toHaveLength(3),
+      workerWait,
+    );
+    leader.child.kill('SIGCONT');
+    await vi.waitFor(() => expect(eventsOf(leader, 'leadership-lost')).toHaveLength(1), workerWait);
+    const lost = eventsOf(leader, 'leadership-lost')[0]!;
+    expect(lost.token).toBe(leaderToken);
+    process.stdout.write(`leader-failover: the woken leader stepped down: ${lost.reason}\n`);
+
+    await expectEachTaskPublishedOnce(standby, [leader]);
+    // The old leader's steps under way ended at their writes, refused: none was applied.
+    await vi.waitFor(
+      () => expect(leader.stderr()).toContain('a store write was refused: this orchestrator does not lead'),
+      workerWait,
+    );
+    expect(eventsOf(leader, 'leadership-acquired')).toHaveLength(1);
+    expect(eventsOf(standby, 'leadership-lost')).toEqual([]);
+    expect(leader.child.exitCode).toBeNull();
   }, 300_000);
 });

@@ -7,6 +7,7 @@ import { notificationsPlugin } from '@loompa/notifications';
 import { gitHubScm } from '@loompa/scm-github';
 import { gitLabScm } from '@loompa/scm-gitlab';
 import { localScm } from '@loompa/scm-local';
+import { redisStore } from '@loompa/store-redis';
 import { gitHubTrackerPlugin } from '@loompa/tracker-github';
 import { gitLabTracker } from '@loompa/tracker-gitlab';
 import { markdownTracker } from '@loompa/tracker-markdown';
@@ -21,7 +22,8 @@ export const loompaPlugins = {
   trackers: { markdown: markdownTracker, github: gitHubTrackerPlugin, gitlab: gitLabTracker },
   scms: { local: localScm, github: gitHubScm, gitlab: gitLabScm },
   agents: { claude: claudeAgent, opencode: openCodeAgent, codex: codexAgent, command: commandAgent },
+  stores: { redis: redisStore },
   budget: budgetPlugin,
   notifier: notificationsPlugin,
 } satisfies Required<WorkflowPlugins> &
-  Pick<OrchestratorOptions, 'trackers' | 'scms' | 'agents' | 'budget' | 'notifier'>;
+  Pick<OrchestratorOptions, 'trackers' | 'scms' | 'agents' | 'stores' | 'budget' | 'notifier'>;

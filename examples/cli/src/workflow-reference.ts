@@ -7,6 +7,7 @@ import { notificationSettingsSchema } from '@loompa/notifications';
 import { gitHubScmReferenceSchema, gitHubScmSettingDefaults } from '@loompa/scm-github';
 import { gitLabScmReferenceSchema, gitLabScmSettingDefaults } from '@loompa/scm-gitlab';
 import { localScmSettingsSchema } from '@loompa/scm-local';
+import { redisStoreSettingsSchema } from '@loompa/store-redis';
 import { gitHubTrackerSettingDefaults, gitHubTrackerSettingsSchema } from '@loompa/tracker-github';
 import { gitLabTrackerReferenceSchema, gitLabTrackerSettingDefaults } from '@loompa/tracker-gitlab';
 import { markdownTrackerSettingsSchema } from '@loompa/tracker-markdown';
@@ -153,6 +154,12 @@ export function renderWorkflowReference(): string {
       intro:
         'Any CLI as an agent: the prompt on stdin, the worktree as working directory, exit 0 as success.',
       rows: rowsOf(commandAgentSettingsSchema, 'command.', {}),
+    },
+    {
+      title: '`store:` with `kind: redis`',
+      intro:
+        'Added to the core `store:` keys by @loompa/store-redis: one store and leader lease shared by every orchestrator of the project. The URL is best read from the environment (`url: $LOOMPA_REDIS_URL`); its password is never logged.',
+      rows: rowsOf(redisStoreSettingsSchema, 'store.', defaultsOf(redisStoreSettingsSchema)),
     },
     {
       title: '`budget:`',

@@ -67,6 +67,7 @@ export {
 export {
   AgentBackendError,
   ControlError,
+  FencedOutError,
   formatWorkflowProblem,
   HookError,
   InvalidArgumentError,
@@ -148,6 +149,7 @@ export {
   type SlotUsage,
   selectDispatches,
 } from './orchestrator/decisions.js';
+export type { LeadershipRole, LeadershipSnapshot } from './orchestrator/leadership/leadership.js';
 export { createOrchestrator, Orchestrator, type OrchestratorOptions } from './orchestrator/orchestrator.js';
 export type {
   AwaitingItemSnapshot,
@@ -239,8 +241,15 @@ export type {
   RunnerWorkspaces,
 } from './specifications/runner.js';
 export type { MergeMethod, PushTarget, ScmProviderV1 } from './specifications/scm-provider.js';
+export type {
+  LeaderLeaseGrant,
+  LeaderLeaseV1,
+  StoreV1,
+  StoreWriteOptions,
+} from './specifications/store.js';
 export type { NewIssue, TrackerChange, TrackerV1 } from './specifications/tracker.js';
 export type { WorkflowRun } from './specifications/workflow-run.js';
+export { builtInStores } from './store/built-in-stores.js';
 export { createFileStore, createMemoryStore, type OrchestratorStore } from './store/orchestrator-store.js';
 export { expandPathSetting } from './workflow/environment-values.js';
 export {

@@ -125,6 +125,7 @@ export function createBullmqRunner(options: BullmqRunnerOptions): BullmqRunner {
         data,
         priority: jobPriorityFor(issue),
         abortSignal: context.abortSignal,
+        handedOver: () => context.handedOver?.() ?? false,
         onProgress: (progress) =>
           handleProgress(context, progress, (turn, answer) => answerTurn(jobId, turn, answer)),
         resultUntaken: (result) => resultUntaken(workspace.path, repositoryUrl, data.resultRef, result),

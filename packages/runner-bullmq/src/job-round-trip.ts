@@ -22,6 +22,8 @@ export interface JobRequest {
   data: RunJobData;
   priority: number;
   abortSignal: AbortSignal;
+  /** True when the abort hands the job over (this orchestrator stopped leading): it is left running for the next leader. */
+  handedOver?(): boolean;
   /** Called for each progress report, in order; the end waits until all were handled. */
   onProgress(progress: RunProgress): Promise<void>;
   /** True while a finished job's work still waits in its result ref (the job is then adopted, not run again). */
@@ -61,6 +63,10 @@ export async function sendJobAndWait(settings: JobRoundTripSettings, request: Jo
     failed: (reason) => settle({ ok: false, reason }),
   });
   const cancel = () => {
+    if (request.handedOver?.()) {
+      settle({ ok: false, reason: 'left running for the orchestrator that leads now' });
+      return;
+    }
     void (async () => {
       if (await queues.removeIfWaiting(queueName, jobId)) {
         settle({ ok: false, reason: 'stopped before a worker took the run' });

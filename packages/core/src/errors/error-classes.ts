@@ -141,3 +141,16 @@ export class ControlError extends LoompaError {
     this.reason = reason;
   }
 }
+
+/**
+ * A store write was refused because the writer no longer leads: another orchestrator acquired
+ * the leader lease (a newer fencing token) or this one's lease ran out. The writer steps down.
+ */
+export class FencedOutError extends LoompaError {
+  constructor(
+    message: string,
+    options: LoompaErrorOptions & { details?: { token: number | null; currentToken?: number | null } } = {},
+  ) {
+    super('fenced_out', message, options);
+  }
+}

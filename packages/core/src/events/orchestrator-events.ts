@@ -120,6 +120,10 @@ export interface OrchestratorEventMap {
   'issue-requeued': IssueEventBase & { previousReason: string };
   /** A person stopped the issue's run; the workspace is kept and the issue waits as blocked. */
   'issue-cancelled': IssueEventBase & { reason: string; workspaceKept: boolean };
+  /** This orchestrator took the leader lease of a shared store (its fencing token) and decides from now on. */
+  'leadership-acquired': { holder: string; token: number; store: string; at: Date };
+  /** This orchestrator stopped leading (lease lost or a write fenced out) and stands by. */
+  'leadership-lost': { holder: string; token: number; reason: string; at: Date };
   /** A person approved the issue's change request through Loompa (scm-local). */
   'change-request-approved': IssueEventBase & { changeRequest: ChangeRequest; reviewer: string };
 }

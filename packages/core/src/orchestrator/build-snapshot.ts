@@ -1,6 +1,7 @@
 import type { WorkflowError } from '../errors/error-classes.js';
 import type { Workflow } from '../workflow/load-workflow.js';
 import type { DriverPhases } from './driver/driver-context.js';
+import type { LeadershipSnapshot } from './leadership/leadership.js';
 import type { OrchestratorSnapshot } from './orchestrator-snapshot.js';
 
 /** What the facade knows besides the phases: the workflow in force, its last error, the lifecycle. */
@@ -15,7 +16,11 @@ export interface SnapshotSources {
 }
 
 /** Everything the orchestrator is doing at `now`, gathered from every phase. */
-export function buildSnapshot(sources: SnapshotSources, now: number): OrchestratorSnapshot {
+export function buildSnapshot(
+  sources: SnapshotSources,
+  leadership: LeadershipSnapshot,
+  now: number,
+): OrchestratorSnapshot {
   const { agentRuns, retries, supervisor, store, budgetGate, pause, queue } = sources.phases;
   const { running, totals } = agentRuns.snapshot(now);
   const awaiting = supervisor.snapshot();
@@ -50,5 +55,6 @@ export function buildSnapshot(sources: SnapshotSources, now: number): Orchestrat
     nextPollAt: sources.nextPollAt,
     dryRun: sources.dryRun,
     draining: sources.draining,
+    leadership,
   };
 }

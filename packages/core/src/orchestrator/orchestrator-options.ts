@@ -7,6 +7,7 @@ import type { NotifierV1 } from '../specifications/notifier.js';
 import type { PluginEntry } from '../specifications/plugin.js';
 import type { RunnerV1 } from '../specifications/runner.js';
 import type { ScmProviderV1 } from '../specifications/scm-provider.js';
+import type { StoreV1 } from '../specifications/store.js';
 import type { TrackerV1 } from '../specifications/tracker.js';
 import type { OrchestratorStore } from '../store/orchestrator-store.js';
 import type { Workflow } from '../workflow/load-workflow.js';
@@ -31,8 +32,14 @@ export interface OrchestratorOptions {
   budget?: PluginEntry<BudgetV1>;
   /** Tells people about blocked, finished and stuck work; configured by `notifications:`. */
   notifier?: PluginEntry<NotifierV1>;
-  /** Durable facts; a file store under the state directory by default. */
-  store?: OrchestratorStore;
+  /**
+   * Durable facts: this store instead of the one `store.kind` names (a file store under the
+   * state directory by default). A `StoreV1` with a leader lease makes this orchestrator one of
+   * several that share it: it decides only while it leads.
+   */
+  store?: OrchestratorStore | StoreV1;
+  /** Stores by `store.kind`, besides the built-in `file` and `memory` (e.g. `{ redis: redisStore }`). */
+  stores?: Record<string, PluginEntry<StoreV1>>;
   logger?: Logger;
   /** Decide and emit events, but write nothing and start no agent. */
   dryRun?: boolean;

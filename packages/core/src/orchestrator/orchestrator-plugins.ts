@@ -7,7 +7,9 @@ import type { NotifierV1 } from '../specifications/notifier.js';
 import type { PluginContext, PluginEntry } from '../specifications/plugin.js';
 import type { RunnerV1 } from '../specifications/runner.js';
 import type { ScmProviderV1 } from '../specifications/scm-provider.js';
+import type { StoreV1 } from '../specifications/store.js';
 import type { TrackerV1 } from '../specifications/tracker.js';
+import { builtInStores } from '../store/built-in-stores.js';
 import type { OrchestratorStore } from '../store/orchestrator-store.js';
 import type { Workflow, WorkflowPlugins } from '../workflow/load-workflow.js';
 import { createInProcessRunner } from './agent-runs/in-process-runner.js';
@@ -19,6 +21,8 @@ export interface PluginRegistrations {
   trackers: Record<string, PluginEntry<TrackerV1>>;
   scms?: Record<string, PluginEntry<ScmProviderV1>>;
   agents?: Record<string, PluginEntry<AgentBackendV1>>;
+  /** Stores by `store.kind`, besides the built-in `file` and `memory`. */
+  stores?: Record<string, PluginEntry<StoreV1>>;
   budget?: PluginEntry<BudgetV1>;
   runner?: RunnerV1;
   notifier?: PluginEntry<NotifierV1>;
@@ -43,6 +47,7 @@ export class OrchestratorPlugins {
   private readonly trackers: PluginInstances<TrackerV1>;
   private readonly scms: PluginInstances<ScmProviderV1> | null;
   private readonly agents: PluginInstances<AgentBackendV1>;
+  private readonly stores: PluginInstances<StoreV1>;
   private readonly budgets: PluginInstances<BudgetV1> | null;
   private readonly notifiers: PluginInstances<NotifierV1> | null;
   /** Only with a notifier registered: without one, no listener is added to the events. */
@@ -60,6 +65,7 @@ export class OrchestratorPlugins {
       command: commandAgent,
       ...registrations.agents,
     });
+    this.stores = new PluginInstances('store', 'store-v1', { ...builtInStores, ...registrations.stores });
     this.budgets = registrations.budget
       ? new PluginInstances('budget', 'budget-v1', { budget: registrations.budget })
       : null;
@@ -90,9 +96,10 @@ export class OrchestratorPlugins {
 
   /** The plugins a WORKFLOW.md may name, for validating it against this orchestrator. */
   workflowPlugins(): WorkflowPlugins {
-    const { trackers, scms, agents, budget, notifier } = this.registrations;
+    const { trackers, scms, agents, stores, budget, notifier } = this.registrations;
     return {
       trackers,
+      stores: { ...builtInStores, ...stores },
       ...(scms ? { scms } : {}),
       agents: { command: commandAgent, ...agents },
       ...(budget ? { budget } : {}),
@@ -131,6 +138,22 @@ export class OrchestratorPlugins {
       this.pluginContext(),
       workflow.filePath,
       kind,
+    );
+  }
+
+  /**
+   * The store `store.kind` names (a dry run keeps everything in memory). Created once: the
+   * orchestrator holds it (and its lease) for its whole life, and closes it when it stops.
+   */
+  store(dryRun: boolean): StoreV1 {
+    const workflow = this.context.workflow();
+    if (dryRun) return this.stores.get('memory', {}, this.pluginContext(), workflow.filePath, 'store');
+    return this.stores.get(
+      workflow.config.store.kind,
+      workflow.pluginSettings.store,
+      this.pluginContext(),
+      workflow.filePath,
+      'store',
     );
   }
 

@@ -1,6 +1,7 @@
 import type { CheckFailureReportEntry } from '../change-requests/check-failure-report.js';
 import type { CheckFailureClass } from '../change-requests/classify-check-failure.js';
 import type { TokenUsage } from '../specifications/common.js';
+import type { LeadershipSnapshot } from './leadership/leadership.js';
 
 /** Where a work item is in its life (DESIGN.md §4). */
 export type WorkItemPhase = 'preparing' | 'running' | 'publishing' | 'reacting' | 'stopping';
@@ -182,6 +183,8 @@ export interface OrchestratorSnapshot {
   nextPollAt: Date | null;
   dryRun: boolean;
   draining: boolean;
+  /** Whether this instance decides: `sole` (the store has no lease), `leader` or `standby`. */
+  leadership: LeadershipSnapshot;
 }
 
 /** A change request Loompa babysits (it did not open it), and where its item is. */

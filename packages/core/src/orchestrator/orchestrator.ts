@@ -5,13 +5,12 @@ import { describeError } from '../errors/loompa-error.js';
 import { type OrchestratorEventMap, OrchestratorEvents } from '../events/orchestrator-events.js';
 import { createDefaultFocusMatcher } from '../focus/default-focus-matcher.js';
 import { createSilentLogger, type Logger } from '../logging/logger.js';
-import { terminateMarkedProcesses } from '../processes/leftover-agent-processes.js';
 import { registerSecret } from '../secrets/redact-secrets.js';
 import type { AgentBackendV1 } from '../specifications/agent-backend.js';
 import type { BudgetStatus } from '../specifications/budget.js';
 import type { FocusMatcherV1 } from '../specifications/focus-matcher.js';
 import type { Issue } from '../specifications/issue.js';
-import { createFileStore, createMemoryStore, type OrchestratorStore } from '../store/orchestrator-store.js';
+import type { OrchestratorStore } from '../store/orchestrator-store.js';
 import { loadWorkflow, type Workflow } from '../workflow/load-workflow.js';
 import { watchWorkflow } from '../workflow/watch-workflow.js';
 import { workspaceKeyFor } from '../workspaces/workspace-key.js';
@@ -30,11 +29,12 @@ import {
   type PauseOptions,
 } from './control/orchestrator-control.js';
 import { WorkItemDriver } from './driver/work-item-driver.js';
+import { Leadership } from './leadership/leadership.js';
 import { assertWorkflowSource, type OrchestratorOptions } from './orchestrator-options.js';
 import { OrchestratorPlugins } from './orchestrator-plugins.js';
 import type { OrchestratorSnapshot } from './orchestrator-snapshot.js';
 import { claimOwnerFor } from './scheduler/issue-claims.js';
-import { removeTerminalWorkspaces } from './workspace-cleanup.js';
+import { cleanUpAfterEarlierInstance } from './workspace-cleanup.js';
 
 export type { OrchestratorOptions } from './orchestrator-options.js';
 
@@ -57,6 +57,8 @@ export class Orchestrator {
   private workspaces: WorkspaceManager | null = null;
   private readonly driver: WorkItemDriver;
   private readonly control: OrchestratorControl;
+  /** Whether this instance decides (always, unless the store is shared through a leader lease). */
+  private readonly leadership: Leadership;
 
   private initialized: Promise<void> | null = null;
   /** Read by the driver, which starts nothing new once stopping or draining. */
@@ -75,6 +77,13 @@ export class Orchestrator {
     this.dryRun = options.dryRun ?? false;
     this.focusMatcher = options.focusMatcher ?? createDefaultFocusMatcher();
     this.store = options.store ?? null;
+    this.leadership = new Leadership({
+      ...{ events: this.events, logger: this.logger, now: () => Date.now() },
+      leaseMs: () => this.requireWorkflow().config.store.lease_ms,
+      restore: (store) => this.driver.restore(store),
+      stepDown: (reason) => (this.currentTick ?? Promise.resolve()).then(() => this.driver.stepDown(reason)),
+      requestTick: () => this.requestTick(),
+    });
     this.plugins = new OrchestratorPlugins(options, {
       workflow: () => this.requireWorkflow(),
       stateDirectory: () => this.stateDirectory(),
@@ -87,8 +96,8 @@ export class Orchestrator {
     });
     this.driver = new WorkItemDriver({
       workflow: () => this.requireWorkflow(),
-      tracker: () => this.plugins.tracker(),
-      scm: () => this.plugins.scm(),
+      tracker: () => this.leadership.guard(this.plugins.tracker()),
+      scm: () => this.leadership.guard(this.plugins.scm()),
       agentFor: (kind) => this.plugins.agentFor(kind),
       runner: () => this.plugins.runner,
       sharedSlots: options.sharedSlots,
@@ -105,11 +114,13 @@ export class Orchestrator {
       lifecycle: this.lifecycle,
       now: () => Date.now(),
       ready: () => this.initialize(),
-      claimOwner: () => claimOwnerFor(this.stateDirectory()),
+      claimOwner: () => this.leadership.claimOwner(claimOwnerFor(this.stateDirectory())),
+      leading: () => this.leadership.isLeading(),
     });
     this.control = new OrchestratorControl({
       context: this.driver.context,
-      ready: () => this.initialize(),
+      // A standby refuses control actions: they are the leader's to take.
+      ready: () => this.initialize().then(() => this.leadership.assertLeading('take a control action')),
       requestTick: () => this.requestTick(),
     });
   }
@@ -134,24 +145,11 @@ export class Orchestrator {
       this.plugins.budget();
       const stateDirectory = this.stateDirectory();
       if (!this.dryRun) await mkdir(stateDirectory, { recursive: true });
-      this.store ??= this.dryRun ? createMemoryStore() : createFileStore(path.join(stateDirectory, 'store'));
-      await this.driver.restore(this.store);
+      this.store = await this.leadership.open(this.store ?? this.plugins.store(this.dryRun));
       if (!this.dryRun) {
-        const leftovers = await terminateMarkedProcesses(agentOwnerFor(stateDirectory));
-        if (leftovers.length > 0) {
-          this.logger.warn('stopped agent processes left running by an earlier instance', {
-            pids: leftovers,
-          });
-        }
-        await removeTerminalWorkspaces(
-          {
-            workspaces: this.workspaces!,
-            workflow: this.requireWorkflow(),
-            events: this.events,
-            logger: this.logger,
-          },
-          tracker,
-        );
+        const { workspaces, events, logger } = this;
+        const cleanup = { workspaces: workspaces!, workflow: this.requireWorkflow(), events, logger };
+        await cleanUpAfterEarlierInstance(cleanup, tracker, agentOwnerFor(stateDirectory));
       }
     })();
     return this.initialized;
@@ -224,6 +222,7 @@ export class Orchestrator {
     });
     await this.driver.releaseClaims();
     await this.plugins.closeAll();
+    await this.leadership.stop();
   }
 
   /** One tick, then waits until every dispatched item has finished its attempt or is parked. */
@@ -258,6 +257,8 @@ export class Orchestrator {
   }
 
   private async runTick(): Promise<void> {
+    // A standby decides nothing; it ticks once it takes the lead.
+    if (!this.leadership.isLeading()) return;
     this.events.publish('tick-started', { at: new Date() });
     const { dispatched, candidates } = await this.driver.runTick();
     if (this.lifecycle.started) this.schedulePoll();
@@ -343,6 +344,7 @@ export class Orchestrator {
     const sources = { workflow, workflowError, nextPollAt, dryRun, draining: lifecycle.draining };
     return buildSnapshot(
       { ...sources, phases: driver.phases, workflowPath: this.options.workflowPath ?? null },
+      this.leadership.snapshot(),
       Date.now(),
     );
   }

@@ -44,6 +44,8 @@ export class WorkItemStore {
    */
   async restore(): Promise<WorkItemRecord[]> {
     const withChangeRequest: WorkItemRecord[] = [];
+    // Restored again when this instance leads again: the store is the truth, not what it last saw.
+    this.blocked.clear();
     for (const { value } of await this.requireBackend().list<WorkItemRecord>(recordKeyPrefix)) {
       if (value.blocked) {
         this.blocked.set(value.issueId, {

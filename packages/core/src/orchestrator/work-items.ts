@@ -41,8 +41,11 @@ export interface RunningItem {
   liveCostUsd: number;
   abortController: AbortController;
   stopRequest: {
-    /** `person`: a person cancelled the run or paused everything (see `control/`). */
-    kind: 'stall' | 'reconcile' | 'budget' | 'shutdown' | 'person';
+    /**
+     * `person`: a person cancelled the run or paused everything (see `control/`).
+     * `leadership`: this orchestrator stopped leading; the run is the next leader's to adopt.
+     */
+    kind: 'stall' | 'reconcile' | 'budget' | 'shutdown' | 'person' | 'leadership';
     reason: string;
     removeWorkspace: boolean;
   } | null;

@@ -1,6 +1,7 @@
 import { describeError } from '../errors/loompa-error.js';
 import type { OrchestratorEvents } from '../events/orchestrator-events.js';
 import type { Logger } from '../logging/logger.js';
+import { terminateMarkedProcesses } from '../processes/leftover-agent-processes.js';
 import type { Issue } from '../specifications/issue.js';
 import type { TrackerV1 } from '../specifications/tracker.js';
 import type { Workflow } from '../workflow/load-workflow.js';
@@ -72,4 +73,20 @@ export async function removeTerminalWorkspaces(
     return;
   }
   for (const issue of terminal) await removeWorkspace(context, issue);
+}
+
+/**
+ * What an earlier instance on the same state left behind: its agent processes (marked with
+ * `agentOwner`) are stopped, and the worktrees of issues now terminal are removed.
+ */
+export async function cleanUpAfterEarlierInstance(
+  context: WorkspaceCleanupContext,
+  tracker: TrackerV1,
+  agentOwner: string,
+): Promise<void> {
+  const leftovers = await terminateMarkedProcesses(agentOwner);
+  if (leftovers.length > 0) {
+    context.logger.warn('stopped agent processes left running by an earlier instance', { pids: leftovers });
+  }
+  await removeTerminalWorkspaces(context, tracker);
 }

@@ -49,6 +49,12 @@ export interface RunnerAttemptContext {
   publishesAfterRun: boolean;
   /** Aborted when the orchestrator stops the run (budget, reconciliation, stall, shutdown). */
   abortSignal: AbortSignal;
+  /**
+   * True when the abort is a hand-over: this orchestrator stopped leading a shared store and the
+   * next leader adopts the run. A runner whose runs live elsewhere (a queue) stops waiting and
+   * leaves the run alone; an in-process runner ends it as on any abort. Absent: never.
+   */
+  handedOver?(): boolean;
   logger: Logger;
   refreshIssue(): Promise<Issue | null>;
   /** Asked before every turn after the first; a reason stops the attempt cleanly (a budget limit, say). */

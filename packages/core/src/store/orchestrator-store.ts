@@ -2,19 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidArgumentError } from '../errors/error-classes.js';
+import type { StoreV1 } from '../specifications/store.js';
 
-/**
- * Where the orchestrator keeps what cannot be rebuilt from the tracker, the forge and git:
- * attempt counters, blocked items, sessions, cursors. Small on purpose, so a service can put
- * it in its own database.
- */
-export interface OrchestratorStore {
-  get<Value>(key: string): Promise<Value | undefined>;
-  set<Value>(key: string, value: Value): Promise<void>;
-  delete(key: string): Promise<void>;
-  /** Every entry whose key starts with `prefix`. */
-  list<Value>(prefix: string): Promise<Array<{ key: string; value: Value }>>;
-}
+export type { OrchestratorStore } from '../specifications/store.js';
 
 function fileNameFor(key: string): string {
   return `${encodeURIComponent(key)}.json`;
@@ -24,7 +14,7 @@ function fileNameFor(key: string): string {
  * The embedded store: one JSON file per key in a folder, each written to a temporary file,
  * flushed, then renamed over the old one, so a crash leaves either the old or the new value.
  */
-export function createFileStore(directory: string): OrchestratorStore {
+export function createFileStore(directory: string): StoreV1 {
   let ready: Promise<void> | null = null;
   const ensureDirectory = () => {
     ready ??= mkdir(directory, { recursive: true }).then(() => undefined);
@@ -48,6 +38,8 @@ export function createFileStore(directory: string): OrchestratorStore {
     }
   };
   return {
+    specificationVersion: 'store-v1',
+    name: 'file',
     async get<Value>(key: string) {
       return read<Value>(fileNameFor(key));
     },
@@ -83,9 +75,11 @@ export function createFileStore(directory: string): OrchestratorStore {
 }
 
 /** A store in memory, for tests and dry runs. */
-export function createMemoryStore(): OrchestratorStore {
+export function createMemoryStore(): StoreV1 {
   const values = new Map<string, string>();
   return {
+    specificationVersion: 'store-v1',
+    name: 'memory',
     async get<Value>(key: string) {
       const text = values.get(key);
       return text === undefined ? undefined : (JSON.parse(text) as Value);

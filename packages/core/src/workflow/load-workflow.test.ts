@@ -213,6 +213,7 @@ describe('loadWorkflow: defaults (DESIGN.md §5, Symphony where it has one)', ()
       },
       server: { api_token: null },
       fleet: {},
+      store: { kind: 'file', lease_ms: 15_000 },
       budget: {},
       notifications: {},
     });
@@ -221,6 +222,7 @@ describe('loadWorkflow: defaults (DESIGN.md §5, Symphony where it has one)', ()
     expect(workflow.pluginSettings).toEqual({
       tracker: {},
       scm: {},
+      store: {},
       budget: {},
       notifications: {},
       agents: { claude: {} },
@@ -705,6 +707,7 @@ describe('loadWorkflow: plugins', () => {
     expect(workflow.pluginSettings).toEqual({
       tracker: { kind: 'github', token, owner: 'acme', per_page: 50 },
       scm: { host: 'forge.example.invalid' },
+      store: {},
       budget: { total_usd: 25 },
       notifications: {},
       agents: { claude: { binary: '/usr/local/bin/claude', verbose: false } },

@@ -15,6 +15,7 @@ import {
   type PluginSchema,
 } from '../specifications/plugin.js';
 import type { ScmProviderV1 } from '../specifications/scm-provider.js';
+import type { StoreV1 } from '../specifications/store.js';
 import type { TrackerV1 } from '../specifications/tracker.js';
 import { describeValidationIssue } from './describe-validation-issue.js';
 import {
@@ -46,6 +47,8 @@ export interface WorkflowPlugins {
   trackers?: Record<string, PluginEntry<TrackerV1> | PluginSchema>;
   scms?: Record<string, PluginEntry<ScmProviderV1> | PluginSchema>;
   agents?: Record<string, PluginEntry<AgentBackendV1> | PluginSchema>;
+  /** Stores by `store.kind` (besides the built-in `file` and `memory`). */
+  stores?: Record<string, PluginEntry<StoreV1> | PluginSchema>;
   /** The one budget in use (not chosen by kind): it validates the `budget:` section. */
   budget?: PluginEntry<BudgetV1> | PluginSchema;
   /** The one notifier in use: it validates the `notifications:` section. */
@@ -67,6 +70,7 @@ export interface Workflow {
   pluginSettings: {
     tracker: unknown;
     scm: unknown;
+    store: unknown;
     budget: unknown;
     notifications: unknown;
     /** Per agent kind, from the top-level section named after the kind. */
@@ -377,6 +381,7 @@ function validatePluginSections(
 
   const trackerEntry = checkKind(plugins.trackers, 'tracker', config.tracker.kind, ['tracker', 'kind']);
   const scmEntry = checkKind(plugins.scms, 'scm', config.scm.kind, ['scm', 'kind']);
+  const storeEntry = checkKind(plugins.stores, 'store', config.store.kind, ['store', 'kind']);
 
   const agentKinds = new Map<string, Array<string | number>>([[config.agent.kind, ['agent', 'kind']]]);
   config.agent.profiles.forEach((profile, index) => {
@@ -400,6 +405,7 @@ function validatePluginSections(
   return {
     tracker: parseSection(trackerEntry, ['tracker']),
     scm: parseSection(scmEntry, ['scm']),
+    store: parseSection(storeEntry, ['store']),
     budget: parseSection(plugins.budget, ['budget']),
     notifications: parseSection(plugins.notifier, ['notifications']),
     agents,
@@ -440,6 +446,7 @@ function unknownKindsInRawData(
     ['tracker', 'tracker', plugins.trackers],
     ['scm', 'scm', plugins.scms],
     ['agent', 'agent', plugins.agents],
+    ['store', 'store', plugins.stores],
   ];
   const problems: WorkflowProblem[] = [];
   for (const [section, slot, registry] of checks) {

@@ -18,7 +18,7 @@ import {
  * specification where it has one (poll 30 s, 10 agents, 20 turns, retry backoff capped at
  * 5 min, stall 5 min, hooks 60 s). Keys stay snake_case, exactly as written in the file, so a
  * YAML path in an error is also the property path in code. Sections that plugins extend
- * (`tracker`, `scm`, `budget`, `notifications`) keep unknown keys for the plugin's own schema.
+ * (`tracker`, `scm`, `store`, `budget`, `notifications`) keep unknown keys for the plugin's own schema.
  */
 
 const trackerSectionSchema = z.looseObject({
@@ -268,6 +268,22 @@ const fleetSectionSchema = z.object({
     ),
 });
 
+/** The store kind and the leader lease are core's; the store plugin owns every other key (`url`, `prefix`). */
+const storeSectionSchema = z.looseObject({
+  kind: z
+    .string()
+    .min(1)
+    .default('file')
+    .describe(
+      'Store plugin kind, read at start: `file` (files under the state directory) or a store registered with the orchestrator, such as `redis` (`@loompa/store-redis`), which several orchestrators share: one leads, the others stand by.',
+    ),
+  lease_ms: positiveInteger
+    .default(15_000)
+    .describe(
+      'With a store that has a leader lease (redis): how long the leadership lasts unless renewed (every third of it). A standby takes over at most this long after the leader died.',
+    ),
+});
+
 /** The budget plugin given to the orchestrator owns every key of this section. */
 const budgetSectionSchema = z.looseObject({});
 
@@ -288,6 +304,7 @@ export const workflowConfigSchema = z.object({
   triage: triageSectionSchema.prefault({}),
   server: serverSectionSchema.prefault({}),
   fleet: fleetSectionSchema.prefault({}),
+  store: storeSectionSchema.prefault({}),
   budget: budgetSectionSchema
     .prefault({})
     .describe('Owned by the budget plugin given to the orchestrator, which validates it.'),

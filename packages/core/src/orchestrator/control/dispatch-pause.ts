@@ -38,9 +38,14 @@ export class DispatchPause {
   }
 
   async pause(all: boolean, reason: string | null, now: Date): Promise<void> {
-    this.state = { all, since: this.state?.since ?? now, reason };
-    const stored: StoredPause = { all, since: this.state.since.toISOString(), reason };
-    await this.backend?.set(pauseStoreKey, stored);
+    const state = { all, since: this.state?.since ?? now, reason };
+    // Stored first: a refused write (this instance no longer leads) pauses nothing.
+    await this.backend?.set(pauseStoreKey, {
+      all,
+      since: state.since.toISOString(),
+      reason,
+    } satisfies StoredPause);
+    this.state = state;
   }
 
   /** Clears the pause and returns the retries held meanwhile. */

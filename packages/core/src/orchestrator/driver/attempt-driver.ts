@@ -103,6 +103,7 @@ export async function dispatchIssue(
       workspaces,
       publishesAfterRun: publishingAtDispatch !== null,
       abortSignal: item.abortController.signal,
+      handedOver: () => item.stopRequest?.kind === 'leadership',
       logger: context.logger,
       refreshIssue: async () => (await context.tracker().getIssues({ ids: [issue.id] }))[0] ?? null,
       isActive: (refreshed) => isActiveState(dispatchRulesOf(context.workflow()), refreshed.state),

@@ -64,6 +64,8 @@ export interface DriverEnvironment {
   ready(): Promise<void>;
   /** This instance's owner name on issue claims (`claimOwnerFor`); a per-process one when absent. */
   claimOwner?(): string;
+  /** False while another orchestrator leads the shared store: nothing new starts here. True when absent. */
+  leading?(): boolean;
 }
 
 /** The phases the driver moves items between, each holding only its own state. */
@@ -90,7 +92,7 @@ export type DriverContext = DriverEnvironment & DriverPhases;
 
 /** True while new work may start: not stopping, not draining. */
 export function acceptsNewWork(context: DriverContext): boolean {
-  return !context.lifecycle.stopping && !context.lifecycle.draining;
+  return !context.lifecycle.stopping && !context.lifecycle.draining && (context.leading?.() ?? true);
 }
 
 /** Removes an issue's workspace with the current workflow's hooks. */

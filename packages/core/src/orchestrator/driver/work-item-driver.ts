@@ -122,8 +122,12 @@ export class WorkItemDriver {
     environment.events.on('issue-blocked', releaseClaim);
   }
 
-  /** Opens the store and picks up what a restart left: blocked issues, open change requests. */
+  /**
+   * Opens the store and picks up what a restart left: blocked issues, open change requests.
+   * Called again each time this instance takes the lead of a shared store.
+   */
   async restore(backend: OrchestratorStore): Promise<void> {
+    this.claims.resume();
     this.phases.store.open(backend);
     await this.phases.pause.restore(backend);
     this.phases.babysitting.open(backend);
@@ -137,6 +141,19 @@ export class WorkItemDriver {
     // Restored change requests are living items: claim them now, then keep every claim fresh.
     await this.claims.renew();
     this.claims.startRenewing();
+  }
+
+  /**
+   * This instance stopped leading: it forgets every item (the next leader reads them from the
+   * store) and lets go of its runs without cancelling them (a queue's runs are adopted by the
+   * next leader), keeping the claims in the tracker, which belong to the next leader too.
+   */
+  async stepDown(reason: string): Promise<void> {
+    const { retries, agentRuns, supervisor } = this.phases;
+    this.claims.suspend();
+    retries.clear();
+    for (const issueId of [...supervisor.ids()]) supervisor.forget(issueId);
+    await agentRuns.stopAll({ kind: 'leadership', reason, removeWorkspace: false });
   }
 
   /** The orchestrator stops: claims are released so another instance can take the issues. */

@@ -48,6 +48,8 @@ export class IssueClaims {
   private readonly releasing = new Map<string, Promise<void>>();
   private renewalTimer: NodeJS.Timeout | null = null;
   private stopped = false;
+  /** This instance stopped leading: it claims and renews nothing until it leads again. */
+  private suspended = false;
 
   constructor(private readonly context: IssueClaimsContext) {}
 
@@ -65,7 +67,7 @@ export class IssueClaims {
    * could not be made (fail closed: the issue is offered again next tick).
    */
   async claim(issue: Pick<Issue, 'id' | 'identifier'>): Promise<boolean> {
-    if (this.stopped) return false;
+    if (this.stopped || this.suspended) return false;
     if (!this.claimable) return true;
     await this.releasing.get(issue.id);
     try {
@@ -112,7 +114,7 @@ export class IssueClaims {
    * is released once it is a round old (younger ones belong to a dispatch under way).
    */
   async renew(): Promise<void> {
-    if (!this.claimable || this.stopped) return;
+    if (!this.claimable || this.stopped || this.suspended) return;
     const living = new Set(this.context.livingIssueIds());
     const interval = this.renewalIntervalMs();
     for (const [issueId, claimedAt] of [...this.held]) {
@@ -165,6 +167,20 @@ export class IssueClaims {
       this.renewalTimer.unref();
     };
     schedule();
+  }
+
+  /**
+   * This instance stopped leading a shared store: its claims belong to the next leader (the
+   * same claim owner), so they are forgotten, not released, and nothing is renewed until `resume`.
+   */
+  suspend(): void {
+    this.suspended = true;
+    this.held.clear();
+  }
+
+  /** This instance leads again: the next renewal round claims its living items. */
+  resume(): void {
+    this.suspended = false;
   }
 
   /** The orchestrator stops: no more renewals, and every claim is released. */
