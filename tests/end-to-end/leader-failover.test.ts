@@ -208,6 +208,18 @@ describe('two orchestrators sharing a Redis store: one leads, the other stands b
     expect(eventsOf(standby, 'leadership-lost')).toEqual([]);
   }, 300_000);
 
+  it('the leader stops cleanly (SIGTERM): it releases the lease and leaves its runs to the standby, which adopts them', async () => {
+    const { leader, standby } = await startLeaderAndStandby();
+    const leaderToken = eventsOf(leader, 'leadership-acquired')[0]!.token!;
+    leader.child.kill('SIGTERM');
+    await leader.exited;
+    await vi.waitFor(() => expect(eventsOf(standby, 'leadership-acquired')).toHaveLength(1), workerWait);
+    expect(eventsOf(standby, 'leadership-acquired')[0]!.token).toBeGreaterThan(leaderToken);
+    await vi.waitFor(() => expect(issuesWith(standby, 'issue-dispatched').sort()).toEqual(tasks), workerWait);
+    // Nothing was cancelled on the worker: the runs the leader started finish there, once.
+    await expectEachTaskPublishedOnce(standby, [leader]);
+  }, 300_000);
+
   it('the leader is frozen past its lease: the standby takes over, and the woken leader has its writes refused and steps down', async () => {
     const { leader, standby } = await startLeaderAndStandby();
     const leaderToken = eventsOf(leader, 'leadership-acquired')[0]!.token!;

@@ -8,7 +8,7 @@ import { createRedisStore, defaultPrefixFor, type RedisStore } from './redis-sto
  */
 export const redisStoreSettingsSchema = z.looseObject({
   url: z
-    .string({ error: 'expected the Redis URL (redis://[:password@]host:port[/db]), e.g. $LOOMPA_REDIS_URL' })
+    .string({ error: 'the Redis URL (redis://[:password@]host:port[/db]), e.g. $LOOMPA_REDIS_URL' })
     .regex(/^rediss?:\/\//, 'expected a URL starting with redis:// or rediss://')
     .describe(
       'The Redis every orchestrator of the project shares; `$LOOMPA_REDIS_URL` reads it from the environment.',

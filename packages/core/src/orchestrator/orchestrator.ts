@@ -216,7 +216,7 @@ export class Orchestrator {
     await this.currentTick?.catch(() => {});
     await retries.settle();
     await agentRuns.stopAll({
-      kind: 'shutdown',
+      kind: this.leadership.handsOverRuns ? 'leadership' : 'shutdown',
       reason: 'the orchestrator is stopping',
       removeWorkspace: false,
     });

@@ -17,6 +17,7 @@ import {
 import type { ScmProviderV1 } from '../specifications/scm-provider.js';
 import type { StoreV1 } from '../specifications/store.js';
 import type { TrackerV1 } from '../specifications/tracker.js';
+import { builtInStores } from '../store/built-in-stores.js';
 import { describeValidationIssue } from './describe-validation-issue.js';
 import {
   expandPathSetting,
@@ -340,6 +341,11 @@ function settingsSchemaOf(entry: PluginEntry<unknown> | PluginSchema | undefined
   return isPluginSchema(entry) || isPluginDefinition(entry) ? entry.settingsSchema : undefined;
 }
 
+/** The stores a workflow may name: the built-in `file` and `memory` besides those registered (checked only when some are). */
+function storesOf(plugins: WorkflowPlugins): WorkflowPlugins['stores'] {
+  return plugins.stores ? { ...builtInStores, ...plugins.stores } : undefined;
+}
+
 /** Checks every named kind against its registry and parses plugin sections with plugin schemas. */
 function validatePluginSections(
   config: WorkflowConfig,
@@ -381,7 +387,7 @@ function validatePluginSections(
 
   const trackerEntry = checkKind(plugins.trackers, 'tracker', config.tracker.kind, ['tracker', 'kind']);
   const scmEntry = checkKind(plugins.scms, 'scm', config.scm.kind, ['scm', 'kind']);
-  const storeEntry = checkKind(plugins.stores, 'store', config.store.kind, ['store', 'kind']);
+  const storeEntry = checkKind(storesOf(plugins), 'store', config.store.kind, ['store', 'kind']);
 
   const agentKinds = new Map<string, Array<string | number>>([[config.agent.kind, ['agent', 'kind']]]);
   config.agent.profiles.forEach((profile, index) => {
@@ -446,7 +452,7 @@ function unknownKindsInRawData(
     ['tracker', 'tracker', plugins.trackers],
     ['scm', 'scm', plugins.scms],
     ['agent', 'agent', plugins.agents],
-    ['store', 'store', plugins.stores],
+    ['store', 'store', storesOf(plugins)],
   ];
   const problems: WorkflowProblem[] = [];
   for (const [section, slot, registry] of checks) {

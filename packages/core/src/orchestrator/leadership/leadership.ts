@@ -266,6 +266,14 @@ export class Leadership {
       .catch((error: unknown) =>
         this.context.logger.error('stepping down failed', { message: describeError(error) }),
       );
+    // A lease this instance still holds (it only ran out here, a slow event loop) goes now, so
+    // the next leader need not wait for it to expire. Compared by holder and token: never another's.
+    if (token !== null) await this.lease?.release({ holder: this.holder, token }).catch(() => {});
+  }
+
+  /** With a shared store, a stopping leader hands its runs on workers to the next leader instead of cancelling them. */
+  get handsOverRuns(): boolean {
+    return this.lease !== null;
   }
 }
 
