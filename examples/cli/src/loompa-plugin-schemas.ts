@@ -13,6 +13,7 @@ import { notificationsSchema } from '@loompa/notifications/schema';
 import { gitHubScmSchema } from '@loompa/scm-github/schema';
 import { gitLabScmSchema } from '@loompa/scm-gitlab/schema';
 import { localScmSchema } from '@loompa/scm-local/schema';
+import { redisStoreSchema } from '@loompa/store-redis/schema';
 import { gitHubTrackerSchema } from '@loompa/tracker-github/schema';
 import { gitLabTrackerSchema } from '@loompa/tracker-gitlab/schema';
 import { markdownTrackerSchema } from '@loompa/tracker-markdown/schema';
@@ -38,6 +39,7 @@ export const loompaPluginSchemas = {
   trackers: byKind([markdownTrackerSchema, gitHubTrackerSchema, gitLabTrackerSchema]),
   scms: byKind([localScmSchema, gitHubScmSchema, gitLabScmSchema]),
   agents: byKind([claudeAgentSchema, openCodeAgentSchema, codexAgentSchema, commandAgentSchema]),
+  stores: byKind([redisStoreSchema]),
   budget: budgetSchema,
   notifier: notificationsSchema,
 } satisfies Required<WorkflowPlugins>;

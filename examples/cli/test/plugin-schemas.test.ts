@@ -32,7 +32,7 @@ async function forgeClientsLoadedBy(module: string): Promise<string[]> {
   return result.stderr.split('\n').filter((line) => line.startsWith('forge client: '));
 }
 
-const registries = ['trackers', 'scms', 'agents'] as const;
+const registries = ['trackers', 'scms', 'agents', 'stores'] as const;
 
 describe("the plugins' schema entries", () => {
   it('name the same kinds with the very schemas the implementations carry', () => {

@@ -10,4 +10,6 @@ export {
   type RedisStore,
   type RedisStoreOptions,
 } from './redis-store.js';
-export { type RedisStoreSettings, redisStore, redisStoreSettingsSchema } from './redis-store-plugin.js';
+export { redisStore } from './redis-store-plugin.js';
+export { type RedisStoreSettings, redisStoreSettingsSchema } from './redis-store-settings.js';
+export { redisStoreSchema } from './schema.js';

@@ -49,8 +49,8 @@ export interface PluginDefinition<Slot, Settings = any> {
  * client, no agent runner), so validating a workflow loads a fraction of the package.
  */
 export interface PluginSchema<Settings = any> {
-  /** The registry it belongs in: `trackers`, `scms`, `agents`, or the one `budget` / `notifier`. */
-  slot: 'tracker' | 'scm' | 'agent' | 'budget' | 'notifier';
+  /** The registry it belongs in: `trackers`, `scms`, `agents`, `stores`, or the one `budget` / `notifier`. */
+  slot: 'tracker' | 'scm' | 'agent' | 'store' | 'budget' | 'notifier';
   /** The `kind:` WORKFLOW.md names it by (for an agent, also its section); the section's name for budget and notifier. */
   kind: string;
   settingsSchema: ZodType<Settings>;
