@@ -1,10 +1,10 @@
-import path from 'node:path';
-import { createFileStore, InvalidArgumentError, requestBabysit, runGit, type Workflow } from '@loompa/core';
+import { InvalidArgumentError, requestBabysit, runGit, type Workflow } from '@loompa/core';
 import { createLocalScm } from '@loompa/scm-local';
 import { type ExitCode, exitCodes } from '../exit-codes.js';
 import { readLiveInstanceRecord } from '../instance-record.js';
 import { loadCliWorkflow } from '../loompa-plugin-schemas.js';
 import { describeStartFailure, resolveWorkflowPath, stateDirectoryOf } from '../workflow-file.js';
+import { withWorkflowStore } from '../workflow-store.js';
 
 export interface BabysitCommandOptions {
   stateDir?: string;
@@ -55,8 +55,8 @@ async function localChangeRequestNumber(
 
 /**
  * `loompa babysit <number|url|branch>`: asks the workflow's orchestrator to babysit a change
- * request it did not open. The request goes into the state directory's store (one file per
- * number), where a running instance finds it on its next tick and a later start finds it too.
+ * request it did not open. The request goes into the workflow's store (the state directory's
+ * files by default, one per number; Redis with `store: { kind: redis }`), where a running instance finds it on its next tick and a later start finds it too.
  */
 export async function babysitCommand(
   reference: string,
@@ -76,7 +76,7 @@ export async function babysitCommand(
         `"${reference}" names no change request: give its number (12, #12, !12) or its URL${workflow.config.scm.kind === 'local' ? ', or a branch' : ''}`,
       );
     }
-    await requestBabysit(createFileStore(path.join(stateDirectory, 'store')), number);
+    await withWorkflowStore(workflow, stateDirectory, (store) => requestBabysit(store, number));
     const live = await readLiveInstanceRecord(stateDirectory);
     if (live) {
       // Ask the running instance for a tick now; the request is in the store either way.

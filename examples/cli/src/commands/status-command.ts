@@ -1,11 +1,12 @@
 import path from 'node:path';
-import { createFileStore, type OrchestratorSnapshot } from '@loompa/core';
+import { createFileStore, type OrchestratorSnapshot, type Workflow } from '@loompa/core';
 import { type ExitCode, exitCodes } from '../exit-codes.js';
 import { readLiveInstanceRecord } from '../instance-record.js';
 import { loadCliWorkflow } from '../loompa-plugin-schemas.js';
 import { renderSnapshot } from '../progress-view.js';
 import { renderTable } from '../render-table.js';
 import { describeStartFailure, resolveWorkflowPath, stateDirectoryOf } from '../workflow-file.js';
+import { withWorkflowStore } from '../workflow-store.js';
 
 export interface StatusCommandOptions {
   url?: string;
@@ -51,11 +52,10 @@ export async function statusCommand(
   try {
     let url = options.url ?? null;
     let stateDirectory = options.stateDir ? path.resolve(options.stateDir) : null;
+    let workflow: Workflow | null = null;
     if (!url && !stateDirectory) {
-      stateDirectory = stateDirectoryOf(
-        await loadCliWorkflow(resolveWorkflowPath(workflowArgument)),
-        undefined,
-      );
+      workflow = await loadCliWorkflow(resolveWorkflowPath(workflowArgument));
+      stateDirectory = stateDirectoryOf(workflow, undefined);
     }
     if (!url && stateDirectory) url = (await readLiveInstanceRecord(stateDirectory))?.url ?? null;
     if (url) {
@@ -64,7 +64,10 @@ export async function statusCommand(
       else write(`Running instance at ${url}\n${renderSnapshot(snapshot, new Date())}`);
       return exitCodes.success;
     }
-    const records = await createFileStore(path.join(stateDirectory!, 'store')).list<StoredWorkItem>('item/');
+    // The workflow's store (Redis with `store: { kind: redis }`); with only --state-dir, its files.
+    const records = workflow
+      ? await withWorkflowStore(workflow, stateDirectory!, (store) => store.list<StoredWorkItem>('item/'))
+      : await createFileStore(path.join(stateDirectory!, 'store')).list<StoredWorkItem>('item/');
     if (options.json) {
       write(JSON.stringify({ running: false, stateDirectory, items: records.map((record) => record.value) }));
       return exitCodes.success;
