@@ -3,8 +3,10 @@
  *
  * 1. Throughput of agent runs on 1, 2 and 4 `loompa worker` processes (each taking
  *    `--worker-concurrency` runs at once) through a real Redis, against the in-process runner
- *    with the same number of agents at once. The agent is a command that sleeps 2 s; a run's
- *    wall time over the agent's 2 s is its overhead (worktree, job round trip, result transfer).
+ *    with the same number of agents at once. The agent is a command that sleeps 2 s and writes
+ *    one file. Each run's wall time (dispatch to end, as the orchestrator sees it) is compared:
+ *    the workers' over the in-process runner's is the queueing overhead per run; the runner's
+ *    timings say where a worker run's time went (prepare, agent, result, messaging, apply).
  * 2. The orchestrator's tick with 10 projects × 1,000 candidate tasks in one fleet, against one
  *    orchestrator ticking over the same 10,000 tasks alone.
  *
@@ -82,8 +84,20 @@ const tasks = (prefix: string, count: number) =>
     }),
   );
 
-/** Seconds until every one of `taskCount` runs has finished, with `agents` at once through `runner`. */
-async function runAll(root: string, name: string, agents: number, runner: RunnerV1 | null): Promise<number> {
+/** What one configuration measured: the whole batch, and each run from dispatch to its end. */
+interface BatchResult {
+  seconds: number;
+  /** Each run's wall time, dispatch to end, in seconds. */
+  runSeconds: number[];
+}
+
+/** Every one of `taskCount` runs, with `agents` at once through `runner`; progress goes to stderr. */
+async function runAll(
+  root: string,
+  name: string,
+  agents: number,
+  runner: RunnerV1 | null,
+): Promise<BatchResult> {
   const directory = path.join(root, name);
   const repository = await repositoryIn(directory);
   const workflowPath = await workflowIn(directory, {
@@ -97,29 +111,54 @@ async function runAll(root: string, name: string, agents: number, runner: Runner
       max_turns: 1,
       continuation_delay_ms: 3_600_000,
     },
-    command: { command: `sleep ${agentSeconds}` },
+    // The agent leaves one file, as real agents leave work: every run carries a result back.
+    command: { command: `sleep ${agentSeconds} && echo done > result.txt` },
   });
   const orchestrator = createOrchestrator({
     workflowPath,
     trackers: { mock: new MockTracker({ issues: tasks(name, taskCount) }) },
     ...(runner ? { runner } : {}),
   });
-  let finished = 0;
+  const dispatchedAt = new Map<string, number>();
+  const runSeconds: number[] = [];
   const failures: string[] = [];
+  orchestrator.events.on('issue-dispatched', (event) => dispatchedAt.set(event.issueId, performance.now()));
   const done = new Promise<void>((resolve) => {
     orchestrator.events.on('retry-scheduled', (event) => {
       if (event.reason !== 'continuation after a clean exit')
         failures.push(`${event.issueIdentifier}: ${event.reason}`);
-      if (++finished === taskCount) resolve();
+      const dispatched = dispatchedAt.get(event.issueId);
+      if (dispatched !== undefined) runSeconds.push((performance.now() - dispatched) / 1000);
+      if (runSeconds.length + failures.length >= taskCount) resolve();
     });
   });
   const started = performance.now();
-  await orchestrator.start();
-  await done;
+  // A batch that stops making progress says so instead of hanging silently.
+  const progress = setInterval(() => {
+    process.stderr.write(
+      `  ${name}: ${runSeconds.length}/${taskCount} runs finished after ${((performance.now() - started) / 1000).toFixed(0)} s (load ${loadAverage()})\n`,
+    );
+  }, 30_000);
+  try {
+    await orchestrator.start();
+    await done;
+  } finally {
+    clearInterval(progress);
+  }
   const seconds = (performance.now() - started) / 1000;
   await orchestrator.stop();
   if (failures.length > 0) throw new Error(`${name}: runs failed:\n${failures.slice(0, 5).join('\n')}`);
-  return seconds;
+  return { seconds, runSeconds };
+}
+
+const loadAverage = () =>
+  os
+    .loadavg()
+    .map((value) => value.toFixed(1))
+    .join(' ');
+
+function mean(values: number[]): number {
+  return values.reduce((sum, value) => sum + value, 0) / Math.max(1, values.length);
 }
 
 function startWorker(redisUrl: string, directory: string, name: string): Promise<ChildProcess> {
@@ -150,16 +189,36 @@ function startWorker(redisUrl: string, directory: string, name: string): Promise
   });
 }
 
+/** Collects the runner's "run finished on a worker" timings: where a worker run's time went. */
+function timingsLogger() {
+  const runs: Array<Record<string, number>> = [];
+  const ignore = () => {};
+  return {
+    runs,
+    logger: {
+      debug: ignore,
+      warn: ignore,
+      error: ignore,
+      info: (message: string, fields: Record<string, unknown> = {}) => {
+        if (message !== 'run finished on a worker') return;
+        const numbers = Object.entries(fields).filter(([, value]) => typeof value === 'number');
+        runs.push(Object.fromEntries(numbers) as Record<string, number>);
+      },
+    },
+  };
+}
+
 async function throughput(root: string): Promise<void> {
   const redis = await startRedisServer();
   try {
     console.log(
-      `${taskCount} runs of a ${agentSeconds} s command agent; each worker takes ${workerConcurrency} at once\n`,
+      `${taskCount} runs of a ${agentSeconds} s command agent; each worker takes ${workerConcurrency} at once; load average at start ${loadAverage()}\n`,
     );
     console.log(
-      'workers  agents  in-process s  workers s  per run in-process  per run workers  overhead/run  speed-up vs 1 worker',
+      'workers  agents  in-process s  workers s  run in-process  run workers  overhead/run  throughput vs in-process  speed-up vs 1 worker  load',
     );
     let oneWorkerSeconds = 0;
+    const breakdowns: string[] = [];
     for (const workerCount of [1, 2, 4]) {
       const agents = workerCount * workerConcurrency;
       const inProcess = await runAll(root, `local${workerCount}`, agents, null);
@@ -168,8 +227,9 @@ async function throughput(root: string): Promise<void> {
           startWorker(redis.url, path.join(root, `worker${workerCount}-${index}`), `w${index}`),
         ),
       );
-      const runner = createBullmqRunner({ redis: redis.url });
-      let remote: number;
+      const timings = timingsLogger();
+      const runner = createBullmqRunner({ redis: redis.url, logger: timings.logger });
+      let remote: BatchResult;
       try {
         remote = await runAll(root, `remote${workerCount}`, agents, runner);
       } finally {
@@ -183,23 +243,32 @@ async function throughput(root: string): Promise<void> {
           );
         }
       }
-      if (workerCount === 1) oneWorkerSeconds = remote;
-      // Wall time of one run as its slot saw it: total time × slots ÷ runs.
-      const perRunLocal = (inProcess * agents) / taskCount;
-      const perRunRemote = (remote * agents) / taskCount;
+      if (workerCount === 1) oneWorkerSeconds = remote.seconds;
+      // A run's wall time from its dispatch to its end, as the orchestrator saw it.
+      const runLocal = mean(inProcess.runSeconds);
+      const runRemote = mean(remote.runSeconds);
       console.log(
         [
           String(workerCount).padStart(7),
           String(agents).padStart(7),
-          inProcess.toFixed(1).padStart(13),
-          remote.toFixed(1).padStart(10),
-          `${perRunLocal.toFixed(2)} s`.padStart(19),
-          `${perRunRemote.toFixed(2)} s`.padStart(16),
-          `${(((perRunRemote - perRunLocal) / perRunLocal) * 100).toFixed(1)} %`.padStart(13),
-          `${(oneWorkerSeconds / remote).toFixed(2)}×`.padStart(21),
+          inProcess.seconds.toFixed(1).padStart(13),
+          remote.seconds.toFixed(1).padStart(10),
+          `${runLocal.toFixed(2)} s`.padStart(15),
+          `${runRemote.toFixed(2)} s`.padStart(12),
+          `${(((runRemote - runLocal) / runLocal) * 100).toFixed(1)} %`.padStart(13),
+          `${(inProcess.seconds / remote.seconds).toFixed(2)}×`.padStart(25),
+          `${(oneWorkerSeconds / remote.seconds).toFixed(2)}×`.padStart(21),
+          loadAverage().padStart(16),
         ].join(' '),
       );
+      const part = (name: string) => `${name} ${mean(timings.runs.map((run) => run[name] ?? 0)).toFixed(0)}`;
+      breakdowns.push(
+        `${workerCount} worker(s), mean ms per run: ${['queuedMs', 'prepareMs', 'agentMs', 'resultMs', 'messagingMs', 'applyMs'].map(part).join(', ')}`,
+      );
     }
+    console.log(
+      `\nwhere a worker run's time went (queued: waiting for a free worker slot)\n${breakdowns.join('\n')}`,
+    );
   } finally {
     await redis.stop();
   }

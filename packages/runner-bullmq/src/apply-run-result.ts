@@ -34,6 +34,22 @@ export async function applyRunResult(options: {
   );
 }
 
+/**
+ * Brings a worker's small result into the orchestrator's worktree: the agent's changes came as
+ * a diff from the commit the worktree stands on. A reused worktree first drops what an earlier
+ * run left in its tracked files, as taking a result ref does.
+ */
+export async function applyRunPatch(options: {
+  worktree: string;
+  diff: string;
+  reused: boolean;
+}): Promise<void> {
+  const { worktree, diff } = options;
+  if (options.reused) await runGit(['read-tree', '--reset', '-u', 'HEAD'], { cwd: worktree });
+  if (diff === '') return;
+  await runGit(['apply', '--index', '--whitespace=nowarn', '-'], { cwd: worktree, input: diff });
+}
+
 /** True while `ref` still holds the finished run's work (taking it removes the ref). */
 export async function resultUntaken(
   worktree: string,

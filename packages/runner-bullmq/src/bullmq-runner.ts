@@ -10,7 +10,7 @@ import {
   runGit,
 } from '@loompa/core';
 import type { Redis } from 'ioredis';
-import { applyRunResult, resultUntaken } from './apply-run-result.js';
+import { applyRunPatch, applyRunResult, resultUntaken } from './apply-run-result.js';
 import { type JobRoundTripSettings, sendJobAndWait } from './job-round-trip.js';
 import { runReactionOnWorkers } from './reaction-jobs.js';
 import { assertRedisReachable, redisConnection } from './redis-connection.js';
@@ -118,6 +118,7 @@ export function createBullmqRunner(options: BullmqRunnerOptions): BullmqRunner {
       resultRef: `refs/loompa/runs/${jobId}`,
     };
 
+    const sent = performance.now();
     try {
       const end = await sendJobAndWait(roundTrip, {
         queueName,
@@ -128,10 +129,13 @@ export function createBullmqRunner(options: BullmqRunnerOptions): BullmqRunner {
         handedOver: () => context.handedOver?.() ?? false,
         onProgress: (progress) =>
           handleProgress(context, progress, (turn, answer) => answerTurn(jobId, turn, answer)),
-        resultUntaken: (result) => resultUntaken(workspace.path, repositoryUrl, data.resultRef, result),
+        resultUntaken: async (result) =>
+          result.resultPatch
+            ? (await redis().exists(runKeys.patchTaken(prefix, result.resultPatch.id))) === 0
+            : resultUntaken(workspace.path, repositoryUrl, data.resultRef, result),
       });
       if (!end.ok) return failed(`the run failed on a worker: ${end.reason}`);
-      return await finishedRun(context, workspace, end.result, repositoryUrl, data.resultRef);
+      return await finishedRun(context, workspace, end.result, repositoryUrl, data.resultRef, sent);
     } catch (error) {
       return failed(`runner-bullmq: ${describeError(error)}`);
     }
@@ -148,8 +152,18 @@ export function createBullmqRunner(options: BullmqRunnerOptions): BullmqRunner {
     result: RunJobResult,
     repositoryUrl: string,
     resultRef: string,
+    sent: number,
   ): Promise<RunnerAttemptResult> {
-    if (result.resultCommit) {
+    const ended = performance.now();
+    if (result.resultPatch) {
+      await applyRunPatch({
+        worktree: workspace.path,
+        diff: result.resultPatch.diff,
+        reused: !workspace.created,
+      });
+      // A standby orchestrator adopting this finished job must not take the work again.
+      await redis().set(runKeys.patchTaken(prefix, result.resultPatch.id), '1', 'EX', 24 * 3600);
+    } else if (result.resultCommit) {
       await applyRunResult({
         worktree: workspace.path,
         repositoryUrl,
@@ -157,7 +171,19 @@ export function createBullmqRunner(options: BullmqRunnerOptions): BullmqRunner {
         commit: result.resultCommit,
       });
     }
-    logger.info('run finished on a worker', { issue: context.issue.identifier, worker: result.worker });
+    // Where the run's time went beyond the agent's: the worker's parts, the job's round trip
+    // through Redis (what the worker's parts do not explain) and taking the result here.
+    const roundTripMs = Math.round(ended - sent);
+    const workerMs = result.timings
+      ? result.timings.queuedMs + result.timings.prepareMs + result.timings.agentMs + result.timings.resultMs
+      : roundTripMs;
+    logger.info('run finished on a worker', {
+      issue: context.issue.identifier,
+      worker: result.worker,
+      ...result.timings,
+      messagingMs: Math.max(0, roundTripMs - workerMs),
+      applyMs: Math.round(performance.now() - ended),
+    });
     return { outcome: result.outcome, sessionId: result.sessionId, workspace, lastRun: result.lastRun };
   }
 

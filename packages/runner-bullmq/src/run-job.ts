@@ -91,8 +91,14 @@ export interface RunJobResult {
   outcome: AttemptOutcome;
   sessionId: string | null;
   lastRun: AgentRunResult | null;
-  /** The commit holding the worktree as the agent left it, pushed to `resultRef`; null when no workspace was kept. */
+  /** The commit holding the worktree as the agent left it, pushed to `resultRef`; null when no workspace was kept or the work came as a patch. */
   resultCommit: string | null;
+  /**
+   * A small result travels in the job's result instead: the agent's changes as a binary diff
+   * from the base commit (empty when it changed nothing), which spares the worker's push and
+   * the orchestrator's fetch and ref removal. Absent when the work went to `resultRef`.
+   */
+  resultPatch?: { id: string; diff: string } | null;
   /** The worker that ran it, for logs. */
   worker: string;
   timings?: RunJobTimings;
@@ -187,6 +193,8 @@ export const runKeys = {
   cancelChannel: (prefix: string) => `${prefix}:loompa:cancel`,
   cancelFlag: (prefix: string, jobId: string) => `${prefix}:loompa:cancelled:${jobId}`,
   turnAnswer: (prefix: string, jobId: string, turn: number) => `${prefix}:loompa:turn:${jobId}:${turn}`,
+  /** Set once the orchestrator took a patch result into its worktree (a standby must not take it again). */
+  patchTaken: (prefix: string, patchId: string) => `${prefix}:loompa:taken:${patchId}`,
 };
 
 /** BullMQ priority: 1 is served first; an issue without a priority comes after priority 4. */

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { runAttempt } from '@loompa/core';
 import type { Job } from 'bullmq';
 import {
@@ -10,10 +11,14 @@ import {
 } from '../run-job.js';
 import { elapsedSince, type JobContext, type JobOutcome, type PreparedJob } from './process-job.js';
 
+/** The largest diff sent back in the job's result; larger work goes through the result ref. */
+const maximumPatchBytes = 1024 * 1024;
+
 /**
  * An attempt on this worker, exactly as the in-process runner runs it (core's `runAttempt`)
  * in a worktree from the cache at the orchestrator's base; between turns the orchestrator is
- * asked whether another may run. The worktree as the agent left it goes to the result ref.
+ * asked whether another may run. The worktree as the agent left it goes back as a diff in the
+ * job's result when small, else to the result ref.
  */
 export async function processAttemptJob(
   job: Job<RunJobData, RunJobResult>,
@@ -81,14 +86,23 @@ export async function processAttemptJob(
   });
   timings.agentMs = elapsedSince(started) - timings.prepareMs;
   const pushing = performance.now();
-  const resultCommit = result.workspace
-    ? await workspaces.pushResult(
-        data.resultRef,
-        `Loompa run ${job.id} of ${issue.identifier} (work in progress)`,
-      )
-    : null;
+  // A small result travels with the job's result; a large one (or one from another start) is pushed.
+  const diff = result.workspace ? await workspaces.resultPatch(maximumPatchBytes) : null;
+  const resultCommit =
+    result.workspace && diff === null
+      ? await workspaces.pushResult(
+          data.resultRef,
+          `Loompa run ${job.id} of ${issue.identifier} (work in progress)`,
+        )
+      : null;
   timings.resultMs = elapsedSince(pushing);
-  return { outcome: result.outcome, sessionId: result.sessionId, lastRun: result.lastRun, resultCommit };
+  return {
+    outcome: result.outcome,
+    sessionId: result.sessionId,
+    lastRun: result.lastRun,
+    resultCommit,
+    resultPatch: diff === null ? null : { id: randomUUID(), diff },
+  };
 }
 
 /** Asks the orchestrator whether turn `turn + 1` may run, and waits for its answer (no answer: stop). */

@@ -39,6 +39,8 @@ export interface JobContext {
   running: Map<string, AbortController>;
   environment: NodeJS.ProcessEnv;
   turnAnswerTimeoutMs: number;
+  /** Workflows validated here, by file and text (a few at most). */
+  workflows: Map<string, Workflow>;
 }
 
 /** One job set up on this worker: the workflow validated here, the agent built here, its environment by core's policy. */
@@ -60,6 +62,24 @@ export interface PreparedJob {
 
 /** What a job's kind-specific part returns; the worker's name and the timings are added here. */
 export type JobOutcome = Omit<RunJobResult, 'worker' | 'timings'>;
+
+const remembered = 16;
+
+/** The job's workflow validated on this worker; most jobs carry one this worker already validated. */
+function parsedWorkflow(data: RunJobData, context: JobContext): Workflow {
+  const { workflows } = context;
+  const key = `${data.workflowFile}\0${data.workflowText}`;
+  let workflow = workflows.get(key);
+  if (!workflow) {
+    workflow = parseWorkflow(data.workflowText, data.workflowFile, {
+      plugins: { agents: context.agents.registry() },
+      environment: context.environment,
+    });
+    if (workflows.size >= remembered) workflows.delete(workflows.keys().next().value!);
+    workflows.set(key, workflow);
+  }
+  return workflow;
+}
 
 /** Milliseconds since `started`. */
 export const elapsedSince = (started: number) => Math.round(performance.now() - started);
@@ -90,10 +110,7 @@ export async function processJob(
       abortController.abort('cancelled by the orchestrator before it started');
     }
     const issue = deserializeIssue(data.issue);
-    const workflow = parseWorkflow(data.workflowText, data.workflowFile, {
-      plugins: { agents: context.agents.registry() },
-      environment: context.environment,
-    });
+    const workflow = parsedWorkflow(data, context);
     for (const value of Object.values(workflow.config.agent.env)) registerSecret(value);
     const sources = {
       baseEnvironment: context.environment,

@@ -9,6 +9,7 @@ import {
   type Logger,
   type PluginEntry,
   terminateMarkedProcesses,
+  type Workflow,
 } from '@loompa/core';
 import { type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -101,9 +102,11 @@ export async function createRunnerWorker(options: RunnerWorkerOptions): Promise<
   await subscriber.subscribe(runKeys.cancelChannel(prefix));
 
   const sessions = new WorkerSessions(path.join(directory, 'sessions'));
+  const workflows = new Map<string, Workflow>();
   const process_ = (job: Job<RunJobData, RunJobResult>) =>
     processJob(job, {
       sessions,
+      workflows,
       name,
       prefix,
       logger,

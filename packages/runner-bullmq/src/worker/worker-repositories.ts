@@ -32,6 +32,12 @@ export interface WorkerRepositoriesSettings {
 export interface JobWorkspace extends RunnerWorkspaces {
   /** Commits the worktree as the agent left it and pushes it to `ref`; null when no worktree was made. */
   pushResult(ref: string, message: string): Promise<string | null>;
+  /**
+   * The worktree's changes from the job's base commit as a binary diff, when the worktree
+   * started there and the diff is text of at most `maxBytes`; null otherwise (then the result
+   * goes through `pushResult`).
+   */
+  resultPatch(maxBytes: number): Promise<string | null>;
 }
 
 /**
@@ -135,6 +141,7 @@ export class WorkerRepositories {
     const key = workspaceKeyFor(job.identifier);
     const workspacePath = path.join(this.settings.workspaceRoot, path.basename(clone), key);
     let prepared = false;
+    let startedAtBase = false;
     const removeWorktree = () =>
       this.exclusive(clone, async () => {
         const leftover = await exists(workspacePath);
@@ -163,6 +170,7 @@ export class WorkerRepositories {
           const start = await this.startingCommit(clone, job);
           await mkdir(path.dirname(workspacePath), { recursive: true });
           await runGit(['worktree', 'add', '--quiet', '--detach', workspacePath, start], { cwd: clone });
+          startedAtBase = start === job.baseCommit;
         });
         prepared = true;
         return {
@@ -176,6 +184,18 @@ export class WorkerRepositories {
         prepared = false;
         await removeWorktree();
         return workspacePath;
+      },
+      resultPatch: async (maxBytes) => {
+        if (!prepared || !startedAtBase || !(await exists(workspacePath))) return null;
+        await runGit(['add', '--all'], { cwd: workspacePath });
+        const diff = await runGit(
+          ['diff', '--cached', '--binary', '--full-index', '--no-renames', '--no-ext-diff', job.baseCommit!],
+          { cwd: workspacePath },
+        );
+        // Text that is not UTF-8 would not survive the trip as a string: such work is pushed.
+        if (diff.stdout.length > maxBytes || diff.stdout.includes('\uFFFD')) return null;
+        // runGit strips the last newline, which git apply needs.
+        return diff.stdout === '' ? '' : `${diff.stdout}\n`;
       },
       pushResult: async (ref, message) => {
         if (!prepared || !(await exists(workspacePath))) return null;
