@@ -13,6 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { ClaudeStreamParser, createClaudeAgent } from '../packages/agent-claude/src/index.js';
 import { createOpenCodeAgent, OpenCodeStreamParser } from '../packages/agent-opencode/src/index.js';
 import { createScriptedAnthropicServer, createScriptedOpenAIServer } from '../packages/testkit/src/index.js';
+import { measureThroughput, printThroughputRatio } from './report.js';
 
 const targetBytes = 50 * 1024 * 1024;
 const fixtures = path.join(import.meta.dirname, '..', 'packages');
@@ -25,16 +26,6 @@ function buildStream(fixtureFiles: string[], file: string): number {
   const copies = Math.ceil(targetBytes / Buffer.byteLength(sample));
   writeFileSync(file, sample.repeat(copies));
   return Buffer.byteLength(sample) * copies;
-}
-
-function measure(label: string, lines: string[], bytes: number, parseLine: (line: string) => void): number {
-  parseLine(lines[0]!); // warm up the code path
-  const start = performance.now();
-  for (const line of lines) parseLine(line);
-  const seconds = (performance.now() - start) / 1000;
-  const megabytesPerSecond = bytes / 1024 / 1024 / seconds;
-  console.log(`${label.padEnd(28)} ${megabytesPerSecond.toFixed(1).padStart(8)} MB/s`);
-  return megabytesPerSecond;
 }
 
 const directory = mkdtempSync(path.join(os.tmpdir(), 'loompa-bench-streams-'));
@@ -64,9 +55,11 @@ try {
     const bytes = buildStream(stream.fixtures, file);
     const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
     console.log(`\n${stream.name}: ${(bytes / 1024 / 1024).toFixed(1)} MB, ${lines.length} lines`);
-    const baseline = measure('JSON.parse only (baseline)', lines, bytes, (line) => JSON.parse(line));
-    const parser = measure(`${stream.name} parser`, lines, bytes, stream.createParser());
-    console.log(`${'ratio parser / baseline'.padEnd(28)} ${(parser / baseline).toFixed(2).padStart(8)}`);
+    const baseline = measureThroughput('JSON.parse only (baseline)', lines, bytes, (line) =>
+      JSON.parse(line),
+    );
+    const parser = measureThroughput(`${stream.name} parser`, lines, bytes, stream.createParser());
+    printThroughputRatio(parser, baseline);
   }
 
   if (process.argv.includes('--cli')) {

@@ -16,14 +16,10 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { buildCliInto } from '../examples/cli/test/built-cli-fixture.js';
+import { median, ratio } from './report.js';
 
 const rounds = 15;
 const sourceBin = fileURLToPath(new URL('../examples/cli/bin/loompa.js', import.meta.url));
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((left, right) => left - right);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
 
 /** Milliseconds one `node …` process takes from spawn to exit (output discarded). */
 function timeProcess(args: string[], cwd: string): number {
@@ -90,14 +86,14 @@ try {
   for (const name of Object.keys(commands)) {
     const value = median(times[name]!);
     console.log(
-      `${name.padEnd(32)} ${value.toFixed(1).padStart(9)}   ${(value / baseline).toFixed(2).padStart(10)}`,
+      `${name.padEnd(32)} ${value.toFixed(1).padStart(9)}   ${ratio(value, baseline).padStart(11)}`,
     );
   }
   console.log('');
   console.log('sources ÷ built (how many times faster the built command starts)');
   for (const command of ['--help', 'validate', 'run --once --dry-run']) {
-    const ratio = median(times[`sources ${command}`]!) / median(times[`built ${command}`]!);
-    console.log(`  ${command.padEnd(22)} ${ratio.toFixed(2)}×`);
+    const sourcesOverBuilt = ratio(median(times[`sources ${command}`]!), median(times[`built ${command}`]!));
+    console.log(`  ${command.padEnd(22)} ${sourcesOverBuilt}`);
   }
 } finally {
   await built.remove();

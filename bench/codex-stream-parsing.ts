@@ -12,6 +12,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CodexStreamParser, createCodexAgent } from '../packages/agent-codex/src/index.js';
 import { createScriptedResponsesServer } from '../packages/testkit/src/index.js';
+import { measureThroughput, printThroughputRatio } from './report.js';
 
 const targetBytes = 50 * 1024 * 1024;
 const fixtureDirectory = path.join(
@@ -26,16 +27,6 @@ const fixtureFiles = ['write-file', 'apply-patch', 'resume'].map((name) =>
   path.join(fixtureDirectory, `codex-0.171.0-${name}.jsonl`),
 );
 
-function measure(label: string, lines: string[], bytes: number, parseLine: (line: string) => void): number {
-  parseLine(lines[0]!); // warm up the code path
-  const start = performance.now();
-  for (const line of lines) parseLine(line);
-  const seconds = (performance.now() - start) / 1000;
-  const megabytesPerSecond = bytes / 1024 / 1024 / seconds;
-  console.log(`${label.padEnd(28)} ${megabytesPerSecond.toFixed(1).padStart(8)} MB/s`);
-  return megabytesPerSecond;
-}
-
 const directory = mkdtempSync(path.join(os.tmpdir(), 'loompa-bench-codex-'));
 try {
   const sample = fixtureFiles
@@ -48,10 +39,10 @@ try {
   const bytes = Buffer.byteLength(sample) * copies;
   const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
   console.log(`codex: ${(bytes / 1024 / 1024).toFixed(1)} MB, ${lines.length} lines`);
-  const baseline = measure('JSON.parse only (baseline)', lines, bytes, (line) => JSON.parse(line));
+  const baseline = measureThroughput('JSON.parse only (baseline)', lines, bytes, (line) => JSON.parse(line));
   const parser = new CodexStreamParser(() => {});
-  const parsed = measure('codex parser', lines, bytes, (line) => parser.parseLine(line));
-  console.log(`${'ratio parser / baseline'.padEnd(28)} ${(parsed / baseline).toFixed(2).padStart(8)}`);
+  const parsed = measureThroughput('codex parser', lines, bytes, (line) => parser.parseLine(line));
+  printThroughputRatio(parsed, baseline);
 
   if (process.argv.includes('--cli')) {
     console.log('\nOne minimal two-turn run (tool call, answer), wall time:');

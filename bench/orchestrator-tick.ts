@@ -25,16 +25,12 @@ import {
   selectDispatches,
 } from '../packages/core/src/index.js';
 import { createTestIssue, MockAgentBackend, MockTracker } from '../packages/testkit/src/index.js';
+import { median, ratio } from './report.js';
 
 const candidateCount = 10_000;
 const runningCount = 50;
 const warmupRounds = 20;
 const measuredRounds = 40;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((left, right) => left - right);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
 
 async function timeEach(repetitions: number, work: () => unknown): Promise<number[]> {
   const times: number[] = [];
@@ -221,7 +217,6 @@ async function measure(scenario: Scenario): Promise<Measurement> {
 }
 
 function report(name: string, result: Measurement): void {
-  const ratio = (value: number, baseline: number) => `${(value / baseline).toFixed(2)}×`;
   const parts = result.listIssues + result.selectDispatches + result.refresh;
   console.log(`\n${name}`);
   console.log(`  tick                         ${result.tick.toFixed(2)} ms (median of ${measuredRounds})`);

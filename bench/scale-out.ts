@@ -35,6 +35,7 @@ import {
   MockTracker,
   startRedisServer,
 } from '../packages/testkit/src/index.js';
+import { median } from './report.js';
 
 const argument = (name: string, fallback: number) => {
   const index = process.argv.indexOf(name);
@@ -44,11 +45,6 @@ const taskCount = argument('--tasks', 200);
 const workerConcurrency = argument('--worker-concurrency', 4);
 const agentSeconds = 2;
 const loompaBin = path.join(import.meta.dirname, '..', 'examples', 'cli', 'bin', 'loompa.js');
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((left, right) => left - right);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
 
 async function repositoryIn(directory: string): Promise<string> {
   const repository = path.join(directory, 'repository');

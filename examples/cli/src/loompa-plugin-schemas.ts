@@ -8,7 +8,7 @@ import {
   type PluginSchema,
   type Workflow,
   type WorkflowPlugins,
-} from '@loompa/core';
+} from '@loompa/core/schema';
 import { notificationsSchema } from '@loompa/notifications/schema';
 import { gitHubScmSchema } from '@loompa/scm-github/schema';
 import { gitLabScmSchema } from '@loompa/scm-gitlab/schema';

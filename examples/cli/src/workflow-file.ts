@@ -8,7 +8,7 @@ import {
   type Workflow,
   WorkflowError,
   type WorkflowProblem,
-} from '@loompa/core';
+} from '@loompa/core/schema';
 
 /** The workflow a command uses when none is named: `./WORKFLOW.md`. */
 export const defaultWorkflowFile = 'WORKFLOW.md';

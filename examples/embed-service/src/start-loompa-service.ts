@@ -1,7 +1,6 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Logger, Orchestrator } from '@loompa/core';
-import { createLoompaHttpHandler } from '@loompa/dashboard';
+import { createLoompaHttpHandler, listenHttpServer } from '@loompa/dashboard';
 
 export interface LoompaServiceOptions {
   orchestrator: Orchestrator;
@@ -42,24 +41,9 @@ export async function startLoompaService(options: LoompaServiceOptions): Promise
     response.writeHead(404, { 'content-type': 'application/json; charset=utf-8' });
     response.end(JSON.stringify({ error: { code: 'not_found', message: `No route for ${request.url}` } }));
   });
-  const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
+  return listenHttpServer(server, {
+    ...(options.host === undefined ? {} : { host: options.host }),
+    ...(options.port === undefined ? {} : { port: options.port }),
+    beforeClose: () => loompa.close(),
   });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
-    server,
-    async close() {
-      await loompa.close();
-      await new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      });
-    },
-  };
 }

@@ -1,4 +1,4 @@
-import { nonNegativeInteger, optionalString, stringList } from '@loompa/core';
+import { nonNegativeInteger, optionalString, stringList } from '@loompa/core/schema';
 import { z } from 'zod';
 
 /**

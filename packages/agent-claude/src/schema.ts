@@ -1,4 +1,4 @@
-import type { PluginSchema } from '@loompa/core';
+import type { PluginSchema } from '@loompa/core/schema';
 import { type ClaudeWorkflowSettings, claudeSettingsSchema } from './claude-settings.js';
 
 /**

@@ -1,4 +1,4 @@
-import { nonNegativeInteger, nonNegativeNumber, optionalString, stringList } from '@loompa/core';
+import { nonNegativeInteger, nonNegativeNumber, optionalString, stringList } from '@loompa/core/schema';
 import { z } from 'zod';
 
 /**

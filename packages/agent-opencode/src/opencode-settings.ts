@@ -1,4 +1,4 @@
-import { optionalString, stringList } from '@loompa/core';
+import { optionalString, stringList } from '@loompa/core/schema';
 import { z } from 'zod';
 
 /**

@@ -1,4 +1,4 @@
-import type { PluginSchema } from '@loompa/core';
+import type { PluginSchema } from '@loompa/core/schema';
 import { type OpenCodeWorkflowSettings, openCodeSettingsSchema } from './opencode-settings.js';
 
 /**

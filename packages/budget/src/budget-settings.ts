@@ -1,4 +1,4 @@
-import { nonNegativeNumber, stringList } from '@loompa/core';
+import { nonNegativeNumber, stringList } from '@loompa/core/schema';
 import { z } from 'zod';
 
 /** True when `Intl` knows the zone, so windows computed in it are well defined. */

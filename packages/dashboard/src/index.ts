@@ -8,6 +8,7 @@ export { apiPrefix, findIssueInSnapshot } from './api-routes.js';
 export type { Board } from './board-feed.js';
 export { type EventLine, issueIdentifierOf, toEventLine } from './event-json-line.js';
 export type { DoneItem, HistoryEntry, ItemHistoryLimits } from './item-history.js';
+export { type ListeningHttpServer, type ListenOptions, listenHttpServer } from './listen-http-server.js';
 export {
   createLoompaHttpHandler,
   type LoompaHttpHandler,

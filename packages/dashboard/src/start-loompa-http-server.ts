@@ -1,5 +1,5 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenHttpServer } from './listen-http-server.js';
 import {
   createLoompaHttpHandler,
   type LoompaHttpHandler,
@@ -25,26 +25,10 @@ export interface LoompaHttpServer {
 /** Serves the API and the dashboard (see `createLoompaHttpHandler`) on a server of its own. */
 export async function startLoompaHttpServer(options: LoompaHttpServerOptions): Promise<LoompaHttpServer> {
   const handler = createLoompaHttpHandler(options);
-  const server = http.createServer(handler);
-  const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
+  const listening = await listenHttpServer(http.createServer(handler), {
+    ...(options.host === undefined ? {} : { host: options.host }),
+    ...(options.port === undefined ? {} : { port: options.port }),
+    beforeClose: () => handler.close(),
   });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
-    server,
-    handler,
-    async close() {
-      await handler.close();
-      await new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      });
-    },
-  };
+  return { ...listening, handler };
 }

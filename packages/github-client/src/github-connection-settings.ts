@@ -5,7 +5,7 @@ import {
   optionalString,
   positiveInteger,
   registerSecret,
-} from '@loompa/core';
+} from '@loompa/core/schema';
 import { z } from 'zod';
 import type { GitHubClientOptions } from './github-client.js';
 import { defaultGitHubApiUrl } from './github-defaults.js';

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, positiveInteger } from '@loompa/core';
+import { InvalidArgumentError, positiveInteger } from '@loompa/core/schema';
 import { z } from 'zod';
 import type { GitLabClientSettings } from './create-gitlab-client.js';
 import { defaultGitLabHost, defaultMaxPages } from './gitlab-defaults.js';

@@ -1,4 +1,4 @@
-import { integerSetting, positiveInteger } from '@loompa/core';
+import { integerSetting, positiveInteger } from '@loompa/core/schema';
 import { z } from 'zod';
 
 /** The orchestrator events a target may be told about (names as in `OrchestratorEventMap`). */

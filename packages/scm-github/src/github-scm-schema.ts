@@ -1,4 +1,4 @@
-import { booleanSetting, positiveInteger } from '@loompa/core';
+import { booleanSetting, positiveInteger } from '@loompa/core/schema';
 import { checkGitHubCredentials, gitHubConnectionSettingsShape } from '@loompa/github-client/settings';
 import { z } from 'zod';
 

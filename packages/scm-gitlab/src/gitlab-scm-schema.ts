@@ -1,4 +1,4 @@
-import { booleanSetting, positiveInteger } from '@loompa/core';
+import { booleanSetting, positiveInteger } from '@loompa/core/schema';
 import { checkGitLabCredentials, gitLabConnectionSettingsShape } from '@loompa/gitlab-client/settings';
 import { z } from 'zod';
 

@@ -1,4 +1,4 @@
-import type { PluginSchema } from '@loompa/core';
+import type { PluginSchema } from '@loompa/core/schema';
 import { type GitLabScmSection, gitLabScmSettingsSchema } from './gitlab-scm-schema.js';
 
 /**

@@ -1,4 +1,4 @@
-import { type AgentBackendV1, type Logger, optionalString, positiveInteger } from '@loompa/core';
+import { type AgentBackendV1, type Logger, optionalString, positiveInteger } from '@loompa/core/schema';
 import { z } from 'zod';
 
 const checkSchema = z.union([

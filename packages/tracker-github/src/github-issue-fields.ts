@@ -1,4 +1,4 @@
-import { normalizeName } from '@loompa/core';
+import { normalizeName } from '@loompa/core/schema';
 
 /**
  * How GitHub's open/closed issues plus labels carry Loompa's fields: a state per label

@@ -1,4 +1,4 @@
-import { integerSetting, optionalString, stringList } from '@loompa/core';
+import { integerSetting, optionalString, stringList } from '@loompa/core/schema';
 import { checkGitHubCredentials, gitHubConnectionSettingsShape } from '@loompa/github-client/settings';
 import { z } from 'zod';
 import { defaultFieldRules } from './github-issue-fields.js';

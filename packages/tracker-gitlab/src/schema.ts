@@ -1,4 +1,4 @@
-import type { PluginSchema } from '@loompa/core';
+import type { PluginSchema } from '@loompa/core/schema';
 import { type GitLabTrackerSection, gitLabTrackerSettingsSchema } from './gitlab-tracker-schema.js';
 
 /**

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { InvalidArgumentError, type Logger, normalizeName } from '@loompa/core';
+import { InvalidArgumentError, type Logger, normalizeName } from '@loompa/core/schema';
 import type { TaskFileProblem } from './task.js';
 
 /** Settings of the programmatic task API (`createMarkdownTaskStore`). */

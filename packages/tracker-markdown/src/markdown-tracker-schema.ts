@@ -1,4 +1,10 @@
-import { booleanSetting, nameList, nonNegativeInteger, optionalString, positiveInteger } from '@loompa/core';
+import {
+  booleanSetting,
+  nameList,
+  nonNegativeInteger,
+  optionalString,
+  positiveInteger,
+} from '@loompa/core/schema';
 import { z } from 'zod';
 import {
   defaultActiveStates,

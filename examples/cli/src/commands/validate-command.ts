@@ -1,4 +1,4 @@
-import { LoompaError, WorkflowError } from '@loompa/core';
+import { LoompaError, WorkflowError } from '@loompa/core/schema';
 import { type ExitCode, exitCodes } from '../exit-codes.js';
 import { loadCliWorkflow } from '../loompa-plugin-schemas.js';
 import { describeStartFailure, describeWorkflowProblem, resolveWorkflowPath } from '../workflow-file.js';

@@ -10,16 +10,11 @@ import type {
 } from '../specifications/agent-backend.js';
 import { emptyTokenUsage } from '../specifications/common.js';
 import type { PluginDefinition } from '../specifications/plugin.js';
+import { type CommandAgentSettings, commandAgentSettingsSchema } from './command-agent-settings.js';
 import { processOptionsForRun } from './process-options-for-run.js';
 import { safeEventListener } from './safe-event-listener.js';
 
-/** Settings of the `command:` section of WORKFLOW.md. */
-export const commandAgentSettingsSchema = z.object({
-  /** A shell command (run with `sh -c`), or argv as a list. The prompt arrives on stdin. */
-  command: z.union([z.string().min(1), z.array(z.string()).min(1)]),
-});
-
-export type CommandAgentSettings = z.input<typeof commandAgentSettingsSchema>;
+export { type CommandAgentSettings, commandAgentSettingsSchema };
 
 /** How much of the output is kept for the error message of a failed run. */
 const outputTailCharacters = 4_000;
