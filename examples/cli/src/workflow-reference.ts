@@ -136,7 +136,7 @@ export function renderWorkflowReference(): string {
     {
       title: '`scm:` with `kind: gitlab`',
       intro:
-        "Added to the core `scm:` keys by @loompa/scm-gitlab. GitLab's merge method is a project setting; `merge_method: squash` is the one choice sent with the merge, which always names the checked head (`sha`).",
+        "Added to the core `scm:` keys by @loompa/scm-gitlab. GitLab's merge method is a project setting; `merge_method: squash` is the one choice sent with the merge, which always names the checked head (`sha`). Failed jobs carry their `failure_reason` into failure classification, flaky and infrastructure failures are retried once per head through job retry (in the fork for a merge request from one), and `triage.workflows` names scheduled pipelines (`schedule`, a schedule's description, a pipeline name or source; see the CI section).",
       rows: rowsOf(gitLabScmReferenceSchema, 'scm.', gitLabScmSettingDefaults()),
     },
     {
