@@ -14,6 +14,8 @@ export interface ThreadRepliesContext {
   events: OrchestratorEvents;
   logger: Logger;
   now(): number;
+  /** A dry run writes nothing to the forge: what is owed stays owed. */
+  dryRun: boolean;
 }
 
 type IssueKey = Pick<Issue, 'id' | 'identifier'>;
@@ -77,7 +79,7 @@ export class ThreadReplies {
   /** Sends an item's owed replies now; never two sendings for one item at once. Never throws. */
   async send(issueId: string): Promise<void> {
     const owing = this.owing.get(issueId);
-    if (!owing) return;
+    if (!owing || this.context.dryRun) return;
     owing.sending ??= this.sendOwed(owing)
       .catch((error: unknown) => this.failed(owing, '(all)', 'read', error))
       .finally(() => {
