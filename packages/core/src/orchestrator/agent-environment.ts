@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { buildRestrictedEnvironment } from '../environment/restricted-environment.js';
 import { agentOwnerVariable } from '../processes/leftover-agent-processes.js';
@@ -7,6 +8,7 @@ import type { AgentBackendV1 } from '../specifications/agent-backend.js';
 import type { ScmProviderV1 } from '../specifications/scm-provider.js';
 import type { TrackerV1 } from '../specifications/tracker.js';
 import type { Workflow } from '../workflow/load-workflow.js';
+import { workspaceKeyFor } from '../workspaces/workspace-key.js';
 
 /** Forge and tracker credentials withheld from agent-written code even when no plugin declares them. */
 export const forgeCredentialVariables = ['GITHUB_TOKEN', 'GH_TOKEN', 'GITLAB_TOKEN'] as const;
@@ -97,4 +99,11 @@ export function agentEnvironmentFor(
     ...restrictedEnvironmentFor(sources, [...(sources.agent.environmentVariables ?? []), ...secretNames]),
     [agentOwnerVariable]: sources.owner,
   };
+}
+
+/** The agent's home and session files for an issue, kept for the issue's whole life so resume works. */
+export async function agentStateDirectoryFor(stateDirectory: string, identifier: string): Promise<string> {
+  const directory = path.join(stateDirectory, 'agents', workspaceKeyFor(identifier));
+  await mkdir(directory, { recursive: true });
+  return directory;
 }

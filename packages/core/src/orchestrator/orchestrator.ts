@@ -1,5 +1,4 @@
 import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import type { WorkflowError } from '../errors/error-classes.js';
 import { describeError } from '../errors/loompa-error.js';
 import { type OrchestratorEventMap, OrchestratorEvents } from '../events/orchestrator-events.js';
@@ -9,15 +8,14 @@ import { registerSecret } from '../secrets/redact-secrets.js';
 import type { AgentBackendV1 } from '../specifications/agent-backend.js';
 import type { BudgetStatus } from '../specifications/budget.js';
 import type { FocusMatcherV1 } from '../specifications/focus-matcher.js';
-import type { Issue } from '../specifications/issue.js';
 import type { OrchestratorStore } from '../store/orchestrator-store.js';
 import { loadWorkflow, type Workflow } from '../workflow/load-workflow.js';
 import { watchWorkflow } from '../workflow/watch-workflow.js';
-import { workspaceKeyFor } from '../workspaces/workspace-key.js';
 import { WorkspaceManager } from '../workspaces/workspace-manager.js';
 import {
   agentEnvironmentFor,
   agentOwnerFor,
+  agentStateDirectoryFor,
   type EnvironmentSources,
   environmentSourcesOf,
   restrictedEnvironmentFor,
@@ -105,7 +103,7 @@ export class Orchestrator {
       hasBudget: this.plugins.hasBudget,
       hasScm: this.plugins.hasScm,
       agentEnvironment: (agent) => this.agentEnvironment(agent),
-      agentStateDirectory: (issue) => this.agentStateDirectory(issue),
+      agentStateDirectory: (issue) => agentStateDirectoryFor(this.stateDirectory(), issue.identifier),
       workspaces: () => this.workspaces!,
       focusMatcher: this.focusMatcher,
       events: this.events,
@@ -327,13 +325,6 @@ export class Orchestrator {
       agent,
       owner: agentOwnerFor(this.stateDirectory()),
     });
-  }
-
-  /** The agent's home and session files for this issue, kept for the issue's whole life so resume works. */
-  private async agentStateDirectory(issue: Issue): Promise<string> {
-    const directory = path.join(this.stateDirectory(), 'agents', workspaceKeyFor(issue.identifier));
-    await mkdir(directory, { recursive: true });
-    return directory;
   }
 
   // ---------------------------------------------------------------- observation

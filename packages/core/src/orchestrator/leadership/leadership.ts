@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { FencedOutError } from '../../errors/error-classes.js';
-import { describeError, LoompaError } from '../../errors/loompa-error.js';
+import { describeError } from '../../errors/loompa-error.js';
 import type { OrchestratorEvents } from '../../events/orchestrator-events.js';
 import type { Logger } from '../../logging/logger.js';
 import type { ScmProviderV1 } from '../../specifications/scm-provider.js';
@@ -275,9 +275,4 @@ export class Leadership {
   get handsOverRuns(): boolean {
     return this.lease !== null;
   }
-}
-
-/** True for the error a fenced-out store write or side effect throws. */
-export function isFencedOut(error: unknown): boolean {
-  return LoompaError.hasCode(error, 'fenced_out');
 }
