@@ -14,7 +14,7 @@ import type { WorkflowRun } from '../../specifications/workflow-run.js';
 import type { OrchestratorStore } from '../../store/orchestrator-store.js';
 import type { Workflow } from '../../workflow/load-workflow.js';
 import { fileIssueOnce, recoverFiledIssue, settleFiling } from '../ci-failures/file-issue-once.js';
-import { markdownCodeBlock, singleLine } from '../ci-failures/markdown-code-block.js';
+import { singleLine } from '../ci-failures/markdown-code-block.js';
 import type { TriageRunSnapshot, TriageSnapshot } from '../orchestrator-snapshot.js';
 import {
   type FailedJob,
@@ -180,7 +180,7 @@ export class ScheduledTriage {
       // An earlier instance may have filed the cause's issue just before it died.
       const recovered = await recoverFiledIssue(filing, filingKey);
       if (recovered) {
-        await this.saveCause(fingerprint, run, recovered.title, recovered, entry, 'filed');
+        await this.saveCause(fingerprint, run, recovered.title, recovered, entry);
         await settleFiling(store(), filingKey);
         this.log.finish(entry, { stage: 'filed', trackerIssue: filedIssueOf(recovered), failed: null });
         finished(recovered, false, null);
@@ -233,7 +233,7 @@ export class ScheduledTriage {
         labels: [...settings.labels],
         key: filingKey,
       },
-      (issue) => this.saveCause(fingerprint, run, analysis.rootCause, issue, entry, 'filed'),
+      (issue) => this.saveCause(fingerprint, run, analysis.rootCause, issue, entry),
     );
     if (!filed) {
       const reason = `the ${tracker.name} tracker cannot create issues`;
@@ -253,7 +253,6 @@ export class ScheduledTriage {
     rootCause: string,
     issue: Issue,
     entry: TriageRunSnapshot,
-    outcome: 'filed',
   ): Promise<void> {
     const trackerIssue = { id: issue.id, identifier: issue.identifier, url: issue.url };
     const cause: TriageCauseRecord = {
@@ -264,7 +263,7 @@ export class ScheduledTriage {
       occurrences: [occurrenceOf(run)],
     };
     await this.context.store().set(`triage/cause/${fingerprint}`, cause);
-    await this.saveRun(run, entry, fingerprint, trackerIssue, outcome);
+    await this.saveRun(run, entry, fingerprint, trackerIssue, 'filed');
   }
 
   private async saveRun(
