@@ -36,6 +36,8 @@ describe('scm-local checks', () => {
     process.env.DEPLOY_PASSWORD = 'check-canary-password';
     try {
       const provider = repository.createProvider({
+        // A shell parameter expansion, not a template placeholder: the check's shell expands it.
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: shell syntax on purpose
         checks: [{ name: 'environment', command: 'env; echo "PATH is set: ${PATH:+yes}"' }],
       });
       const { changeRequest } = await openChange(provider);

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { AgentBackendError } from '../errors/error-classes.js';
 import { runAgentProcess } from '../processes/run-agent-process.js';
 import { redactSecrets } from '../secrets/redact-secrets.js';
