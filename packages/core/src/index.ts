@@ -31,6 +31,10 @@ export {
 } from './agents/resolve-agent-executable.js';
 export { withRunStateDirectory } from './agents/run-state-directory.js';
 export { safeEventListener } from './agents/safe-event-listener.js';
+export type {
+  CheckFailureReportEntry,
+  CheckFailureState,
+} from './change-requests/check-failure-report.js';
 export {
   type CheckFailureClass,
   type CheckFailureClassification,
@@ -155,11 +159,16 @@ export type {
   AwaitingItemSnapshot,
   BabysitItemSnapshot,
   BlockedItemSnapshot,
+  ContinuousIntegrationSnapshot,
+  FiledIssueSnapshot,
+  FlakyTestSnapshot,
   OrchestratorSnapshot,
   PauseSnapshot,
   QueuedItemSnapshot,
   RetryingItemSnapshot,
   RunningItemSnapshot,
+  TriageRunSnapshot,
+  TriageSnapshot,
   WorkItemPhase,
 } from './orchestrator/orchestrator-snapshot.js';
 export type { SharedAgentSlots } from './orchestrator/scheduler/shared-slots.js';

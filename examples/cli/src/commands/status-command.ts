@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { createFileStore, type OrchestratorSnapshot, type Workflow } from '@loompa/core';
+import { renderContinuousIntegration } from '../continuous-integration-view.js';
 import { type ExitCode, exitCodes } from '../exit-codes.js';
 import { readLiveInstanceRecord } from '../instance-record.js';
 import { loadCliWorkflow } from '../loompa-plugin-schemas.js';
@@ -60,8 +61,14 @@ export async function statusCommand(
     if (!url && stateDirectory) url = (await readLiveInstanceRecord(stateDirectory))?.url ?? null;
     if (url) {
       const snapshot = await fetchSnapshot(url);
-      if (options.json) write(JSON.stringify(snapshot));
-      else write(`Running instance at ${url}\n${renderSnapshot(snapshot, new Date())}`);
+      if (options.json) {
+        write(JSON.stringify(snapshot));
+        return exitCodes.success;
+      }
+      const now = new Date();
+      write(`Running instance at ${url}\n${renderSnapshot(snapshot, now)}`);
+      const continuousIntegration = renderContinuousIntegration(snapshot.continuousIntegration, now);
+      if (continuousIntegration) write(continuousIntegration);
       return exitCodes.success;
     }
     // The workflow's store (Redis with `store: { kind: redis }`); with only --state-dir, its files.
