@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { runGit } from '@loompa/core';
 import { withoutKeyMarker } from '@loompa/gitlab-client';
 import type { FakeGitLabOptions } from '@loompa/testkit';
 import { describe, expect, it } from 'vitest';
@@ -280,6 +281,99 @@ describe('CI failures on GitLab', () => {
       }
       await loop.orchestrator.stop();
       expect(loop.eventsOf('ci-triage-finished')).toHaveLength(2);
+      expect(fake.problems).toEqual([]);
+    },
+    loopTestTimeoutMs,
+  );
+
+  it(
+    'triages a scheduled pipeline that failed on a tag whose commit is on no branch: the commit is fetched by its sha',
+    async () => {
+      const loop = await createGitLabLoop('command', {
+        continuousIntegration: (commit) =>
+          commit.source === 'schedule'
+            ? { jobs: [{ name: 'release-check', status: 'failed', trace: jestTimeoutTrace }] }
+            : { jobs: [{ name: 'unit', status: 'success', trace: 'ok\n' }] },
+        workflow: {
+          tracker: { required_labels: ['work'] },
+          triage: { workflows: ['Release check'], interval_ms: 1 },
+        },
+        agentScript: [
+          'echo triage >> RUNS',
+          'echo "$prompt" > TRIAGE_PROMPT',
+          'echo "ROOT CAUSE: the release build misses its version file"',
+          'echo "CULPRIT COMMIT: $(git log -1 --format=%H)"',
+          'echo "SUGGESTED FIX: write VERSION before tagging"',
+        ].join('\n'),
+      });
+      const { fake } = loop;
+      const promptFile = path.join(loop.root, 'triage-prompt.txt');
+      const script = path.join(loop.root, 'agent.sh');
+      await writeFile(script, readFileSync(script, 'utf8').replace('TRIAGE_PROMPT', promptFile));
+      // A release commit only the tag holds, pushed to GitLab from another clone: the
+      // orchestrator's checkout has never seen it, and no branch of that name exists.
+      const seed = path.join(loop.root, 'seed');
+      const gitEnvironment = {
+        ...fake.gitEnvironment(),
+        GIT_AUTHOR_NAME: 'Releaser',
+        GIT_AUTHOR_EMAIL: 'releaser@example.com',
+        GIT_COMMITTER_NAME: 'Releaser',
+        GIT_COMMITTER_EMAIL: 'releaser@example.com',
+      };
+      await runGit(['checkout', '--quiet', '--detach'], { cwd: seed });
+      await writeFile(path.join(seed, 'CHANGELOG.md'), '# 1.0\n');
+      await runGit(['add', '.'], { cwd: seed });
+      await runGit(['commit', '--quiet', '-m', 'Release 1.0'], { cwd: seed, env: gitEnvironment });
+      await runGit(['tag', 'v1.0'], { cwd: seed });
+      const tagged = (await runGit(['rev-parse', 'HEAD'], { cwd: seed })).stdout.trim();
+      await runGit(['push', '--quiet', fake.repositoryUrl(projectPath), 'refs/tags/v1.0'], {
+        cwd: seed,
+        env: gitEnvironment,
+      });
+      const present = (sha: string) =>
+        runGit(['cat-file', '-e', `${sha}^{commit}`], { cwd: loop.repository, allowFailure: true }).then(
+          (result) => result.exitCode === 0,
+        );
+      expect(await present(tagged)).toBe(false);
+
+      const schedule = fake.createPipelineSchedule(projectPath, {
+        description: 'Release check',
+        ref: 'refs/tags/v1.0',
+      });
+      const pipeline = (await fake.runPipelineSchedule(projectPath, schedule.id))!;
+      expect(pipeline).toMatchObject({ ref: 'v1.0', tag: true, sha: tagged, source: 'schedule' });
+      await loop.orchestrator.runOnce();
+      await tickUntil(loop, () => expect(loop.eventsOf('ci-triage-finished')).toHaveLength(1));
+
+      expect(loop.eventsOf('ci-triage-started')).toEqual([
+        {
+          runId: String(pipeline.id),
+          workflow: 'Release check',
+          headSha: tagged,
+          failedJobs: ['release-check'],
+        },
+      ]);
+      expect(loop.eventsOf('ci-triage-finished')[0]).toMatchObject({ created: true, failed: null });
+      const triageIssues = fake
+        .project(projectPath)
+        .issues.filter((issue) => issue.title.startsWith('CI triage'));
+      expect(triageIssues.map((issue) => issue.title)).toEqual([
+        'CI triage: Release check: the release build misses its version file',
+      ]);
+      // The agent worked on the tagged commit itself.
+      expect(triageIssues[0]!.description).toContain(`**Likely culprit commit:** \`${tagged}\``);
+      expect(readFileSync(promptFile, 'utf8')).toContain(`failed on tag v1.0 at commit ${tagged}`);
+      // Only objects were fetched: no branch or tag appeared in the orchestrator's checkout.
+      expect(await present(tagged)).toBe(true);
+      expect((await runGit(['tag', '--list'], { cwd: loop.repository })).stdout.trim()).toBe('');
+      expect(
+        (
+          await runGit(['for-each-ref', '--format=%(refname)', 'refs/heads/'], { cwd: loop.repository })
+        ).stdout
+          .trim()
+          .split('\n'),
+      ).toEqual(['refs/heads/main']);
+      expect(agentRuns(loop)).toEqual(['triage']);
       expect(fake.problems).toEqual([]);
     },
     loopTestTimeoutMs,

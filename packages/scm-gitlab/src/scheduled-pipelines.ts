@@ -26,6 +26,8 @@ interface PipelineFields {
 interface PipelineScheduleFields {
   id: number;
   description: string;
+  /** A branch or tag name, or (GitLab 16.x on) the full ref: `refs/heads/main`, `refs/tags/v1.0`. */
+  ref?: string;
 }
 
 /** Sources a workflow entry may name; `schedule` is the one that is not limited to the default branch. */
@@ -50,12 +52,18 @@ export function pipelineRunState(status: string): WorkflowRun['state'] {
   }
 }
 
-function toWorkflowRun(workflow: string, pipeline: PipelineFields): WorkflowRun {
+/**
+ * A pipeline as a triage run. Listed pipelines do not say whether `ref` is a branch or a tag
+ * (only a single pipeline's `tag` does), so `ref` is the full ref only where it is known: a
+ * branch pipeline of the default branch, or a schedule whose ref is written out in full.
+ */
+function toWorkflowRun(workflow: string, pipeline: PipelineFields, fullRef: string | null): WorkflowRun {
   return {
     id: String(pipeline.id),
     workflow,
     headSha: pipeline.sha,
-    branch: pipeline.ref.replace(/^refs\/heads\//, ''),
+    branch: pipeline.ref.replace(/^refs\/(?:heads|tags)\//, ''),
+    ...(fullRef ? { ref: fullRef } : {}),
     state: pipelineRunState(pipeline.status),
     url: pipeline.web_url ?? null,
     createdAt: new Date(pipeline.created_at),
@@ -128,21 +136,29 @@ export async function listWatchedPipelines(
     const runs: WorkflowRun[] = [];
     for (const workflow of options.workflows) {
       let pipelines: PipelineFields[];
+      let fullRef: string | null = null;
       if (workflow === 'schedule') {
         pipelines = await listPipelines({ source: 'schedule' });
       } else if (namedPipelineSources.has(workflow)) {
-        pipelines = await listPipelines({ source: workflow, ref: await readDefaultBranch() });
+        const branch = await readDefaultBranch();
+        pipelines = await listPipelines({ source: workflow, ref: branch });
+        fullRef = `refs/heads/${branch}`;
       } else {
         const wanted = workflow.trim().toLowerCase();
         const schedule = (await readSchedules()).find(
           (candidate) => candidate.description.trim().toLowerCase() === wanted,
         );
-        pipelines = schedule
-          ? await listSchedulePipelines(schedule.id)
-          : await listPipelines({ name: workflow, ref: await readDefaultBranch() });
+        if (schedule) {
+          pipelines = await listSchedulePipelines(schedule.id);
+          fullRef = schedule.ref?.startsWith('refs/') ? schedule.ref : null;
+        } else {
+          const branch = await readDefaultBranch();
+          pipelines = await listPipelines({ name: workflow, ref: branch });
+          fullRef = `refs/heads/${branch}`;
+        }
       }
       for (const pipeline of pipelines.slice(0, options.perWorkflow)) {
-        runs.push(toWorkflowRun(workflow, pipeline));
+        runs.push(toWorkflowRun(workflow, pipeline, fullRef));
       }
     }
     return runs;

@@ -251,6 +251,23 @@ describe('GitLab CI failures', () => {
     ).toEqual([String(second.id), String(first.id)]);
     const pushed = await provider.listWorkflowRuns({ workflows: ['push'], perWorkflow: 5 });
     expect(pushed.map((run) => [run.workflow, run.branch, run.state])).toEqual([['push', 'main', 'success']]);
+    // The full ref where it is known: the default branch's pipelines; a schedule naming only
+    // `main` may mean a branch or a tag, and listed pipelines do not say which.
+    expect(pushed[0]!.ref).toBe('refs/heads/main');
+    expect(bySchedule[0]!.ref).toBeUndefined();
+    // A schedule on a tag: its pipelines carry the tag's name, and the schedule's full ref.
+    const release = await current.createBranchWithCommit('release-work');
+    await runGit(['tag', 'v1.0', release], { cwd: fake.project(projectPath).repositoryPath });
+    const onTag = fake.createPipelineSchedule(projectPath, { description: 'Release', ref: 'refs/tags/v1.0' });
+    const tagPipeline = (await fake.runPipelineSchedule(projectPath, onTag.id))!;
+    expect(
+      (await provider.listWorkflowRuns({ workflows: ['Release'], perWorkflow: 5 })).map((run) => [
+        run.id,
+        run.branch,
+        run.ref,
+        run.headSha,
+      ]),
+    ).toEqual([[String(tagPipeline.id), 'v1.0', 'refs/tags/v1.0', release]]);
 
     const jobs = await provider.listFailedJobs({ run: bySchedule[0]! });
     expect(jobs.map((job) => [job.name, job.conclusion])).toEqual([

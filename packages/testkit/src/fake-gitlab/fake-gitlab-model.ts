@@ -134,7 +134,10 @@ export interface FakeGitLabPipeline {
   iid: number;
   projectId: number;
   sha: string;
+  /** The branch or tag name it ran on (short, as GitLab answers). */
   ref: string;
+  /** It ran on a tag (`ref` is the tag's name); GitLab says so on a single pipeline only. */
+  tag: boolean;
   source: FakeGitLabPipelineSource;
   /** The pipeline's name (`workflow:name` in .gitlab-ci.yml), or null. */
   name: string | null;
@@ -160,7 +163,10 @@ export type FakeGitLabPipelineSource =
 export interface FakeGitLabPipelineSchedule {
   id: number;
   description: string;
-  /** The branch it runs on (`main`; GitLab answers `refs/heads/main` for newer schedules). */
+  /**
+   * The branch or tag it runs on: `main` or `v1.0` (a branch when one has the name), or written
+   * out as `refs/heads/main` / `refs/tags/v1.0` (as GitLab answers for newer schedules).
+   */
   ref: string;
   cron: string;
   active: boolean;

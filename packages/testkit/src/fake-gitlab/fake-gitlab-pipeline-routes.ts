@@ -36,9 +36,9 @@ function filterPipelines(
   const scoped = pipelines.filter(
     (pipeline) =>
       (input.scope === undefined ||
-        input.scope === 'branches' ||
+        (input.scope === 'branches' && !pipeline.tag) ||
+        (input.scope === 'tags' && pipeline.tag) ||
         pipelineScopes[input.scope]?.includes(pipeline.status)) &&
-      input.scope !== 'tags' &&
       (input.status === undefined || pipeline.status === input.status) &&
       (input.updated_after === undefined || pipeline.updatedAt > new Date(input.updated_after)) &&
       (input.updated_before === undefined || pipeline.updatedAt < new Date(input.updated_before)),
@@ -78,10 +78,11 @@ export function pipelineRoutes(service: FakeGitLabService): Route[] {
   };
 
   return [
-    route('GET', 'projects/:project/pipelines/:pipeline', emptyInput, ({ project, params }) => ({
-      status: 200,
-      json: pipelineJson(wire, project, findPipeline(project, params.pipeline!)),
-    })),
+    route('GET', 'projects/:project/pipelines/:pipeline', emptyInput, ({ project, params }) => {
+      const pipeline = findPipeline(project, params.pipeline!);
+      // A single pipeline says whether it ran on a tag; listed ones (PipelineBasic) do not.
+      return { status: 200, json: { ...pipelineJson(wire, project, pipeline), tag: pipeline.tag } };
+    }),
     route(
       'GET',
       'projects/:project/pipelines/:pipeline/jobs',

@@ -103,7 +103,7 @@ function startJobs(
 export function startPipeline(
   ids: FakeGitLabIds,
   project: FakeGitLabProject,
-  commit: { sha: string; ref: string },
+  commit: { sha: string; ref: string; tag?: boolean },
   definition: FakeGitLabPipelineDefinition,
   source: FakeGitLabPipelineSource = 'push',
 ): StartedPipeline {
@@ -115,6 +115,7 @@ export function startPipeline(
       projectId: project.id,
       sha: commit.sha,
       ref: commit.ref,
+      tag: commit.tag ?? false,
       source: pipelineSource,
       name: pipelineSource === 'parent_pipeline' ? null : (definition.name ?? null),
       status: 'running',

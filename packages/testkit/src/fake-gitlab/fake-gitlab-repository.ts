@@ -61,6 +61,33 @@ export async function readBranchHead(repositoryPath: string, branch: string): Pr
   return result.exitCode === 0 ? result.stdout.trim() : null;
 }
 
+/**
+ * What a pipeline schedule's ref names, as GitLab reads it: `refs/heads/…` or `refs/tags/…`
+ * written out, else a branch of that name, else a tag. Null when neither exists.
+ */
+export async function resolveScheduleRef(
+  repositoryPath: string,
+  ref: string,
+): Promise<{ name: string; sha: string; tag: boolean } | null> {
+  const candidates = ref.startsWith('refs/heads/')
+    ? [{ name: ref.slice('refs/heads/'.length), tag: false }]
+    : ref.startsWith('refs/tags/')
+      ? [{ name: ref.slice('refs/tags/'.length), tag: true }]
+      : [
+          { name: ref, tag: false },
+          { name: ref, tag: true },
+        ];
+  for (const candidate of candidates) {
+    const fullRef = `${candidate.tag ? 'refs/tags' : 'refs/heads'}/${candidate.name}`;
+    const result = await runGit(['rev-parse', '--verify', '--quiet', `${fullRef}^{commit}`], {
+      cwd: repositoryPath,
+      allowFailure: true,
+    });
+    if (result.exitCode === 0) return { ...candidate, sha: result.stdout.trim() };
+  }
+  return null;
+}
+
 /** The content of `file` at `commit`, or null when the tree has no such file. */
 export async function readFileAt(
   repositoryPath: string,

@@ -25,6 +25,7 @@ import {
   readBranchHead,
   readBranchHeads,
   readFileAt,
+  resolveScheduleRef,
 } from './fake-gitlab-repository.js';
 import { mergeRequestJson, type WireContext } from './fake-gitlab-wire.js';
 
@@ -180,6 +181,7 @@ export class FakeGitLabService {
     sha: string,
     ref: string,
     source: FakeGitLabPipelineSource = 'push',
+    tag = false,
   ): Promise<FakeGitLabPipeline | null> {
     if (!this.continuousIntegration) return null;
     const definition = await this.continuousIntegration({
@@ -190,7 +192,7 @@ export class FakeGitLabService {
       readFile: (file) => readFileAt(project.repositoryPath, sha, file),
     });
     if (!definition) return null;
-    const started = startPipeline(this.state.ids, project, { sha, ref }, definition, source);
+    const started = startPipeline(this.state.ids, project, { sha, ref, tag }, definition, source);
     this.run(started);
     return started.pipeline;
   }
@@ -210,17 +212,17 @@ export class FakeGitLabService {
 
   /**
    * Runs a pipeline schedule now, as its cron would: a pipeline with source `schedule` on the
-   * head of its branch, whose jobs the CI definition decides. Null when CI gives none.
+   * head of its branch or on its tag's commit, whose jobs the CI definition decides. Null when
+   * CI gives none.
    */
   async runSchedule(
     project: FakeGitLabProject,
     schedule: FakeGitLabPipelineSchedule,
   ): Promise<FakeGitLabPipeline | null> {
-    const branch = schedule.ref.replace(/^refs\/heads\//, '');
-    const sha = await readBranchHead(project.repositoryPath, branch);
-    if (sha === null)
-      throw new Error(`fake GitLab: schedule "${schedule.description}" runs on a missing branch`);
-    const pipeline = await this.startPipelineFor(project, sha, branch, 'schedule');
+    const target = await resolveScheduleRef(project.repositoryPath, schedule.ref);
+    if (target === null)
+      throw new Error(`fake GitLab: schedule "${schedule.description}" runs on a missing branch or tag`);
+    const pipeline = await this.startPipelineFor(project, target.sha, target.name, 'schedule', target.tag);
     if (pipeline) schedule.pipelineIds.push(pipeline.id);
     return pipeline;
   }

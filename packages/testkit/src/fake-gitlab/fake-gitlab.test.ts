@@ -364,6 +364,33 @@ describe('createFakeGitLab', () => {
         (pipeline) => pipeline.id,
       ),
     ).toEqual([second.id, first.id]);
+    // A schedule on a tag runs on the tag's commit, which no branch holds: a tag pipeline.
+    await copy.checkout('release');
+    const released = await copy.commit('release.txt', '1.0\n');
+    await copy.push('HEAD:refs/tags/v1.0');
+    const onTag = current.createPipelineSchedule('group/project', { description: 'Release', ref: 'v1.0' });
+    const tagged = (await current.runPipelineSchedule('group/project', onTag.id))!;
+    expect(tagged).toMatchObject({ ref: 'v1.0', tag: true, sha: released, source: 'schedule' });
+    expect(
+      await (await api(current, `projects/group%2Fproject/pipelines/${tagged.id}`)).json(),
+    ).toMatchObject({
+      ref: 'v1.0',
+      tag: true,
+      sha: released,
+    });
+    expect((await list('pipelines?scope=tags')).map((pipeline) => pipeline.id)).toEqual([tagged.id]);
+    expect((await list('pipelines?scope=branches')).map((pipeline) => pipeline.id)).toEqual([
+      second.id,
+      first.id,
+      expect.any(Number),
+    ]);
+    const missing = current.createPipelineSchedule('group/project', {
+      description: 'Gone',
+      ref: 'refs/tags/v9',
+    });
+    await expect(current.runPipelineSchedule('group/project', missing.id)).rejects.toThrow(
+      'schedule "Gone" runs on a missing branch or tag',
+    );
     // A filter GitLab does not document is refused, so a client never believes it applied.
     const unknown = await api(current, 'projects/group%2Fproject/pipelines?branch=main');
     expect(unknown.status).toBe(400);

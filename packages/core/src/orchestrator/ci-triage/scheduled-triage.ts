@@ -16,6 +16,7 @@ import type { Workflow } from '../../workflow/load-workflow.js';
 import { fileIssueOnce, recoverFiledIssue, settleFiling } from '../ci-failures/file-issue-once.js';
 import { singleLine } from '../ci-failures/markdown-code-block.js';
 import type { TriageRunSnapshot, TriageSnapshot } from '../orchestrator-snapshot.js';
+import { fetchRunCommit } from './fetch-run-commit.js';
 import {
   type FailedJob,
   failureFingerprintOf,
@@ -319,7 +320,8 @@ export class ScheduledTriage {
     if (!repository)
       throw new Error('triage needs repository.path: the failing commit is checked out from it');
     const abortSignal = this.abortController.signal;
-    await this.fetchCommit(repository, run);
+    // The failing commit may exist only on the forge (a run on a tag, say).
+    await fetchRunCommit(repository, run, async () => this.context.scm()?.getPushTarget?.({}), abortSignal);
     const worktree = await mkdtemp(path.join(os.tmpdir(), 'loompa-triage-'));
     try {
       await runGit(['worktree', 'add', '--detach', '--force', worktree, run.headSha], {
@@ -359,22 +361,6 @@ export class ScheduledTriage {
       await rm(worktree, { recursive: true, force: true });
       await runGit(['worktree', 'prune'], { cwd: repository }).catch(() => undefined);
     }
-  }
-
-  /** The failing commit may exist only on the forge: fetched from the push remote when missing. */
-  private async fetchCommit(repository: string, run: WorkflowRun): Promise<void> {
-    const present = await runGit(['cat-file', '-e', `${run.headSha}^{commit}`], { cwd: repository })
-      .then(() => true)
-      .catch(() => false);
-    if (present) return;
-    const target = await this.context.scm()?.getPushTarget?.({});
-    if (!target)
-      throw new Error(`the commit ${run.headSha} is not in ${repository} and the provider has no remote`);
-    await runGit(['fetch', '--no-tags', target.remoteUrl, `refs/heads/${run.branch}`], {
-      cwd: repository,
-      env: target.environment,
-      abortSignal: this.abortController.signal,
-    });
   }
 }
 

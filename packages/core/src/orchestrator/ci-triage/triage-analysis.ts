@@ -59,7 +59,7 @@ export function triagePrompt(
   logTailBytes: number,
 ): string {
   return [
-    `The scheduled CI workflow "${run.workflow}" failed on ${run.branch} at commit ${run.headSha}${run.url ? ` (${run.url})` : ''}.`,
+    `The scheduled CI workflow "${run.workflow}" failed on ${run.ref?.startsWith('refs/tags/') ? `tag ${run.ref.slice('refs/tags/'.length)}` : run.branch} at commit ${run.headSha}${run.url ? ` (${run.url})` : ''}.`,
     'Your working directory is a checkout of that commit. This is a read-only investigation: do not edit, commit or push anything; any change you make is thrown away.',
     'Find the root cause of the failure, the commit most likely to have caused it, and a fix.',
     `Recent commits (newest first):\n${recentCommits}`,
