@@ -258,7 +258,7 @@ export class FakeGitHub {
     },
   ): FakeIssue {
     const repository = this.repository(fullName);
-    return this.model.createIssue(repository, {
+    const issue = this.model.createIssue(repository, {
       title: fields.title,
       body: fields.body ?? null,
       author: fields.author ?? repository.owner,
@@ -283,6 +283,12 @@ export class FakeGitHub {
           : null,
       },
     });
+    // Seeded as if opened through the API: its head, once read from git, gets the Actions run
+    // an opening triggers (`settle()` waits for it).
+    if (fields.computeMergeability) {
+      this.pullRequests.track(this.pullRequests.afterOpened(repository, issue as PullRequestIssue));
+    }
+    return issue;
   }
 
   /**

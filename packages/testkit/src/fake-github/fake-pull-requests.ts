@@ -262,6 +262,19 @@ export class FakePullRequests {
     }
   }
 
+  /**
+   * A pull request was opened: GitHub runs the base repository's `pull_request` workflows on
+   * its head, a fork's head included. Without this, whether a fork's commits ever get checks
+   * would depend on whether the push's own follow-up ran before or after the opening.
+   */
+  async afterOpened(repository: FakeRepository, issue: PullRequestIssue): Promise<void> {
+    await this.refresh(repository, issue);
+    const pull = issue.pullRequest;
+    if (issue.state !== 'open' || !/^[0-9a-f]{40}$/.test(pull.headSha) || /^0+$/.test(pull.headSha)) return;
+    const headBare = await this.bareRepositoryPath(this.fullName(this.headRepositoryOf(repository, issue)));
+    this.runActions(repository, headBare, pull.head, pull.headSha);
+  }
+
   /** Runs the fake's Actions on a commit once per repository, as check runs of GitHub Actions. */
   private runActions(repository: FakeRepository, bare: string, branch: string, sha: string): void {
     const actions = this.actions;

@@ -137,7 +137,7 @@ async function createPullRequestIn(context: RouteContext) {
       gitMergeability: { computedFor: null, conflict: false, behind: false },
     },
   }) as PullRequestIssue;
-  await context.pullRequests.refresh(repository, issue);
+  await context.pullRequests.afterOpened(repository, issue);
   context.pullRequests.emitPullRequest(repository, issue, 'opened', author);
   return {
     status: 201,
