@@ -360,4 +360,62 @@ describe('pull requests and checks', () => {
       await rm(workspace, { recursive: true, force: true });
     }
   });
+
+  it('runs the base repository’s Actions on a fork pull request’s head when it is opened after the push', async () => {
+    fake = await createFakeGitHub({
+      repositories: ['octo/widgets'],
+      actions: async ({ repository }) => ({
+        jobs: [{ name: `test in ${repository}`, conclusion: 'failure' }],
+      }),
+    });
+    const github = fake;
+    const ownerToken = github.createToken('octo');
+    const aliceToken = github.createToken('alice');
+    github.createFork('octo/widgets', 'alice');
+    const workspace = await mkdtemp(path.join(os.tmpdir(), 'loompa-fake-fork-'));
+    const git = (args: string[], cwd: string, token = aliceToken) =>
+      execFileAsync('git', ['-c', 'user.name=Alice', '-c', 'user.email=alice@example.com', ...args], {
+        cwd,
+        env: { ...process.env, ...github.gitEnvironment(token), GIT_TERMINAL_PROMPT: '0' },
+      });
+    try {
+      const clone = path.join(workspace, 'clone');
+      await git(['clone', '--quiet', github.gitUrl('alice/widgets'), clone], workspace);
+      await git(['commit', '--quiet', '--allow-empty', '-m', 'base'], clone);
+      await git(['push', '--quiet', 'origin', 'HEAD:main'], clone);
+      await git(['push', '--quiet', github.gitUrl('octo/widgets'), 'HEAD:main'], clone, ownerToken);
+      await github.settle();
+      const baseRuns = github.repository('octo/widgets').checkRuns.length;
+      const heads: string[] = [];
+      for (const branch of ['seeded', 'opened']) {
+        await git(['checkout', '--quiet', '-b', branch, 'main'], clone);
+        await git(['commit', '--quiet', '--allow-empty', '-m', branch], clone);
+        await git(['push', '--quiet', 'origin', branch], clone);
+        heads.push((await git(['rev-parse', 'HEAD'], clone)).stdout.trim());
+      }
+      // The pushes' follow-ups end first: no pull request existed to run the parent's Actions for.
+      await github.settle();
+      expect(github.repository('octo/widgets').checkRuns).toHaveLength(baseRuns);
+      github.seedPullRequest('octo/widgets', {
+        title: 'Seeded',
+        head: 'seeded',
+        headRepository: 'alice/widgets',
+        author: 'alice',
+        maintainerCanModify: true,
+        computeMergeability: true,
+      });
+      const opened = await call(github, aliceToken, '/repos/octo/widgets/pulls', {
+        method: 'POST',
+        body: JSON.stringify({ title: 'Opened', head: 'alice:opened', base: 'main' }),
+      });
+      expect(opened.status).toBe(201);
+      await github.settle();
+      const runs = github.repository('octo/widgets').checkRuns.slice(baseRuns);
+      expect(runs.map((run) => [run.headSha, run.name, run.conclusion])).toEqual(
+        heads.map((head) => [head, 'test in octo/widgets', 'failure']),
+      );
+    } finally {
+      await rm(workspace, { recursive: true, force: true });
+    }
+  });
 });
