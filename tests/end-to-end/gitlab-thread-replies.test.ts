@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type LoompaHttpServer, startLoompaHttpServer } from '@loompa/dashboard';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   createGitLabLoop,
@@ -32,8 +33,10 @@ const runner = path.join(
 );
 
 const children: ChildProcess[] = [];
-afterEach(() => {
+const servers: LoompaHttpServer[] = [];
+afterEach(async () => {
   for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+  for (const server of servers.splice(0)) await server.close();
 });
 
 const runsOf = (loop: Loop) =>
@@ -78,6 +81,9 @@ describe('replies to review threads on GitLab', () => {
     async () => {
       const loop = await createGitLabLoop('command');
       const { fake } = loop;
+      // The dashboard follows the loop: its item history says what happened to the thread.
+      const dashboard = await startLoompaHttpServer({ orchestrator: loop.orchestrator, token: null });
+      servers.push(dashboard);
       fake.seedIssue(projectPath, { title: 'Store the answer', description: 'Write answer.txt.' });
       await tickUntil(loop, () => expectFixedAndPassing(loop));
       const { discussionId, thread } = openReviewThread(loop);
@@ -117,6 +123,27 @@ describe('replies to review threads on GitLab', () => {
       expect(loop.eventsOf('thread-replied')).toEqual([
         expect.objectContaining({ threadId: discussionId, resolved: true }),
       ]);
+      const identifier = loop.eventsOf('thread-replied')[0]!.issueIdentifier;
+      const item = (await (
+        await fetch(`${dashboard.url}/api/v1/${encodeURIComponent(identifier)}`)
+      ).json()) as { history: { entries: Array<{ kind: string; event?: string; text: string }> } };
+      const threadEntries = item.history.entries.filter((entry) => entry.event?.startsWith('thread-'));
+      expect(threadEntries.map((entry) => entry.text)).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^replying to review thread ${discussionId} failed \\(1 in a row\\): .+; trying again in 1 s$`,
+          ),
+        ),
+        expect.stringMatching(/\(2 in a row\): .+; trying again in 2 s$/),
+        expect.stringMatching(/\(3 in a row\): .+; trying again in 4 s$/),
+        expect.stringMatching(
+          new RegExp(
+            `^resolving review thread ${discussionId} failed \\(1 in a row\\): .+; trying again in 1 s$`,
+          ),
+        ),
+        `replied to review thread ${discussionId} and resolved it`,
+      ]);
+      expect(threadEntries.every((entry) => entry.kind === 'event')).toBe(true);
       expect(fake.problems).toEqual([]);
     },
     loopTestTimeoutMs,

@@ -38,6 +38,13 @@ interface ItemRecord {
   reactions: Array<{ at: string; reaction: string; attempt: number }>;
 }
 
+/** What a failed `thread-reply-failed` step was doing. */
+const threadStepText: Record<string, string> = {
+  read: 'reading',
+  reply: 'replying to',
+  resolve: 'resolving',
+};
+
 const describedEvents: Partial<Record<OrchestratorEvent['type'], (payload: any) => string>> = {
   'issue-dispatched': (payload) =>
     `dispatched (attempt ${payload.attempt ?? 1}, focus ${payload.focus ?? 'general'}, profile ${payload.profile ?? 'default'}, ${payload.agentKind})`,
@@ -51,6 +58,10 @@ const describedEvents: Partial<Record<OrchestratorEvent['type'], (payload: any) 
   'change-request-approved': (payload) => `change request approved by ${payload.reviewer}`,
   'change-request-merged': () => 'change request merged',
   'reaction-started': (payload) => `reaction: ${payload.reaction} (round ${payload.attempt})`,
+  'thread-replied': (payload) =>
+    `replied to review thread ${payload.threadId}${payload.resolved ? ' and resolved it' : ''}`,
+  'thread-reply-failed': (payload) =>
+    `${threadStepText[payload.step] ?? payload.step} review thread ${payload.threadId} failed (${payload.failures} in a row): ${payload.message}; ${payload.retryInMs === null ? 'given up, a person has to answer it' : `trying again in ${Math.ceil(payload.retryInMs / 1000)} s`}`,
   'check-failures-classified': (payload) =>
     `failed checks classified: ${payload.classifications.map((entry: { checkName: string; classification: string }) => `${entry.checkName} ${entry.classification}`).join(', ')}`,
   'checks-rerun': (payload) =>
