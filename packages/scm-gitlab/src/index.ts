@@ -20,5 +20,11 @@ export { changeRequestState, type MergeRequestFields, toChangeRequest } from './
 export { checkState, jobConclusion, rollUpChecks } from './pipeline-checks.js';
 export { retryFailedJobs } from './retry-failed-jobs.js';
 export { discussionsToThreads, reviewState } from './review-threads.js';
-export { namedPipelineSources, pipelineRunState } from './scheduled-pipelines.js';
+export { pipelineRunState } from './scheduled-pipelines.js';
 export { branchOfWebhookPayload } from './watch-merge-request-webhooks.js';
+export {
+  gitLabPipelineSources,
+  namedPipelineSources,
+  parseWatchedPipelines,
+  type WatchedPipelines,
+} from './watched-pipelines-entry.js';

@@ -1,17 +1,13 @@
 import type { CheckResult, WorkflowRun } from '@loompa/core';
 import type { GitLabClient } from '@loompa/gitlab-client';
 import { pipelineJobs } from './pipeline-checks.js';
+import { parseWatchedPipelines } from './watched-pipelines-entry.js';
 
 /**
- * Scheduled and default-branch pipelines for CI triage. Each entry of `triage.workflows`
- * names pipelines one of three ways:
- *
- * - `schedule`: every scheduled pipeline (source `schedule`), whichever branch its schedule runs on;
- * - another pipeline source (`push`, `web`, `api`, `trigger`, `pipeline`): pipelines of that
- *   source on the default branch;
- * - anything else: the pipeline schedule with that description (CI/CD → Schedules, compared
- *   without regard to case), or, when no schedule has it, pipelines of that name
- *   (`workflow: name:` in .gitlab-ci.yml) on the default branch.
+ * Scheduled and default-branch pipelines for CI triage. Each entry of `triage.workflows` names
+ * pipelines as `parseWatchedPipelines` reads it: a pipeline source, a pipeline schedule's
+ * description or a pipeline name, with an explicit `source:`, `schedule:` or `name:` prefix
+ * when a schedule's description is also a source keyword.
  */
 
 interface PipelineFields {
@@ -29,9 +25,6 @@ interface PipelineScheduleFields {
   /** A branch or tag name, or (GitLab 16.x on) the full ref: `refs/heads/main`, `refs/tags/v1.0`. */
   ref?: string;
 }
-
-/** Sources a workflow entry may name; `schedule` is the one that is not limited to the default branch. */
-export const namedPipelineSources = new Set(['schedule', 'push', 'web', 'api', 'trigger', 'pipeline']);
 
 /**
  * A pipeline's state for triage: only a finished pipeline is a success or a failure. A canceled
@@ -81,6 +74,11 @@ export async function listWatchedPipelines(
   },
 ): Promise<WorkflowRun[]> {
   const perPage = Math.min(100, options.perWorkflow);
+  // A malformed entry fails before any request, with the entry in the message.
+  const watchedEntries = options.workflows.map((workflow) => ({
+    workflow,
+    watched: parseWatchedPipelines(workflow),
+  }));
   return client.call(options.abortSignal, async (api) => {
     let defaultBranch: Promise<string> | null = null;
     const readDefaultBranch = () => {
@@ -133,32 +131,46 @@ export async function listWatchedPipelines(
       return [...unique.values()].sort((left, right) => right.id - left.id);
     };
 
+    const findSchedule = async (description: string) => {
+      const wanted = description.trim().toLowerCase();
+      return (await readSchedules()).find(
+        (candidate) => candidate.description.trim().toLowerCase() === wanted,
+      );
+    };
+    /** Pipelines on the default branch, by source or by name. */
+    const onDefaultBranch = async (filter: { source: string } | { name: string }) => {
+      const branch = await readDefaultBranch();
+      return { pipelines: await listPipelines({ ...filter, ref: branch }), fullRef: `refs/heads/${branch}` };
+    };
+    const ofSchedule = async (schedule: PipelineScheduleFields | undefined) => ({
+      pipelines: schedule ? await listSchedulePipelines(schedule.id) : [],
+      fullRef: schedule?.ref?.startsWith('refs/') ? schedule.ref : null,
+    });
+
     const runs: WorkflowRun[] = [];
-    for (const workflow of options.workflows) {
-      let pipelines: PipelineFields[];
-      let fullRef: string | null = null;
-      if (workflow === 'schedule') {
-        pipelines = await listPipelines({ source: 'schedule' });
-      } else if (namedPipelineSources.has(workflow)) {
-        const branch = await readDefaultBranch();
-        pipelines = await listPipelines({ source: workflow, ref: branch });
-        fullRef = `refs/heads/${branch}`;
-      } else {
-        const wanted = workflow.trim().toLowerCase();
-        const schedule = (await readSchedules()).find(
-          (candidate) => candidate.description.trim().toLowerCase() === wanted,
-        );
-        if (schedule) {
-          pipelines = await listSchedulePipelines(schedule.id);
-          fullRef = schedule.ref?.startsWith('refs/') ? schedule.ref : null;
-        } else {
-          const branch = await readDefaultBranch();
-          pipelines = await listPipelines({ name: workflow, ref: branch });
-          fullRef = `refs/heads/${branch}`;
+    for (const { workflow, watched } of watchedEntries) {
+      let found: { pipelines: PipelineFields[]; fullRef: string | null };
+      switch (watched.kind) {
+        case 'source':
+          found =
+            watched.source === 'schedule'
+              ? { pipelines: await listPipelines({ source: 'schedule' }), fullRef: null }
+              : await onDefaultBranch({ source: watched.source });
+          break;
+        case 'schedule':
+          found = await ofSchedule(await findSchedule(watched.description));
+          break;
+        case 'name':
+          found = await onDefaultBranch({ name: watched.name });
+          break;
+        case 'schedule-or-name': {
+          const schedule = await findSchedule(watched.text);
+          found = schedule ? await ofSchedule(schedule) : await onDefaultBranch({ name: watched.text });
+          break;
         }
       }
-      for (const pipeline of pipelines.slice(0, options.perWorkflow)) {
-        runs.push(toWorkflowRun(workflow, pipeline, fullRef));
+      for (const pipeline of found.pipelines.slice(0, options.perWorkflow)) {
+        runs.push(toWorkflowRun(workflow, pipeline, found.fullRef));
       }
     }
     return runs;

@@ -281,6 +281,56 @@ describe('GitLab CI failures', () => {
     ).rejects.toThrow('is not a GitLab check id');
   });
 
+  it('reads source:, schedule: and name: prefixes, so a schedule described "push" or "schedule" is reachable; bare keywords stay sources', async () => {
+    const current = await start();
+    const { fake, provider } = current;
+    const run = async (description: string) => {
+      const schedule = fake.createPipelineSchedule(projectPath, { description, ref: 'main' });
+      return String((await fake.runPipelineSchedule(projectPath, schedule.id))!.id);
+    };
+    const describedPush = await run('push');
+    const describedSchedule = await run('Schedule');
+    const nightly = await run('Nightly');
+    await fake.settle();
+    const ids = async (workflow: string) =>
+      (await provider.listWorkflowRuns({ workflows: [workflow], perWorkflow: 10 })).map((entry) => entry.id);
+    const pushed = fake
+      .project(projectPath)
+      .pipelines.filter((pipeline) => pipeline.source === 'push' && pipeline.ref === 'main')
+      .map((pipeline) => String(pipeline.id))
+      .reverse();
+    expect(pushed.length).toBeGreaterThan(0);
+    const everyScheduled = [nightly, describedSchedule, describedPush];
+
+    // Bare keywords are the sources they always were; `source:` says so explicitly.
+    expect(await ids('push')).toEqual(pushed);
+    expect(await ids('source:push')).toEqual(pushed);
+    expect(await ids('schedule')).toEqual(everyScheduled);
+    expect(await ids('source:Schedule')).toEqual(everyScheduled);
+    // `schedule:` is a schedule's description, whatever it reads like (case ignored).
+    expect(await ids('schedule:push')).toEqual([describedPush]);
+    expect(await ids('Schedule: schedule')).toEqual([describedSchedule]);
+    expect(await ids('schedule:Weekly')).toEqual([]);
+    // A bare description is the schedule; `name:` the pipelines of that name on the default branch.
+    expect(await ids('Nightly')).toEqual([nightly]);
+    expect(await ids('name:Nightly')).toEqual(everyScheduled);
+    const runs = await provider.listWorkflowRuns({ workflows: ['schedule:push'], perWorkflow: 10 });
+    expect(runs.map((entry) => entry.workflow)).toEqual(['schedule:push']);
+
+    // A malformed entry is refused before any request, naming the entry.
+    const requestsBefore = fake.requests.length;
+    await expect(
+      provider.listWorkflowRuns({ workflows: ['source:nightly'], perWorkflow: 5 }),
+    ).rejects.toThrow(
+      'triage.workflows entry "source:nightly": GitLab has no pipeline source "nightly"; choose from schedule, push, web, api, trigger, pipeline,',
+    );
+    await expect(provider.listWorkflowRuns({ workflows: ['name: '], perWorkflow: 5 })).rejects.toThrow(
+      'triage.workflows entry "name: ": nothing follows "name:" (write e.g. name:Nightly)',
+    );
+    expect(fake.requests.length).toBe(requestsBefore);
+    expect(fake.problems).toEqual([]);
+  });
+
   it('maps pipeline statuses to run states: only finished pipelines succeed or fail', () => {
     expect(
       ['success', 'skipped', 'manual', 'failed', 'canceled', 'running', 'pending', 'created'].map(

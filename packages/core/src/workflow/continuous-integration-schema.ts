@@ -32,7 +32,7 @@ export const triageSectionSchema = z.object({
   workflows: stringList
     .default([])
     .describe(
-      'Scheduled or default-branch workflows to watch: GitHub Actions workflow files (`nightly.yml`); on GitLab `schedule` (every scheduled pipeline), a pipeline source (`push`, `web`, `api`, `trigger`, `pipeline`) on the default branch, or a pipeline schedule’s description (`Nightly`), else a pipeline name (`workflow:name`); with scm-local, branch names. Empty: no triage.',
+      'Scheduled or default-branch workflows to watch: GitHub Actions workflow files (`nightly.yml`); on GitLab `schedule` (every scheduled pipeline), a pipeline source (`push`, `web`, `api`, `trigger`, `pipeline`) on the default branch, or a pipeline schedule’s description (`Nightly`), else a pipeline name (`workflow:name`), each also written out as `source:push`, `schedule:Nightly` or `name:Nightly` (a schedule described `push` is `schedule:push`); with scm-local, branch names. Empty: no triage.',
     ),
   labels: nameList
     .default(['ci-triage'])
