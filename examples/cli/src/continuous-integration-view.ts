@@ -2,6 +2,7 @@ import type {
   CheckFailureState,
   ContinuousIntegrationSnapshot,
   FiledIssueSnapshot,
+  StoredContinuousIntegration,
   TriageRunSnapshot,
 } from '@loompa/core';
 import { formatDuration, formatTokens, formatUsd } from './format-values.js';
@@ -51,23 +52,23 @@ function renderTriage(triage: ContinuousIntegrationSnapshot['triage'], now: Date
     ),
   ];
   if (triage.budgetDenied) lines.push(terminalText(`Triage waits for the budget: ${triage.budgetDenied}`));
-  if (runs.length > 0) {
-    lines.push(
-      renderTable(
-        ['Run', 'Workflow', 'Commit', 'Stage', 'Cause', 'Issue', 'Spend'],
-        runs.map((run) => [
-          run.runId,
-          run.workflow,
-          run.headSha.slice(0, 12),
-          run.failed ? `failed: ${run.failed}` : triageStageText[run.stage],
-          run.fingerprint ?? '',
-          issueOf(run.trackerIssue),
-          triageSpend(run),
-        ]),
-      ),
-    );
-  }
+  if (runs.length > 0) lines.push(renderTriageRuns(runs));
   return lines;
+}
+
+function renderTriageRuns(runs: readonly TriageRunSnapshot[]): string {
+  return renderTable(
+    ['Run', 'Workflow', 'Commit', 'Stage', 'Cause', 'Issue', 'Spend'],
+    runs.map((run) => [
+      run.runId,
+      run.workflow,
+      run.headSha.slice(0, 12),
+      run.failed ? `failed: ${run.failed}` : triageStageText[run.stage],
+      run.fingerprint ?? '',
+      issueOf(run.trackerIssue),
+      triageSpend(run),
+    ]),
+  );
 }
 
 function renderFlakyTests(flakyTests: ContinuousIntegrationSnapshot['flakyTests'], now: Date): string[] {
@@ -121,6 +122,21 @@ export function renderContinuousIntegration(
     ...renderFailedChecks(continuousIntegration.checks),
     ...renderTriage(continuousIntegration.triage, now),
     ...renderFlakyTests(continuousIntegration.flakyTests, now),
+  ];
+  return lines.length === 0 ? null : lines.join('\n');
+}
+
+/**
+ * What a stopped instance left in its store: the latest triaged runs and the flaky tests.
+ * Null when it left neither.
+ */
+export function renderStoredContinuousIntegration(
+  stored: StoredContinuousIntegration,
+  now: Date,
+): string | null {
+  const lines = [
+    ...(stored.triaged.length > 0 ? ['Triaged runs (newest first):', renderTriageRuns(stored.triaged)] : []),
+    ...renderFlakyTests(stored.flakyTests, now),
   ];
   return lines.length === 0 ? null : lines.join('\n');
 }

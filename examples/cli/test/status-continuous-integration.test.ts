@@ -24,7 +24,7 @@ const unitCheckScript = (root: string) =>
   ].join('\n');
 
 describe('loompa status with CI facts', () => {
-  it('prints failed checks with their state, the triage of a failing base branch and flaky tests, as plain lines', {
+  it('prints failed checks with their state, the triage of a failing base branch and flaky tests as plain lines, and what the store keeps of them once stopped', {
     timeout: 180_000,
   }, async () => {
     const sandbox = await createSandbox({
@@ -134,5 +134,35 @@ describe('loompa status with CI facts', () => {
 
     loompa.kill('SIGINT');
     expect((await loompa).exitCode).toBe(0);
+
+    // Stopped: the store still tells the triaged run and the flaky test (failed checks lived in memory).
+    const stored = await startLoompa(['status'], { cwd: sandbox.repository });
+    expect(stored.exitCode).toBe(0);
+    expect(stored.stdout).toContain('No running instance');
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the characters that must not appear.
+    expect(stored.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    expect(stored.stdout).not.toContain('Failed checks:');
+    expect(stored.stdout).toMatch(/^Triaged runs \(newest first\):$/m);
+    expect(stored.stdout).toMatch(
+      /^main@[0-9a-f]{40}\s+main\s+[0-9a-f]{12}\s+issue filed\s+[0-9a-f]{16}\s+TASK-2\s/m,
+    );
+    expect(stored.stdout).toMatch(
+      /^upload › retries on a slow server\s+unit FORGED ROW\s+1\s+\d+:\d\d ago$/m,
+    );
+    const storedJson = await startLoompa(['status', '--json'], { cwd: sandbox.repository });
+    const [storedState] = parseJsonLines(storedJson.stdout) as Array<{
+      running: boolean;
+      continuousIntegration: {
+        triaged: Array<{ workflow: string; stage: string }>;
+        flakyTests: Array<{ checkName: string; occurrences: number }>;
+      };
+    }>;
+    expect(storedState).toMatchObject({
+      running: false,
+      continuousIntegration: {
+        triaged: [expect.objectContaining({ workflow: 'main', stage: 'filed' })],
+        flakyTests: [expect.objectContaining({ checkName: hostileCheckName, occurrences: 1 })],
+      },
+    });
   });
 });

@@ -172,6 +172,10 @@ export type {
   WorkItemPhase,
 } from './orchestrator/orchestrator-snapshot.js';
 export type { SharedAgentSlots } from './orchestrator/scheduler/shared-slots.js';
+export {
+  readStoredContinuousIntegration,
+  type StoredContinuousIntegration,
+} from './orchestrator/stored-continuous-integration.js';
 export { findProcessesWithEnvironmentEntry } from './processes/environment-marked-processes.js';
 export { type FindExecutableOptions, findExecutable, isExecutable } from './processes/find-executable.js';
 export { agentOwnerVariable, terminateMarkedProcesses } from './processes/leftover-agent-processes.js';

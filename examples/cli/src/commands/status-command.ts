@@ -1,6 +1,15 @@
 import path from 'node:path';
-import { createFileStore, type OrchestratorSnapshot, type Workflow } from '@loompa/core';
-import { renderContinuousIntegration } from '../continuous-integration-view.js';
+import {
+  createFileStore,
+  type OrchestratorSnapshot,
+  type OrchestratorStore,
+  readStoredContinuousIntegration,
+  type Workflow,
+} from '@loompa/core';
+import {
+  renderContinuousIntegration,
+  renderStoredContinuousIntegration,
+} from '../continuous-integration-view.js';
 import { type ExitCode, exitCodes } from '../exit-codes.js';
 import { readLiveInstanceRecord } from '../instance-record.js';
 import { loadCliWorkflow } from '../loompa-plugin-schemas.js';
@@ -72,11 +81,22 @@ export async function statusCommand(
       return exitCodes.success;
     }
     // The workflow's store (Redis with `store: { kind: redis }`); with only --state-dir, its files.
-    const records = workflow
-      ? await withWorkflowStore(workflow, stateDirectory!, (store) => store.list<StoredWorkItem>('item/'))
-      : await createFileStore(path.join(stateDirectory!, 'store')).list<StoredWorkItem>('item/');
+    const read = async (store: OrchestratorStore) => ({
+      records: await store.list<StoredWorkItem>('item/'),
+      continuousIntegration: await readStoredContinuousIntegration(store),
+    });
+    const { records, continuousIntegration } = workflow
+      ? await withWorkflowStore(workflow, stateDirectory!, read)
+      : await read(createFileStore(path.join(stateDirectory!, 'store')));
     if (options.json) {
-      write(JSON.stringify({ running: false, stateDirectory, items: records.map((record) => record.value) }));
+      write(
+        JSON.stringify({
+          running: false,
+          stateDirectory,
+          items: records.map((record) => record.value),
+          continuousIntegration,
+        }),
+      );
       return exitCodes.success;
     }
     write(`No running instance (start one with \`loompa run --port 0\`). State in ${stateDirectory}:`);
@@ -95,6 +115,8 @@ export async function statusCommand(
         ),
       );
     }
+    const storedCi = renderStoredContinuousIntegration(continuousIntegration, new Date());
+    if (storedCi) write(storedCi);
     return exitCodes.success;
   } catch (error) {
     for (const line of describeStartFailure(error)) process.stderr.write(`${line}\n`);

@@ -80,6 +80,21 @@ function issueBody(record: FlakyTestRecord): string {
   ].join('\n\n');
 }
 
+/** What the snapshot shows of a flaky test record. */
+export function flakyTestSummaryOf(record: FlakyTestRecord): FlakyTestSnapshot {
+  const last = record.occurrences.at(-1);
+  return {
+    fingerprint: record.fingerprint,
+    checkName: record.checkName,
+    testName: record.testName,
+    occurrences: record.occurrences.length,
+    lastSeenAt: last ? new Date(last.at) : null,
+    trackerIssue: record.trackerIssue
+      ? { identifier: record.trackerIssue.identifier, url: record.trackerIssue.url ?? null }
+      : null,
+  };
+}
+
 /**
  * Flaky tests across every change request: each occurrence is recorded by fingerprint, and
  * from `ci.flaky_issue_after` occurrences on there is exactly one tracker issue per flaky
@@ -113,17 +128,7 @@ export class FlakyTestIssues {
   }
 
   private remember(record: FlakyTestRecord): void {
-    const last = record.occurrences.at(-1);
-    this.summaries.set(record.fingerprint, {
-      fingerprint: record.fingerprint,
-      checkName: record.checkName,
-      testName: record.testName,
-      occurrences: record.occurrences.length,
-      lastSeenAt: last ? new Date(last.at) : null,
-      trackerIssue: record.trackerIssue
-        ? { identifier: record.trackerIssue.identifier, url: record.trackerIssue.url ?? null }
-        : null,
-    });
+    this.summaries.set(record.fingerprint, flakyTestSummaryOf(record));
   }
 
   /** Records the occurrence; occurrences are handled one at a time, so two never file twice. */
