@@ -56,7 +56,7 @@ export interface BullmqRunner extends RunnerV1 {
 
 /**
  * The orchestrator's side of `@loompa/runner-bullmq`: each attempt becomes one BullMQ job
- * (its id derived from repository, issue and attempt, so it is never enqueued twice; its
+ * (its id derived from repository, issue and core's run id, so it is never enqueued twice; its
  * priority from the issue's), workers stream progress back as job progress, a stop request
  * becomes a cancel message (or removes a job no worker took yet), and the worker's pushed
  * work is brought into this orchestrator's worktree, where core publishes it as usual.
@@ -94,7 +94,8 @@ export function createBullmqRunner(options: BullmqRunnerOptions): BullmqRunner {
     const repositoryUrl = options.repositoryUrl ?? workflow.config.repository.url ?? workflow.repositoryPath;
     if (!repositoryUrl)
       return failed('runner-bullmq needs repository.url (or a source checkout) for workers to fetch');
-    const jobId = runJobId(repositoryUrl, issue.id, context.attempt);
+    // Core's run id is the same for every leader that dispatches this run: they all find one job.
+    const jobId = runJobId(repositoryUrl, issue.id, context.runId ?? context.attempt);
     const labels = typeof options.labels === 'function' ? options.labels(context) : (options.labels ?? []);
     const queueName = queueNameFor(options.queueName ?? defaultQueueName, labels);
     const data: AttemptJobData = {
@@ -118,9 +119,12 @@ export function createBullmqRunner(options: BullmqRunnerOptions): BullmqRunner {
       resultRef: `refs/loompa/runs/${jobId}`,
     };
 
+    // Asked again right before sending: a run handed over is the next leader's to send or adopt.
+    if (context.handedOver?.()) return failed('left to the orchestrator that leads now');
     const sent = performance.now();
     try {
       const end = await sendJobAndWait(roundTrip, {
+        sameRun: context.runId !== undefined,
         queueName,
         jobId,
         data,
@@ -135,6 +139,10 @@ export function createBullmqRunner(options: BullmqRunnerOptions): BullmqRunner {
             : resultUntaken(workspace.path, repositoryUrl, data.resultRef, result),
       });
       if (!end.ok) return failed(`the run failed on a worker: ${end.reason}`);
+      // The result is the leader's to take: one that no longer leads leaves it, and its
+      // worktree alone, for the leader that adopts the run.
+      if (context.handedOver?.())
+        return failed('finished; its result is left to the orchestrator that leads now');
       return await finishedRun(context, workspace, end.result, repositoryUrl, data.resultRef, sent);
     } catch (error) {
       return failed(`runner-bullmq: ${describeError(error)}`);

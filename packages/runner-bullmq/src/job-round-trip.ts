@@ -28,6 +28,8 @@ export interface JobRequest {
   onProgress(progress: RunProgress): Promise<void>;
   /** True while a finished job's work still waits in its result ref (the job is then adopted, not run again). */
   resultUntaken(result: RunJobResult): Promise<boolean>;
+  /** True when the job id names this very run (core's run id): a job already under it, in any state, is adopted. */
+  sameRun?: boolean;
 }
 
 /**
@@ -85,7 +87,10 @@ export async function sendJobAndWait(settings: JobRoundTripSettings, request: Jo
   try {
     if (abortSignal.aborted) return { ok: false, reason: 'stopped before it was enqueued' };
     await settings.redis().del(runKeys.cancelFlag(prefix, jobId));
-    const how = await queues.enqueue(queueName, jobId, request.data, request.priority, request.resultUntaken);
+    const how = await queues.enqueue(queueName, jobId, request.data, request.priority, {
+      sameRun: request.sameRun ?? false,
+      resultUntaken: request.resultUntaken,
+    });
     logger.info(how === 'adopted' ? 'waiting for the run already queued' : 'run enqueued', {
       issue: identifier,
       jobId,

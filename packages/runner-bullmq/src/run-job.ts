@@ -146,12 +146,15 @@ export function deserializeIssue(issue: SerializedIssue): Issue {
 const hash = (...parts: string[]) => createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 16);
 
 /**
- * The job id of a run: one per repository, issue and attempt, so enqueuing the same run twice
- * (a retried dispatch, a standby orchestrator taking over) finds the job already there.
- * BullMQ ids may not contain `:`; hashing keeps any tracker id safe.
+ * The job id of a run: one per repository, issue and run (the run id core keeps in its store,
+ * the same for every leader that dispatches the run; the attempt number from a core without
+ * run ids), so enqueuing the same run twice (a standby orchestrator taking over, a woken
+ * leader) finds the job already there. BullMQ ids may not contain `:`; hashing keeps any
+ * tracker id, and any run id that is not plain, safe.
  */
-export function runJobId(repositoryUrl: string, issueId: string, attempt: number | null): string {
-  return `run-${hash(repositoryUrl, issueId)}-${attempt ?? 0}`;
+export function runJobId(repositoryUrl: string, issueId: string, run: string | number | null): string {
+  const name = String(run ?? 0);
+  return `run-${hash(repositoryUrl, issueId)}-${/^[A-Za-z0-9-]{1,64}$/.test(name) ? name : hash(name)}`;
 }
 
 /**

@@ -75,19 +75,23 @@ export class RunQueues {
 
   /**
    * Enqueues the run unless it is already queued or running, or finished with work nobody took
-   * (then the caller waits for, or takes, that one: a run is never enqueued twice). Any other
-   * finished job of the same id is an earlier run's record and makes way.
+   * (then the caller waits for, or takes, that one: a run is never enqueued twice). When the id
+   * names this very run (`sameRun`), a job under it in any state is this run's and is adopted;
+   * otherwise any other finished job of the same id is an earlier run's record and makes way.
    */
   async enqueue(
     queueName: string,
     jobId: string,
     data: RunJobData,
     priority: number,
-    resultUntaken: (result: RunJobResult) => Promise<boolean>,
+    adoption: { sameRun: boolean; resultUntaken(result: RunJobResult): Promise<boolean> },
   ): Promise<'enqueued' | 'adopted'> {
+    const { sameRun, resultUntaken } = adoption;
     const queue = await this.queue(queueName);
     const state = await queue.getJobState(jobId);
     if (pendingStates.has(state)) return 'adopted';
+    // Finished or failed, it is still this run: its end is taken, never a second run.
+    if (sameRun && state !== 'unknown') return 'adopted';
     if (state !== 'unknown') {
       const existing = await Job.fromId<RunJobData, RunJobResult>(queue, jobId);
       // A run that finished while no orchestrator took its work (its leader died): the work

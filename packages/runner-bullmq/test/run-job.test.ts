@@ -12,6 +12,15 @@ describe('run jobs', () => {
     expect(runJobId('git@example.com:team/other.git', 'gid://tracker/Issue/42:x', null)).not.toBe(id);
   });
 
+  it("names a run by core's run id, the same for every leader that dispatches it, hashed when not plain", () => {
+    const url = 'git@example.com:team/app.git';
+    const id = runJobId(url, 'issue-1', '0-7d1f0c2e-5a4b-4c3d-9e8f-0123456789ab');
+    expect(id).toMatch(/^run-[0-9a-f]{16}-0-7d1f0c2e-5a4b-4c3d-9e8f-0123456789ab$/);
+    expect(runJobId(url, 'issue-1', '0-7d1f0c2e-5a4b-4c3d-9e8f-0123456789ab')).toBe(id);
+    expect(runJobId(url, 'issue-1', '0-another')).not.toBe(id);
+    expect(runJobId(url, 'issue-1', 'run:with spaces/and:colons')).toMatch(/^run-[0-9a-f]{16}-[0-9a-f]{16}$/);
+  });
+
   it('derives one reaction job id per item, reaction kind, answered head, round and agent run', () => {
     const url = 'git@example.com:team/app.git';
     const answering = { reaction: 'ci-failure' as const, head: 'a'.repeat(40), round: 1, turn: 1 };

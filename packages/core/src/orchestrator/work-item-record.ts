@@ -31,6 +31,20 @@ export interface WorkItemRecord {
   trackerLinked: boolean;
   /** Check outcomes, classified failures and re-runs of the current change request. */
   checkHistory?: CheckHistory | null;
+  /**
+   * The attempt handed to the runner whose end is not recorded yet. Whoever dispatches the
+   * issue next (the next leader of a shared store, or this process after a crash) hands the
+   * runner this same run, so a runner whose runs live elsewhere (a queue) finds it and adopts
+   * it instead of running the agent again.
+   */
+  runInFlight?: RunInFlight | null;
+}
+
+/** One attempt's run, named once by the leader that first dispatched it. */
+export interface RunInFlight {
+  /** Unique per dispatched attempt; a runner names the run (a queue's job) by it. */
+  id: string;
+  attempt: number | null;
 }
 
 /** Change-request history cleared when a new change request starts. */

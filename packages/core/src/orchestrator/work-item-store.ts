@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { ReactionOutcome } from '../change-requests/run-reaction.js';
 import type { ReactionKind } from '../events/orchestrator-events.js';
 import type { ChangeRequest } from '../specifications/change-request.js';
@@ -7,6 +8,7 @@ import { type AttemptOutcome, attemptCounts, summaryAfterContextOverflow } from 
 import {
   fingerprintOf,
   freshChangeRequestHistory,
+  type RunInFlight,
   recordKeyPrefix,
   storeKeyFor,
   type WorkItemRecord,
@@ -153,14 +155,33 @@ export class WorkItemStore {
 
   // ---------------------------------------------------------------- attempts and publishing
 
-  /** An attempt ended: its session, the failure count, and the change request it published. */
+  /**
+   * An attempt is about to go to the runner: its run is written first. The write is fenced
+   * with a shared store, so an instance that no longer leads is refused here, by the store,
+   * before any runner hears of the attempt. A run an earlier leader left in flight is handed
+   * on as it is (its id and attempt number), for the runner to adopt.
+   */
+  async beginAttempt(issue: IssueKey, attempt: number | null): Promise<RunInFlight> {
+    const record = await this.read(issue);
+    const run = record.runInFlight ?? { id: `${attempt ?? 0}-${randomUUID()}`, attempt };
+    await this.write({ ...record, runInFlight: run });
+    return run;
+  }
+
+  /**
+   * An attempt ended: its session, the failure count, and the change request it published.
+   * A run handed over to the next leader stays in flight, for that leader to adopt, unless
+   * its work was published already.
+   */
   async recordAttemptEnd(
     issue: IssueKey,
     sessionId: string | null,
     outcome: AttemptOutcome,
     published: { changeRequest: ChangeRequest; head: string } | null,
+    handedOver = false,
   ): Promise<WorkItemRecord> {
     const record = await this.read(issue);
+    if (!handedOver || published) record.runInFlight = null;
     record.sessionId = sessionId ?? record.sessionId;
     if (attemptCounts(outcome)) record.failures++;
     if (outcome.kind === 'completed') {
@@ -205,6 +226,8 @@ export class WorkItemStore {
     await this.write({
       ...record,
       ...freshChangeRequestHistory,
+      // The change request holds the work: no run of the issue is waited for any more.
+      runInFlight: null,
       changeRequest,
       lastPushedHead: adoptedHead,
       handledCommentIds: record.handledCommentIds,

@@ -28,6 +28,14 @@ export interface RunnerWorkspaces {
 export interface RunnerAttemptContext {
   issue: Issue;
   attempt: number | null;
+  /**
+   * The attempt's run, unique per dispatched attempt and kept in the orchestrator's store until
+   * the attempt's end is recorded: a next leader (or a restart) hands the runner the same id for
+   * the run it takes over. A runner whose runs live elsewhere names the run by it, so it finds
+   * the run (queued, running or finished) instead of starting it again. Absent in cores before
+   * it: the runner names the run by issue and attempt.
+   */
+  runId?: string;
   workflow: Workflow;
   focus: Focus;
   profile: AgentProfile | null;
@@ -50,9 +58,11 @@ export interface RunnerAttemptContext {
   /** Aborted when the orchestrator stops the run (budget, reconciliation, stall, shutdown). */
   abortSignal: AbortSignal;
   /**
-   * True when the abort is a hand-over: this orchestrator stopped leading a shared store and the
-   * next leader adopts the run. A runner whose runs live elsewhere (a queue) stops waiting and
-   * leaves the run alone; an in-process runner ends it as on any abort. Absent: never.
+   * True once the run is the next leader's: this orchestrator stopped leading a shared store (or
+   * its lease ran out). A runner whose runs live elsewhere (a queue) then leaves the run alone:
+   * on an abort it stops waiting instead of cancelling, and it asks again right before it sends
+   * the run and right before it takes a finished run's result, which it leaves for the next
+   * leader. An in-process runner ends the run as on any abort. Absent: never.
    */
   handedOver?(): boolean;
   logger: Logger;

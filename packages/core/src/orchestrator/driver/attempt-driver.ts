@@ -12,7 +12,7 @@ import {
   publishLeftoverWork,
 } from '../publishing/publish-attempt.js';
 import { dispatchRulesOf } from '../scheduler/scheduling-rules.js';
-import type { WorkItemRecord } from '../work-item-record.js';
+import type { RunInFlight, WorkItemRecord } from '../work-item-record.js';
 import type { RunningItem } from '../work-items.js';
 import { blockIssue } from './block-issue.js';
 import { acceptsNewWork, type DriverContext, removeWorkspaceOf } from './driver-context.js';
@@ -85,11 +85,30 @@ export async function dispatchIssue(
     );
     return;
   }
+  // The run is in the store before any runner hears of it: refused there once this instance no
+  // longer leads, and found there by the next leader, which hands the runner the same run.
+  let run: RunInFlight;
+  try {
+    run = await context.store.beginAttempt(issue, attempt);
+  } catch (error) {
+    item.worker = finishAttempt(context, item, {
+      outcome: {
+        kind: 'stopped',
+        reason: `the attempt was not recorded in the store: ${describeError(error)}`,
+      },
+      sessionId: null,
+      workspace: null,
+      lastRun: null,
+    });
+    return;
+  }
+  item.attempt = run.attempt;
   item.worker = context
     .runner()
     .runAttempt({
       issue,
-      attempt,
+      attempt: run.attempt,
+      runId: run.id,
       workflow,
       focus: choice.focus,
       profile: choice.profile,
@@ -103,7 +122,7 @@ export async function dispatchIssue(
       workspaces,
       publishesAfterRun: publishingAtDispatch !== null,
       abortSignal: item.abortController.signal,
-      handedOver: () => item.stopRequest?.kind === 'leadership',
+      handedOver: () => isHandedOver(context, item),
       logger: context.logger,
       refreshIssue: async () => (await context.tracker().getIssues({ ids: [issue.id] }))[0] ?? null,
       isActive: (refreshed) => isActiveState(dispatchRulesOf(context.workflow()), refreshed.state),
@@ -183,6 +202,11 @@ async function adoptOpenChangeRequest(
   return true;
 }
 
+/** The run is the next leader's: this instance stopped leading, or its lease ran out unrenewed. */
+function isHandedOver(context: DriverContext, item: RunningItem): boolean {
+  return item.stopRequest?.kind === 'leadership' || !(context.leading?.() ?? true);
+}
+
 /** How the attempt counts: a stall is a failure, any other stop is no failure at all. */
 export function effectiveOutcome(outcome: AttemptOutcome, stop: RunningItem['stopRequest']): AttemptOutcome {
   if (stop?.kind === 'stall') return { kind: 'failed', reason: stop.reason };
@@ -199,13 +223,21 @@ async function finishAttempt(
   const { issue } = item;
   try {
     context.agentRuns.accountRuntime(item);
-    const stop = item.stopRequest;
+    // A run left to the next leader ends here as stopped, whatever the runner saw, and stays in
+    // flight in the store for that leader to adopt (writes are refused once another leads).
+    const handedOver = isHandedOver(context, item);
+    const stop =
+      item.stopRequest ??
+      (handedOver
+        ? { kind: 'leadership' as const, reason: 'this orchestrator no longer leads', removeWorkspace: false }
+        : null);
     const outcome = effectiveOutcome(result.outcome, stop);
     const record = await context.store.recordAttemptEnd(
       issue,
       result.sessionId,
       outcome,
       result.published ?? null,
+      handedOver,
     );
     if (result.published && !stop) {
       await context.supervisor.enter(item.issue, result.published.changeRequest, result.published.opened);
