@@ -19,9 +19,21 @@ const waitOptions = { timeout: 180_000, interval: 100 };
 const taskCount = 10;
 const agentsPerInstance = 3;
 
+interface OrchestratorEvent {
+  type: string;
+  issue?: string;
+  attempt?: number | null;
+  reason?: string;
+  /** When the child published it (milliseconds since the epoch). */
+  at: number;
+  /** Which child published it: the events themselves name no instance. */
+  instance: string;
+}
+
 interface RunningOrchestrator {
+  name: string;
   child: ChildProcess;
-  events: Array<{ type: string; issue?: string }>;
+  events: OrchestratorEvent[];
   stderr: string;
   exited: Promise<number | null>;
 }
@@ -34,14 +46,16 @@ afterEach(async () => {
   root = null;
 });
 
-function startOrchestrator(workflowPath: string): RunningOrchestrator {
+function startOrchestrator(name: string, workflowPath: string): RunningOrchestrator {
   const child = spawn(
     process.execPath,
     ['--conditions=@loompa/source', '--import', 'tsx', runner, workflowPath],
-    { cwd: repositoryRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+    // The log (on standard error) explains a failure; see `explain`.
+    { cwd: repositoryRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOOMPA_TEST_LOG: '1' } },
   );
   children.push(child);
   const running: RunningOrchestrator = {
+    name,
     child,
     events: [],
     stderr: '',
@@ -55,7 +69,7 @@ function startOrchestrator(workflowPath: string): RunningOrchestrator {
     pending += chunk;
     const lines = pending.split('\n');
     pending = lines.pop() ?? '';
-    for (const line of lines) if (line.trim()) running.events.push(JSON.parse(line));
+    for (const line of lines) if (line.trim()) running.events.push({ ...JSON.parse(line), instance: name });
   });
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (chunk: string) => {
@@ -66,6 +80,30 @@ function startOrchestrator(workflowPath: string): RunningOrchestrator {
 
 function issuesWith(running: RunningOrchestrator, type: string): string[] {
   return running.events.flatMap((event) => (event.type === type && event.issue ? [event.issue] : []));
+}
+
+/**
+ * What a failure needs to be understood: both instances' issue events in the order they
+ * happened, each naming its instance, the agent runs, and both logs.
+ */
+function explain(instances: RunningOrchestrator[], runsLogText: string): string {
+  const timeline = instances
+    .flatMap((running) => running.events)
+    .filter((event) => event.issue !== undefined)
+    .sort((left, right) => left.at - right.at)
+    .map((event) => {
+      const details = [event.attempt === undefined ? '' : `attempt=${event.attempt}`, event.reason ?? '']
+        .filter(Boolean)
+        .join(' ');
+      return `${new Date(event.at).toISOString()} ${event.instance} ${event.type} ${event.issue} ${details}`;
+    });
+  return [
+    'events:',
+    ...timeline,
+    'agent runs:',
+    runsLogText,
+    ...instances.flatMap((running) => [`log of ${running.name}:`, running.stderr]),
+  ].join('\n');
 }
 
 describe('two orchestrator instances on one repository', () => {
@@ -139,8 +177,10 @@ describe('two orchestrator instances on one repository', () => {
             })
         : [];
 
-    const first = startOrchestrator(await workflowFor('first'));
-    const second = startOrchestrator(await workflowFor('second'));
+    const first = startOrchestrator('first', await workflowFor('first'));
+    const second = startOrchestrator('second', await workflowFor('second'));
+    const context = () =>
+      explain([first, second], existsSync(runsLog) ? readFileSync(runsLog, 'utf8') : '(no runs)');
 
     // Each instance fills its slots with tasks the other does not hold.
     await vi.waitFor(() => {
@@ -158,19 +198,19 @@ describe('two orchestrator instances on one repository', () => {
       expect(opened).toHaveLength(taskCount);
     }, waitOptions);
     const tasks = runs().map((run) => run.task);
-    expect(tasks).toHaveLength(taskCount);
-    expect(new Set(tasks).size).toBe(taskCount);
+    expect(tasks, context()).toHaveLength(taskCount);
+    expect(new Set(tasks).size, context()).toBe(taskCount);
     expect(new Set(tasks)).toEqual(
       new Set(Array.from({ length: taskCount }, (_, index) => `TASK-${index + 1}`)),
     );
     // Every task was dispatched by one instance only.
     const dispatched = [...issuesWith(first, 'issue-dispatched'), ...issuesWith(second, 'issue-dispatched')];
-    expect(dispatched.sort()).toEqual([...tasks].sort());
+    expect(dispatched.sort(), context()).toEqual([...tasks].sort());
 
     first.child.kill('SIGTERM');
     second.child.kill('SIGTERM');
-    expect(await first.exited, first.stderr).toBe(0);
-    expect(await second.exited, second.stderr).toBe(0);
+    expect(await first.exited, context()).toBe(0);
+    expect(await second.exited, context()).toBe(0);
 
     // Stopping released every claim: the record in force for each task names no owner.
     const claimsDirectory = path.join(taskDirectory, '.claims');

@@ -109,6 +109,7 @@ export { createDefaultFocusMatcher } from './focus/default-focus-matcher.js';
 export { resolveFoci } from './focus/resolve-foci.js';
 export { resolveProfiles, selectProfile } from './focus/select-profile.js';
 export { type GitResult, loompaGitIdentity, type RunGitOptions, runGit } from './git/run-git.js';
+export { type WorktreeLockOptions, withWorktreeLock } from './git/worktree-lock.js';
 export {
   createJsonLogger,
   createSilentLogger,

@@ -1,4 +1,4 @@
-import { type MergeMethod, ScmError } from '@loompa/core';
+import { type MergeMethod, ScmError, withWorktreeLock } from '@loompa/core';
 import { committerEnvironment, resolveCommit, runGit } from './run-git.js';
 import type { TemporaryWorktrees } from './temporary-worktree.js';
 
@@ -89,7 +89,10 @@ function conflictError(options: MergeIntoBaseOptions): ScmError {
 
 /** The worktree (main checkout or linked) that has `branchRef` checked out, if any. */
 async function worktreeWithBranch(repositoryPath: string, branchRef: string): Promise<string | null> {
-  const listing = await runGit(['worktree', 'list', '--porcelain'], { cwd: repositoryPath });
+  // Listed under the worktree lock: a worktree another process is adding would fail the listing.
+  const listing = await withWorktreeLock(repositoryPath, () =>
+    runGit(['worktree', 'list', '--porcelain'], { cwd: repositoryPath }),
+  );
   let current: string | null = null;
   for (const line of listing.stdout.split('\n')) {
     if (line.startsWith('worktree ')) current = line.slice('worktree '.length);

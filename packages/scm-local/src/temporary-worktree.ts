@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { isProcessAlive } from '@loompa/core';
+import { isProcessAlive, withWorktreeLock } from '@loompa/core';
 import { runGit } from './run-git.js';
 
 /**
  * Temporary worktrees (checks, reviews, rebases) live in
  * `<state>/worktrees/<pid>-<random>`: the process id in the name lets a later process tell
- * leftovers of a crashed one from worktrees another live process is still using.
+ * leftovers of a crashed one from worktrees another live process is still using. They are
+ * added and removed under core's worktree lock, in turn with the orchestrators' own worktrees
+ * on the same repository (git fails on a worktree entry another process is still writing).
  */
 export class TemporaryWorktrees {
   private readonly directory: string;
@@ -25,14 +27,18 @@ export class TemporaryWorktrees {
     await this.removeLeftovers();
     await fs.mkdir(this.directory, { recursive: true });
     const directory = path.join(this.directory, `${process.pid}-${randomUUID().slice(0, 8)}`);
-    await runGit(['worktree', 'add', '--detach', '--quiet', directory, commit], { cwd: this.repositoryPath });
+    await withWorktreeLock(this.repositoryPath, () =>
+      runGit(['worktree', 'add', '--detach', '--quiet', directory, commit], { cwd: this.repositoryPath }),
+    );
     try {
       return await task(directory);
     } finally {
-      await runGit(['worktree', 'remove', '--force', '--force', directory], {
-        cwd: this.repositoryPath,
-        acceptExitCodes: [128],
-      });
+      await withWorktreeLock(this.repositoryPath, () =>
+        runGit(['worktree', 'remove', '--force', '--force', directory], {
+          cwd: this.repositoryPath,
+          acceptExitCodes: [128],
+        }),
+      );
       await fs.rm(directory, { recursive: true, force: true });
     }
   }
@@ -51,7 +57,9 @@ export class TemporaryWorktrees {
         if (Number.isInteger(owner) && owner > 0 && isProcessAlive(owner)) continue;
         await fs.rm(path.join(this.directory, name), { recursive: true, force: true });
       }
-      await runGit(['worktree', 'prune'], { cwd: this.repositoryPath });
+      await withWorktreeLock(this.repositoryPath, () =>
+        runGit(['worktree', 'prune'], { cwd: this.repositoryPath }),
+      );
     })();
     return this.cleanedLeftovers;
   }

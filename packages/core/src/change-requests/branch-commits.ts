@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { WorkspaceError } from '../errors/error-classes.js';
 import { runGit } from '../git/run-git.js';
+import { withWorktreeLock } from '../git/worktree-lock.js';
 import type { PushTarget } from '../specifications/scm-provider.js';
 
 /** Who Loompa's own commits are by, and the trailers every commit carries. */
@@ -118,7 +119,10 @@ export async function pushBranch(
 
 /** The checkout (the source checkout or a worktree of it) that has `branch` checked out, or null. */
 export async function checkoutHoldingBranch(worktree: string, branch: string): Promise<string | null> {
-  const listing = await runGit(['worktree', 'list', '--porcelain'], { cwd: worktree });
+  // Listed under the worktree lock: a worktree another process is adding would fail the listing.
+  const listing = await withWorktreeLock(worktree, () =>
+    runGit(['worktree', 'list', '--porcelain'], { cwd: worktree }),
+  );
   let checkout: string | null = null;
   for (const line of listing.stdout.split('\n')) {
     if (line.startsWith('worktree ')) checkout = line.slice('worktree '.length);

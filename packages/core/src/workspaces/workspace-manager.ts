@@ -2,6 +2,7 @@ import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { WorkspaceError } from '../errors/error-classes.js';
 import { runGit } from '../git/run-git.js';
+import { withWorktreeLock } from '../git/worktree-lock.js';
 import { resolveWorkspacePath } from './path-safety.js';
 import { workspaceKeyFor } from './workspace-key.js';
 
@@ -108,10 +109,13 @@ export class WorkspaceManager {
   /**
    * Runs worktree changes one at a time. Git keeps every worktree's metadata in the source
    * checkout: a `worktree add` racing another (or a `worktree prune`) fails on, or deletes,
-   * the other's half-written entry, so concurrent dispatches must not change worktrees at once.
+   * the other's half-written entry, so concurrent dispatches must not change worktrees at once,
+   * and neither may other processes on the same repository (another orchestrator instance,
+   * scm-local): the queue orders this manager's changes, the worktree lock all processes'.
    */
-  private exclusive<Result>(work: () => Promise<Result>): Promise<Result> {
-    const result = this.worktreeChanges.then(work, work);
+  private exclusive<Result>(source: string, work: () => Promise<Result>): Promise<Result> {
+    const locked = () => withWorktreeLock(source, work);
+    const result = this.worktreeChanges.then(locked, locked);
     this.worktreeChanges = result.catch(() => {});
     return result;
   }
@@ -120,7 +124,7 @@ export class WorkspaceManager {
   async prepare(identifier: string): Promise<Workspace> {
     const workspacePath = await this.pathFor(identifier);
     const source = await this.sourceCheckout();
-    return this.exclusive(() => this.prepareWorktree(identifier, workspacePath, source));
+    return this.exclusive(source, () => this.prepareWorktree(identifier, workspacePath, source));
   }
 
   private async prepareWorktree(
@@ -158,7 +162,7 @@ export class WorkspaceManager {
   async remove(identifier: string): Promise<string> {
     const workspacePath = await this.pathFor(identifier);
     const source = await this.sourceCheckout();
-    await this.exclusive(async () => {
+    await this.exclusive(source, async () => {
       if (await exists(workspacePath)) {
         await runGit(['worktree', 'remove', '--force', '--force', workspacePath], {
           cwd: source,

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describeError } from '../../errors/loompa-error.js';
 import type { OrchestratorEvents } from '../../events/orchestrator-events.js';
 import { runGit } from '../../git/run-git.js';
+import { withWorktreeLock } from '../../git/worktree-lock.js';
 import type { Logger } from '../../logging/logger.js';
 import type { AgentBackendV1 } from '../../specifications/agent-backend.js';
 import type { BudgetSubject, BudgetV1 } from '../../specifications/budget.js';
@@ -324,10 +325,12 @@ export class ScheduledTriage {
     await fetchRunCommit(repository, run, async () => this.context.scm()?.getPushTarget?.({}), abortSignal);
     const worktree = await mkdtemp(path.join(os.tmpdir(), 'loompa-triage-'));
     try {
-      await runGit(['worktree', 'add', '--detach', '--force', worktree, run.headSha], {
-        cwd: repository,
-        abortSignal,
-      });
+      await withWorktreeLock(repository, () =>
+        runGit(['worktree', 'add', '--detach', '--force', worktree, run.headSha], {
+          cwd: repository,
+          abortSignal,
+        }),
+      );
       const log = await runGit(
         ['log', `--max-count=${recentCommitCount}`, '--format=%H %an: %s', run.headSha],
         { cwd: worktree, abortSignal },
@@ -357,9 +360,11 @@ export class ScheduledTriage {
       return parseTriageAnswer(result.finalText);
     } finally {
       // No edit of the agent is kept: the worktree goes, whatever it holds.
-      await runGit(['worktree', 'remove', '--force', worktree], { cwd: repository }).catch(() => undefined);
-      await rm(worktree, { recursive: true, force: true });
-      await runGit(['worktree', 'prune'], { cwd: repository }).catch(() => undefined);
+      await withWorktreeLock(repository, async () => {
+        await runGit(['worktree', 'remove', '--force', worktree], { cwd: repository }).catch(() => undefined);
+        await rm(worktree, { recursive: true, force: true });
+        await runGit(['worktree', 'prune'], { cwd: repository }).catch(() => undefined);
+      }).catch(() => undefined);
     }
   }
 }

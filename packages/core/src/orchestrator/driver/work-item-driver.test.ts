@@ -1,5 +1,5 @@
 import { createTestIssue, MockAgentBackend, MockBudget, MockTracker } from '@loompa/testkit';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { type OrchestratorEvent, OrchestratorEvents } from '../../events/orchestrator-events.js';
 import { createDefaultFocusMatcher } from '../../focus/default-focus-matcher.js';
 import { createSilentLogger } from '../../logging/logger.js';
@@ -24,8 +24,17 @@ const workflow = parseWorkflow(
   '/srv/WORKFLOW.md',
 );
 
-function driverWith(options: { issues: Issue[]; budget?: MockBudget; hasScm?: boolean; dryRun?: boolean }) {
-  const tracker = new MockTracker({ issues: options.issues });
+function driverWith(options: {
+  issues: Issue[];
+  budget?: MockBudget;
+  hasScm?: boolean;
+  dryRun?: boolean;
+  getIssues?: (options: { ids: readonly string[] }) => Promise<Issue[]>;
+}) {
+  const tracker = new MockTracker({
+    issues: options.issues,
+    ...(options.getIssues ? { getIssues: options.getIssues } : {}),
+  });
   const events = new OrchestratorEvents();
   const published: OrchestratorEvent[] = [];
   events.on('event', (event) => published.push(event));
@@ -119,6 +128,35 @@ describe('WorkItemDriver', () => {
     await driver.runTick();
     expect(dispatched()).toEqual(['DRV-7']);
     expect(driver.phases.budgetGate.paused).toBe(false);
+  });
+
+  it('leaves an issue to its due retry while the retry reads the tracker, so it is dispatched once', async () => {
+    const issue = createTestIssue({ id: 'issue-1', identifier: 'DRV-1' });
+    let retryReading = false;
+    let answer: () => void = () => {};
+    const answered = new Promise<void>((resolve) => {
+      answer = resolve;
+    });
+    const { driver, dispatched } = driverWith({
+      issues: [issue],
+      getIssues: async () => {
+        retryReading = true;
+        await answered;
+        return [issue];
+      },
+    });
+    await driver.restore(createMemoryStore());
+    const { retries } = driver.phases;
+    retries.schedule({ issue, attempt: 1, delayMs: 0, reason: 'the attempt failed', continuation: false });
+    // The retry fell due and took itself off the timers; it waits for the tracker now.
+    await vi.waitFor(() => expect(retryReading).toBe(true), { timeout: 10_000 });
+    expect(retries.has('issue-1')).toBe(false);
+    // A tick in between sees the issue as the retry's, not as a new candidate.
+    expect(await driver.runTick()).toEqual({ dispatched: 0, candidates: 1 });
+    answer();
+    await retries.settle();
+    expect(dispatched()).toEqual(['DRV-1']);
+    expect([...retries.ids()]).toEqual([]);
   });
 });
 

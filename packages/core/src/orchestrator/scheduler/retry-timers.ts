@@ -28,6 +28,8 @@ export interface RetryRequest {
 export class RetryTimers {
   private readonly retrying = new Map<string, RetryItem>();
   private readonly handlers = new Set<Promise<void>>();
+  /** Issues whose due retry is being handled now (how many handlers each), see `ids`. */
+  private readonly handling = new Map<string, number>();
 
   constructor(private readonly context: RetryTimersContext) {}
 
@@ -35,8 +37,14 @@ export class RetryTimers {
     return this.retrying.has(issueId);
   }
 
+  /**
+   * Issues waiting for a retry, and issues whose due retry is being handled: the handler took
+   * the retry and is still reading the tracker, claiming, or dispatching, so the issue is not
+   * running yet. Until it settles the issue stays busy here, or a tick in between would
+   * dispatch it a second time (and a claim renewal would let it go).
+   */
   ids(): IterableIterator<string> {
-    return this.retrying.keys();
+    return new Set([...this.retrying.keys(), ...this.handling.keys()]).values();
   }
 
   /** The retry waiting for `issueId`, left in place (a due retry is taken with `take`). */
@@ -50,7 +58,13 @@ export class RetryTimers {
     if (existing) clearTimeout(existing.timer);
     const dueAt = new Date(this.context.now() + delayMs);
     const timer = setTimeout(() => {
-      const handler = this.context.onDue(issue.id).finally(() => this.handlers.delete(handler));
+      this.handling.set(issue.id, (this.handling.get(issue.id) ?? 0) + 1);
+      const handler = this.context.onDue(issue.id).finally(() => {
+        this.handlers.delete(handler);
+        const left = (this.handling.get(issue.id) ?? 1) - 1;
+        if (left > 0) this.handling.set(issue.id, left);
+        else this.handling.delete(issue.id);
+      });
       this.handlers.add(handler);
     }, delayMs);
     this.retrying.set(issue.id, {
