@@ -1,5 +1,5 @@
 import { createTestIssue, MockScmProvider, type MockScmProviderSettings, MockTracker } from '@loompa/testkit';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { type OrchestratorEvent, OrchestratorEvents } from '../../events/orchestrator-events.js';
 import { createSilentLogger } from '../../logging/logger.js';
 import type { ChangeRequest, ChangeRequestStatus } from '../../specifications/change-request.js';
@@ -299,5 +299,37 @@ describe('reviewing', () => {
       },
     ]);
     expect(supervisor.size).toBe(0);
+  });
+
+  it('leaves an item that enters while the tracker answers to the next review, never releasing it as gone', async () => {
+    const later = createTestIssue({ id: 'issue-2', identifier: 'SUP-2', state: 'Todo' });
+    const asked: Array<readonly string[]> = [];
+    let answer: () => void = () => {};
+    const answered = new Promise<void>((resolve) => {
+      answer = resolve;
+    });
+    tracker = new MockTracker({
+      issues: [issue, later],
+      getIssues: async ({ ids }) => {
+        asked.push(ids);
+        await answered;
+        return [issue, later].filter((candidate) => ids.includes(candidate.id));
+      },
+    });
+    const { supervisor } = supervisorWith({
+      getStatus: statusOf({ continuousIntegration: { state: 'pending', checks: [] } }),
+    });
+    await supervisor.enter(issue, changeRequest, true);
+    const reviewing = reviewAll(supervisor);
+    await vi.waitFor(() => expect(asked).toEqual([['issue-1']]), { timeout: 10_000 });
+    // An attempt publishes while the tracker answers the review.
+    await supervisor.enter(later, { ...changeRequest, id: 'cr-2', number: 2, branch: 'loompa/SUP-2' }, true);
+    answer();
+    expect(await reviewing).toEqual([]);
+    expect([...supervisor.ids()].sort()).toEqual(['issue-1', 'issue-2']);
+    // The next review asks about both.
+    expect(await reviewAll(supervisor)).toEqual([]);
+    expect(asked.at(-1)).toEqual(['issue-1', 'issue-2']);
+    expect(typesOf()).not.toContain('issue-released');
   });
 });

@@ -126,9 +126,13 @@ export class ChangeRequestSupervisor {
   async *review(): AsyncGenerator<SupervisorStep> {
     const scm = this.context.scm();
     if (!scm || this.awaiting.size === 0) return;
+    // The items reviewed are the ones the tracker is asked about now. One that enters while it
+    // answers (an attempt published meanwhile) waits for the next review: looked up here, it
+    // would seem gone from the tracker and be released while its change request is open.
+    const reviewed = [...this.awaiting.entries()];
     let refreshed: Map<string, Issue>;
     try {
-      refreshed = await refreshAwaitedIssues(this.context.tracker(), this.awaiting);
+      refreshed = await refreshAwaitedIssues(this.context.tracker(), new Map(reviewed));
     } catch (error) {
       this.context.logger.warn('refreshing awaited issues failed; change requests are checked next tick', {
         message: describeError(error),
@@ -136,7 +140,9 @@ export class ChangeRequestSupervisor {
       return;
     }
     const workflow = this.context.workflow();
-    for (const [issueId, entry] of [...this.awaiting.entries()]) {
+    for (const [issueId, entry] of reviewed) {
+      // It left the watch (a reaction began, leadership stepped down) while an earlier one was reviewed.
+      if (this.awaiting.get(issueId) !== entry) continue;
       const issue = refreshed.get(issueId) ?? null;
       if (issue === null) {
         this.awaiting.delete(issueId);
