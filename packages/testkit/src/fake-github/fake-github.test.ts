@@ -410,9 +410,10 @@ describe('pull requests and checks', () => {
       });
       expect(opened.status).toBe(201);
       await github.settle();
+      // One run per head; the two openings' runs may land in either order.
       const runs = github.repository('octo/widgets').checkRuns.slice(baseRuns);
-      expect(runs.map((run) => [run.headSha, run.name, run.conclusion])).toEqual(
-        heads.map((head) => [head, 'test in octo/widgets', 'failure']),
+      expect(runs.map((run) => [run.headSha, run.name, run.conclusion]).sort()).toEqual(
+        heads.map((head) => [head, 'test in octo/widgets', 'failure']).sort(),
       );
     } finally {
       await rm(workspace, { recursive: true, force: true });
