@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createTestIssue, createTestRunResult, MockAgentBackend } from '@loompa/testkit';
+import { createTestIssue, createTestRunResult, MockAgentBackend, MockScmProvider } from '@loompa/testkit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isProcessAlive } from '../src/index.js';
 import { createOrchestratorFixture, type Fixture } from './helpers/orchestrator-fixture.js';
@@ -123,6 +123,31 @@ describe('dispatch', () => {
     expect(environment).toContain('KEEP_SECRET_TOKEN=passed-by-name-value');
     expect(environment).not.toContain('NOT_LISTED');
     expect(environment).toContain('PASSED_ON=yes');
+  });
+});
+
+describe('a dispatch that takes nothing on', () => {
+  it('is not picked again in the same tick: with the forge unreadable the tick ends, and no agent ran', async () => {
+    const scm = new MockScmProvider({
+      findChangeRequest: () => {
+        throw new Error('the forge answered 503');
+      },
+    });
+    fixture = await createOrchestratorFixture({
+      issues: [createTestIssue({ identifier: 'DOWN-1' }), createTestIssue({ identifier: 'DOWN-2' })],
+      agentCommand: 'cat > /dev/null',
+      frontMatter: { scm: { kind: 'mock' } },
+      orchestrator: { scms: { mock: scm } },
+    });
+    // Fail closed: an open change request may hide behind the failed lookup, so nothing runs.
+    await fixture.orchestrator.runOnce();
+    expect(fixture.eventsOf('issue-dispatched').map((event) => event.issueIdentifier)).toEqual([
+      'DOWN-1',
+      'DOWN-2',
+    ]);
+    expect(scm.recorder.callsOf('findChangeRequest')).toHaveLength(2);
+    expect(fixture.eventsOf('workspace-prepared')).toEqual([]);
+    expect(fixture.eventsOf('tick-finished')).toEqual([expect.objectContaining({ dispatched: 0 })]);
   });
 });
 

@@ -21,14 +21,16 @@ import { releaseIssue } from './release-issue.js';
 /**
  * queued → preparing → running → publishing → awaiting, or → retry-wait / blocked / released:
  * one attempt at an issue, driven through the phases. Each phase returns its result here and
- * this file alone decides where the item goes next.
+ * this file alone decides where the item goes next. False when the issue was not taken on (the
+ * forge could not be read, the lead or the store was lost meanwhile): picking it again in the
+ * same tick would only spin.
  */
 export async function dispatchIssue(
   context: DriverContext,
   issue: Issue,
   attempt: number | null,
   options: { continuation: boolean; choice?: AgentChoice },
-): Promise<void> {
+): Promise<boolean> {
   const workflow = context.workflow();
   const record = await context.store.read(issue);
   // The escalation profile depends on the failures on record, which the caller may not have read.
@@ -54,11 +56,12 @@ export async function dispatchIssue(
     agent: choice.agentKind,
     model: choice.model,
   });
-  if (context.dryRun) return;
-  if (await adoptOpenChangeRequest(context, issue, record)) return;
+  if (context.dryRun) return true;
+  const adopted = await adoptOpenChangeRequest(context, issue, record);
+  if (adopted !== null) return adopted === 'adopted';
 
   // Stopping may have begun while this dispatch awaited the store or the forge.
-  if (!acceptsNewWork(context)) return;
+  if (!acceptsNewWork(context)) return false;
   const item = context.agentRuns.begin(issue, attempt, choice, 'attempt');
 
   let agent: AgentBackendV1;
@@ -71,7 +74,7 @@ export async function dispatchIssue(
       workspace: null,
       lastRun: null,
     });
-    return;
+    return true;
   }
   const publishingAtDispatch = publishingContext(context);
   const environment = context.agentEnvironment(agent);
@@ -83,7 +86,7 @@ export async function dispatchIssue(
     item.worker = publishLeftoverWork(publishingAtDispatch, publishedAttemptOf(item), record.sessionId).then(
       (result) => finishAttempt(context, item, result),
     );
-    return;
+    return true;
   }
   // The run is in the store before any runner hears of it: refused there once this instance no
   // longer leads, and found there by the next leader, which hands the runner the same run.
@@ -100,7 +103,7 @@ export async function dispatchIssue(
       workspace: null,
       lastRun: null,
     });
-    return;
+    return false;
   }
   item.attempt = run.attempt;
   item.worker = context
@@ -154,6 +157,7 @@ export async function dispatchIssue(
       return publishing ? publishAttempt(publishing, publishedAttemptOf(item), result) : result;
     })
     .then((result) => finishAttempt(context, item, result));
+  return true;
 }
 
 function publishingContext(context: DriverContext): PublishingContext | null {
@@ -176,30 +180,33 @@ function publishedAttemptOf(item: RunningItem): PublishedAttempt {
   };
 }
 
-/** An open change request for the issue's branch (left by a crash, or by a person) is adopted, not duplicated. */
-/** True when the dispatch must not run the agent: a change request was adopted, or the lookup failed. */
+/**
+ * An open change request for the issue's branch (left by a crash, or by a person) is adopted,
+ * not duplicated. Not null when the dispatch must not run the agent: a change request was
+ * adopted, or the lookup failed.
+ */
 async function adoptOpenChangeRequest(
   context: DriverContext,
   issue: Issue,
   record: WorkItemRecord,
-): Promise<boolean> {
+): Promise<'adopted' | 'lookup-failed' | null> {
   const scm = context.scm();
-  if (!scm) return false;
+  if (!scm) return null;
   const changeRequest = await findOpenChangeRequest(
     { scm, workspaces: context.workspaces(), logger: context.logger },
     issue,
     record,
   );
   // Fail closed: with the forge unreadable, an open change request may exist; try next tick.
-  if (changeRequest === 'lookup-failed') return true;
-  if (!changeRequest) return false;
+  if (changeRequest === 'lookup-failed') return changeRequest;
+  if (!changeRequest) return null;
   await context.store.adoptChangeRequest(record, changeRequest);
   context.logger.info('adopting the open change request instead of running again', {
     issue: issue.identifier,
     changeRequest: changeRequest.url ?? changeRequest.id,
   });
   await context.supervisor.enter(issue, changeRequest, false);
-  return true;
+  return 'adopted';
 }
 
 /** The run is the next leader's: this instance stopped leading, or its lease ran out unrenewed. */

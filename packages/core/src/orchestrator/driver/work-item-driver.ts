@@ -308,8 +308,8 @@ export class WorkItemDriver {
           denied.add(issue.id);
           continue;
         }
-        await dispatchIssue(this.context, issue, null, { continuation: false, choice });
-        dispatched++;
+        if (await dispatchIssue(this.context, issue, null, { continuation: false, choice })) dispatched++;
+        else denied.add(issue.id);
       }
       // A dry run adds nothing to `running`, so another round would pick the same issues again.
       if (this.context.dryRun) break;
