@@ -13,8 +13,10 @@ export default defineConfig({
       'examples/*/test/**/*.test.ts',
       'tests/*/**/*.test.ts',
     ],
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
+    // End-to-end tests run real CLIs, git and servers on a machine the rest of the suite
+    // loads; their own waits (vi.waitFor) say what they wait for, and this only catches a hang.
+    testTimeout: 120_000,
+    hookTimeout: 60_000,
     pool: 'forks',
   },
 });

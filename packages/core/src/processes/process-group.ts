@@ -44,9 +44,12 @@ function hasLiveGroupMember(groupId: number): boolean {
   });
 }
 
+/** How long to wait, after SIGKILL, for the group to be gone: delivery is not death on a busy machine. */
+const disappearanceTimeoutMs = 5_000;
+
 /**
  * SIGTERM to the group, then SIGKILL after `graceMs` if anything is left. Resolves when the
- * group is gone (or after the SIGKILL, which cannot be refused).
+ * group is gone (SIGKILL cannot be refused; waiting for it is bounded all the same).
  */
 export async function terminateProcessGroup(pid: number, graceMs = 2_000): Promise<void> {
   signalProcessGroup(pid, 'SIGTERM');
@@ -54,5 +57,9 @@ export async function terminateProcessGroup(pid: number, graceMs = 2_000): Promi
   while (processGroupExists(pid) && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
-  if (processGroupExists(pid)) signalProcessGroup(pid, 'SIGKILL');
+  const killDeadline = Date.now() + disappearanceTimeoutMs;
+  while (processGroupExists(pid) && Date.now() < killDeadline) {
+    signalProcessGroup(pid, 'SIGKILL');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
 }

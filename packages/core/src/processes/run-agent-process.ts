@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { execa } from 'execa';
 import { findProcessesWithEnvironmentEntry, signalProcess } from './environment-marked-processes.js';
 import { OutputLines } from './output-lines.js';
+import { processGroupExists } from './process-group.js';
 
 /** Why the process stopped: on its own, or because this module stopped it. */
 export type AgentProcessStop = 'exited' | 'cancelled' | 'idle-timeout' | 'run-timeout' | 'stopped';
@@ -59,6 +60,27 @@ function killRun(pid: number | undefined, marker: string, signal: NodeJS.Signals
   if (pid !== undefined) killGroup(pid, signal);
   for (const markedPid of findProcessesWithEnvironmentEntry(runMarkerVariable, marker)) {
     signalProcess(markedPid, signal);
+  }
+}
+
+/** How long a run's end waits for what it killed to be gone (a loaded machine is slow to reap). */
+const disappearanceTimeoutMs = 5_000;
+
+/**
+ * The final SIGKILL of a run, repeated until nothing of the run is left: a signal is only
+ * delivered, not acted on, when `kill` returns, so a run that returned at once could leave a
+ * tool alive for a moment (or a fork made in that moment alive for good). Zombies count as
+ * gone; their parent or PID 1 reaps them.
+ */
+async function killRunAndWaitUntilGone(pid: number | undefined, marker: string): Promise<void> {
+  const deadline = Date.now() + disappearanceTimeoutMs;
+  for (;;) {
+    killRun(pid, marker, 'SIGKILL');
+    const left =
+      (pid !== undefined && processGroupExists(pid)) ||
+      findProcessesWithEnvironmentEntry(runMarkerVariable, marker).length > 0;
+    if (!left || Date.now() >= deadline) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
 
@@ -150,7 +172,7 @@ export async function runAgentProcess(options: AgentProcessOptions): Promise<Age
   const lastOutput = standardOutput.end();
   if (lastOutput !== '') options.onOutput?.(lastOutput, 'stdout');
   readStandardError(standardError.end());
-  killRun(pid, marker, 'SIGKILL');
+  await killRunAndWaitUntilGone(pid, marker);
   if (pid !== undefined) liveProcessGroups.delete(pid);
   const startError =
     pid === undefined || (result.failed && result.exitCode === undefined && !result.signal)
