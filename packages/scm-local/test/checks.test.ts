@@ -154,8 +154,12 @@ describe('scm-local checks', () => {
     const provider = repository.createProvider({ checks });
     const { changeRequest } = await openChange(provider);
     await provider.getStatus({ changeRequest });
-    // On a busy machine the check can take a while to start: wait for it, however long.
-    await vi.waitFor(() => fs.stat(marker), { timeout: 25_000, interval: 25 });
+    // On a busy machine the check can take a while to start: wait for it, however long. The
+    // file exists once the shell opened it, before echo wrote: wait for the line itself.
+    await vi.waitFor(async () => expect(await fs.readFile(marker, 'utf8')).toBe('started\n'), {
+      timeout: 25_000,
+      interval: 25,
+    });
     await provider.close();
     const restarted = repository.createProvider({
       checks: [{ name: 'slow', command: `echo started >> '${marker}'` }],
