@@ -89,7 +89,12 @@ export function placeholderIssue(record: Pick<WorkItemRecord, 'issueId' | 'ident
   };
 }
 
-/** A stable summary of what a person can change on an issue; a change unblocks it. */
+/**
+ * A stable summary of what a person can change on an issue; a change unblocks it. Assignees
+ * are left out: trackers claim by assigning Loompa's own user (GitHub, GitLab), and the
+ * claim's release right after a block would otherwise look like a person's change and
+ * dispatch the blocked issue again at once.
+ */
 export function fingerprintOf(issue: Issue): string {
   const facts = {
     state: normalizeName(issue.state),
@@ -98,7 +103,6 @@ export function fingerprintOf(issue: Issue): string {
     labels: [...issue.labels].map(normalizeName).sort(),
     priority: issue.priority,
     type: issue.type,
-    assignees: [...issue.assignees].sort(),
   };
   return createHash('sha256').update(JSON.stringify(facts)).digest('hex');
 }

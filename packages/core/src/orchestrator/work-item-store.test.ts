@@ -204,6 +204,9 @@ describe('blocked issues', () => {
     ]);
 
     expect(await restarted.unblockChanged([issue])).toEqual([]);
+    // Releasing the claim unassigns Loompa's own user: not a person's change.
+    expect(await restarted.unblockChanged([{ ...issue, assignees: ['loompa-bot'] }])).toEqual([]);
+    expect(await restarted.unblockChanged([{ ...issue, assignees: [] }])).toEqual([]);
     const changed = { ...issue, labels: [] };
     expect(await restarted.unblockChanged([changed])).toEqual([changed]);
     expect(restarted.isBlocked(issue.id)).toBe(false);
